@@ -1,0 +1,45 @@
+# Beffroi: `make run` starts the demo, `make test` runs the whole suite.
+# Both install what they need themselves (a virtual environment and Python packages;
+# the PostgreSQL server for the tests, with apt-get when run as root).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DATA ?= demo-data
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: install run test test-fast lint typecheck bench clean system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/beffroi demo --data $(DEMO_DATA) --listen $(LISTEN)
+
+system-deps:
+	@./scripts/system-deps.sh
+
+test: install system-deps
+	BEFFROI_TEST_PG_URL="$$(./scripts/test-postgres.sh)" $(BIN)/pytest -q
+	$(MAKE) --no-print-directory lint
+
+test-fast: install
+	BEFFROI_TEST_BACKENDS=sqlite $(BIN)/pytest -q -x
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src/beffroi
+
+bench: install
+	$(BIN)/python -m bench.timeline
+	$(BIN)/python -m bench.ingest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,38 @@
+"""Turn FFmpeg's errors into reasons an administrator can act on."""
+
+from __future__ import annotations
+
+import errno
+import re
+
+import av
+
+from beffroi.ingest.state import Reason
+
+_CREDENTIALS = re.compile(r"(rtsps?://)[^/@\s']*@")
+
+
+def scrub(text: str) -> str:
+    """FFmpeg puts the URL, password included, in its messages: never show it."""
+    return _CREDENTIALS.sub(r"\1***@", text)
+
+
+def classify(exc: BaseException) -> tuple[Reason, str]:
+    detail = scrub(str(exc))[:300]
+    if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+        return Reason.UNAUTHORIZED, detail
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return Reason.NOT_FOUND, detail
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, ConnectionRefusedError) or code in (
+        errno.ECONNREFUSED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ETIMEDOUT,
+    ):
+        return Reason.UNREACHABLE, detail
+    if isinstance(exc, av.error.ExitError) or (code == errno.EIO and "timed out" in detail):
+        return Reason.STALLED, detail
+    if isinstance(exc, av.error.EOFError):
+        return Reason.STREAM_ENDED, detail
+    return Reason.STREAM_ERROR, detail

@@ -1,0 +1,64 @@
+"""What a worker needs to know to record one camera (picklable: crosses processes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from beffroi.ingest.state import CameraState, LiveSegment
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    camera_id: str
+    url: str  # without credentials
+    username: str | None = None
+    password: str | None = None
+    stall_timeout_s: float = 10.0
+    connect_timeout_s: float = 10.0
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 60.0
+
+    def url_with_credentials(self) -> str:
+        if not self.username:
+            return self.url
+        parts = urlsplit(self.url)
+        auth = quote(self.username, safe="")
+        if self.password is not None:
+            auth += ":" + quote(self.password, safe="")
+        return urlunsplit(parts._replace(netloc=f"{auth}@{parts.hostname}" + _port(parts.port)))
+
+
+def _port(port: int | None) -> str:
+    return f":{port}" if port else ""
+
+
+class PacketSink(Protocol):
+    """Where one camera session's packets go (the archive's segment writer)."""
+
+    timestamp_jumps: int
+    last_write_lag_ms: float
+
+    def write(self, packet: Any, wall_ms: int) -> None: ...
+
+    def close(self) -> Any: ...
+
+    def abort(self) -> None: ...
+
+
+class SinkFactory(Protocol):
+    """Built by the composition root and handed to workers (must be picklable)."""
+
+    def recover(self, camera_id: str, emit: Emit) -> None:
+        """Finish what a previous session of this camera left (crash salvage)."""
+
+    def open(self, camera_id: str, stream: Any, emit: Emit) -> PacketSink: ...
+
+
+class Emit(Protocol):
+    def state(self, state: CameraState) -> None: ...
+
+    def segment(self, info: Any) -> None: ...
+
+    def live(self, camera_id: str, live: LiveSegment | None) -> None: ...

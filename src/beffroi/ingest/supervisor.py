@@ -1,0 +1,168 @@
+"""The supervisor: shards cameras over worker processes, restarts them, gathers news.
+
+It is the recorder's single point of contact with the rest of Beffroi: it keeps the
+latest `CameraState` of every camera (the `RecorderView` the API reads) and hands each
+finished segment to the index writer, in the order the workers produced them.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from beffroi.ingest.spec import CameraSpec, SinkFactory
+from beffroi.ingest.state import CameraState, Reason, Status
+from beffroi.ingest.worker import run_shard, worker_process_main
+
+log = logging.getLogger(__name__)
+
+
+def shard(specs: list[CameraSpec], per_worker: int) -> list[list[CameraSpec]]:
+    """Spread cameras evenly over ceil(n / per_worker) shards."""
+    if not specs:
+        return []
+    n = -(-len(specs) // max(1, per_worker))
+    return [specs[i::n] for i in range(n)]
+
+
+class _Shard:
+    def __init__(self, index: int, specs: list[CameraSpec]) -> None:
+        self.index = index
+        self.specs = specs
+        self.process: Any = None
+        self.stop: Any = None
+        self.restarts = 0
+
+
+class Supervisor:
+    def __init__(
+        self,
+        specs: list[CameraSpec],
+        sinks: SinkFactory,
+        on_segment: Callable[[Any], None],
+        cameras_per_worker: int = 30,
+        use_processes: bool = True,
+        disabled: dict[str, Reason] | None = None,
+    ) -> None:
+        self.sinks = sinks
+        self.on_segment = on_segment
+        self.use_processes = use_processes
+        self._ctx = mp.get_context("spawn")
+        self.events: Any = self._ctx.Queue() if use_processes else queue.Queue()
+        self.shards = [_Shard(i, s) for i, s in enumerate(shard(specs, cameras_per_worker))]
+        self._states: dict[str, CameraState] = {
+            s.camera_id: CameraState(s.camera_id) for s in specs
+        }
+        for camera_id, reason in (disabled or {}).items():
+            self._states[camera_id] = CameraState(camera_id, Status.DISABLED, reason)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- RecorderView ----------------------------------------------------------------
+    def camera_states(self) -> dict[str, CameraState]:
+        with self._lock:
+            return {k: replace(v) for k, v in self._states.items()}
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        for sh in self.shards:
+            self._spawn(sh)
+        for target, name in ((self._pump, "supervisor-events"), (self._watch, "supervisor-watch")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self._stopping.set()
+        for sh in self.shards:
+            sh.stop.set()
+        deadline = time.monotonic() + timeout
+        for sh in self.shards:
+            sh.process.join(max(0.1, deadline - time.monotonic()))
+            if self.use_processes and sh.process.is_alive():
+                sh.process.kill()
+        # Drain what the workers said last (their final segments) before returning.
+        self._drain(deadline=time.monotonic() + 2.0)
+        for t in self._threads:
+            t.join(2.0)
+
+    def _spawn(self, sh: _Shard) -> None:
+        if self.use_processes:
+            sh.stop = self._ctx.Event()
+            sh.process = self._ctx.Process(
+                target=worker_process_main,
+                args=(sh.specs, self.sinks, self.events, sh.stop, logging.getLogger().level),
+                name=f"beffroi-worker-{sh.index}",
+                daemon=True,
+            )
+        else:
+            sh.stop = threading.Event()
+            sh.process = threading.Thread(
+                target=run_shard,
+                args=(sh.specs, self.sinks, self.events, sh.stop),
+                name=f"beffroi-shard-{sh.index}",
+                daemon=True,
+            )
+        sh.process.start()
+
+    def _watch(self) -> None:
+        """Restart a worker that died (killed, crashed): its cameras salvage and go on."""
+        while not self._stopping.wait(1.0):
+            for sh in self.shards:
+                if not sh.process.is_alive() and not self._stopping.is_set():
+                    sh.restarts += 1
+                    log.error("worker %d died; restarting (restart #%d)", sh.index, sh.restarts)
+                    with self._lock:
+                        for spec in sh.specs:
+                            st = self._states[spec.camera_id]
+                            st.status, st.reason, st.live = Status.CONNECTING, None, None
+                    self._spawn(sh)
+
+    def _pump(self) -> None:
+        while not self._stopping.is_set():
+            self._drain(deadline=None)
+
+    def _drain(self, deadline: float | None) -> None:
+        while True:
+            try:
+                event = self.events.get(timeout=0.2)
+            except queue.Empty:
+                if deadline is None or time.monotonic() > deadline:
+                    return
+                continue
+            except (EOFError, OSError):
+                return
+            self._handle(event)
+            if deadline is None and self._stopping.is_set():
+                return
+
+    def _handle(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == "segment":
+            with self._lock:
+                st = self._states.get(event[1].camera_id)
+                if st is not None:
+                    st.segments_written += 1
+            self.on_segment(event[1])
+        elif kind == "state":
+            new: CameraState = event[1]
+            with self._lock:
+                old = self._states.get(new.camera_id)
+                new.live = old.live if old is not None else None
+                if new.status != Status.RECORDING:
+                    new.live = None
+                if old is not None:
+                    new.segments_written = old.segments_written
+                self._states[new.camera_id] = new
+        elif kind == "live":
+            with self._lock:
+                st = self._states.get(event[1])
+                if st is not None:
+                    st.live = event[2]
