@@ -161,7 +161,7 @@ class SegmentWriter:
                 if elapsed >= self.segment_ms or abs(drift) > self.drift_ms:
                     # Contiguous with the previous segment unless clocks drifted apart.
                     start = seg.media_ms(in_dts + seg.offset)
-                    self.close()
+                    self._finish(seg)
                     seg = self._open(in_dts, start if abs(drift) <= self.drift_ms else wall_ms)
         if seg is None:
             if not packet.is_keyframe:
@@ -176,6 +176,7 @@ class SegmentWriter:
         seg = _OpenSegment(self.root, self.camera_id, start_ms, self.template)
         seg.offset = -in_dts
         self.seg = seg
+        self.on_live(LiveSegment(seg.relpath, start_ms, start_ms))
         return seg
 
     def _mux(self, seg: _OpenSegment, packet: Any, in_dts: int) -> None:
@@ -209,6 +210,10 @@ class SegmentWriter:
         if seg is None:
             return None
         self.on_live(None)
+        return self._finish(seg)
+
+    def _finish(self, seg: _OpenSegment) -> SegmentInfo | None:
+        self.seg = None
         try:
             seg.container.close()
         except (av.FFmpegError, OSError):

@@ -48,7 +48,9 @@ class CameraRecorder:
         self.state = CameraState(camera_id=spec.camera_id, since_ms=wall_ms())
         self.stop_event = threading.Event()
         self._rng = random.Random(hash(spec.camera_id))
-        self._window: deque[tuple[float, int]] = deque()  # (monotonic, bytes) per packet
+        # (monotonic, media seconds, bytes) per packet: rates come from the camera's own
+        # timestamps, since packets arrive in bursts (FFmpeg's probing buffers the first).
+        self._window: deque[tuple[float, float, int]] = deque()
         self._last_emit = 0.0
 
     # -- state ---------------------------------------------------------------------
@@ -69,10 +71,13 @@ class CameraRecorder:
         if force or now - self._last_emit >= STATE_INTERVAL_S:
             self._last_emit = now
             w = self._window
-            if len(w) >= 2 and w[-1][0] > w[0][0]:
-                span = w[-1][0] - w[0][0]
-                self.state.fps = round((len(w) - 1) / span, 2)
-                self.state.bitrate_bps = round(sum(b for _, b in w) * 8 / span)
+            if len(w) >= 2:
+                span = w[-1][1] - w[0][1]
+                if not 0 < span < 2 * RATE_WINDOW_S:  # a timestamp jump: use arrival times
+                    span = w[-1][0] - w[0][0]
+                if span > 0:
+                    self.state.fps = round((len(w) - 1) / span, 2)
+                    self.state.bitrate_bps = round(sum(b for _, _, b in w) - w[0][2] * 8 / span)
             self.emit.state(self.state)
 
     # -- the loop ------------------------------------------------------------------
@@ -85,7 +90,12 @@ class CameraRecorder:
             except OSError as exc:
                 self._set(Status.OFFLINE, Reason.STORAGE_ERROR, str(exc))
             else:
-                recorded = self._session()
+                try:
+                    recorded = self._session()
+                except Exception as exc:  # a bug must not stop a camera for good
+                    log.exception("%s: unexpected error", self.spec.camera_id)
+                    self._set(Status.OFFLINE, Reason.STREAM_ERROR, scrub(repr(exc))[:300])
+                    recorded = False
                 attempt = 0 if recorded else attempt + 1
             if self.stop_event.is_set():
                 break
@@ -127,7 +137,8 @@ class CameraRecorder:
             self.state.height = stream.codec_context.height
             sink = self.sinks.open(spec.camera_id, stream, self.emit)
             recorded = self._pump(container, stream, sink)
-            self._set(Status.OFFLINE, Reason.STREAM_ENDED, "the camera closed the session")
+            if not self.stop_event.is_set():
+                self._set(Status.OFFLINE, Reason.STREAM_ENDED, "the camera closed the session")
         except _SinkError as exc:
             self._set(Status.OFFLINE, Reason.STORAGE_ERROR, scrub(str(exc.__cause__)))
             if sink is not None:
@@ -152,6 +163,7 @@ class CameraRecorder:
                 continue
             now = wall_ms()
             size = packet.size
+            media_s = float(packet.dts * packet.time_base)  # before the sink re-bases it
             try:
                 sink.write(packet, now)
             except (av.FFmpegError, OSError) as exc:
@@ -163,7 +175,7 @@ class CameraRecorder:
             st.timestamp_jumps = sink.timestamp_jumps
             st.segment_write_lag_ms = round(sink.last_write_lag_ms, 3)
             mono = time.monotonic()
-            self._window.append((mono, size))
+            self._window.append((mono, media_s, size))
             while self._window and mono - self._window[0][0] > RATE_WINDOW_S:
                 self._window.popleft()
             self._publish()

@@ -1,0 +1,87 @@
+"""`beffroi …`: the commands an administrator, the demo and the acceptance tests use."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="data directory (archive, database)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from beffroi.sim import cli as sim_cli
+    from beffroi.site import cli as site_cli
+
+    parser = argparse.ArgumentParser(prog="beffroi", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the recorder and the API")
+    run.add_argument("--site", type=Path, required=True, help="site file (YAML)")
+    _data_arg(run)
+    run.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT of the API")
+    run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="record in threads of this process instead of worker processes (small sites)",
+    )
+    run.set_defaults(func=_run)
+
+    check = sub.add_parser("check", help="verify archive files, index and hash chains")
+    _data_arg(check)
+    check.set_defaults(func=_check)
+
+    site_cli.add_parser(sub)
+    sim_cli.add_parser(sub)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from beffroi.server import Options, serve
+
+    host, _, port = args.listen.rpartition(":")
+    return serve(
+        Options(
+            site=args.site,
+            data_dir=args.data,
+            host=host or "127.0.0.1",
+            port=int(port),
+            use_processes=not args.in_process,
+        )
+    )
+
+
+def _check(args: argparse.Namespace) -> int:
+    from beffroi.archive.check import check_archive, format_report
+    from beffroi.archive.layout import archive_root
+    from beffroi.db.engine import database_url, make_engine
+    from beffroi.db.migrate import upgrade
+
+    if not args.data.is_dir():
+        print(f"beffroi check: no data directory {args.data}", file=sys.stderr)
+        return 2
+    engine = make_engine(database_url(args.data))
+    upgrade(engine)
+    report = check_archive(engine, archive_root(args.data))
+    print(format_report(report))
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    logging.getLogger("libav").setLevel(logging.ERROR)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

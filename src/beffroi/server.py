@@ -1,0 +1,151 @@
+"""`beffroi run`: the composition root that starts every stage in a safe order.
+
+Order matters for the archive invariants, so it is explicit here:
+1. migrate the schema, apply the site file;
+2. finish interrupted deletions (phase 2 of two-phase deletion);
+3. index finished files that lost their row in a crash (reconcile);
+4. start the index writer, then the recorder (whose workers salvage `.part` files
+   before recording anew), then retention, then the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from beffroi import __version__
+from beffroi.archive import gc
+from beffroi.archive.disk import parse_floor
+from beffroi.archive.index import IndexWriter, reconcile
+from beffroi.archive.layout import archive_root
+from beffroi.archive.retention import RetentionLoop
+from beffroi.archive.sink import ArchiveSinks
+from beffroi.archive.storage import storage_report
+from beffroi.clock import Clock, SystemClock
+from beffroi.db.engine import database_url, make_engine
+from beffroi.db.migrate import upgrade
+from beffroi.ingest.spec import CameraSpec
+from beffroi.ingest.state import Reason
+from beffroi.ingest.supervisor import Supervisor
+from beffroi.site.apply import active_cameras, apply_site, camera_stream_credentials
+from beffroi.site.loader import SiteError, load_site
+from beffroi.web.app import create_app
+from beffroi.web.context import AppContext
+
+log = logging.getLogger(__name__)
+
+ADMIN_PASSWORD_ENV = "BEFFROI_ADMIN_PASSWORD"
+
+
+@dataclass
+class Options:
+    site: Path
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    use_processes: bool = True
+
+
+def serve(opts: Options, clock: Clock | None = None) -> int:
+    from beffroi.access.users import ensure_admin
+
+    clock = clock or SystemClock()
+    try:
+        loaded = load_site(opts.site, today=clock.now().date())
+    except SiteError as exc:
+        print(str(exc), flush=True)
+        return 1
+    for warning in loaded.warnings:
+        log.warning("site: %s", warning)
+    site = loaded.site
+
+    data_dir = opts.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    root = archive_root(data_dir)
+    root.mkdir(exist_ok=True)
+    engine = make_engine(database_url(data_dir))
+    upgrade(engine)
+    applied = apply_site(engine, site, clock)
+    log.info("site applied: %s", applied)
+    password = ensure_admin(engine, clock, os.environ.get(ADMIN_PASSWORD_ENV))
+
+    gc.finish_pending(engine, root)
+    cameras = active_cameras(engine)
+    reconciled = reconcile(engine, root, clock, [c.id for c in cameras])
+    if reconciled:
+        log.warning("indexed %d segment(s) left without a row by a crash", reconciled)
+
+    index = IndexWriter(engine, clock)
+    index.start()
+    specs, disabled = _camera_specs(cameras, site.recording)
+    recorder = Supervisor(
+        specs,
+        ArchiveSinks(root, segment_ms=site.recording.segment_seconds * 1000),
+        on_segment=index.submit,
+        cameras_per_worker=site.recording.cameras_per_worker,
+        use_processes=opts.use_processes,
+        disabled=disabled,
+    )
+    recorder.start()
+    floor = parse_floor(site.recording.free_space_floor, root)
+    retention = RetentionLoop(engine, root, clock, free_floor_bytes=floor)
+    retention.start()
+
+    ctx = AppContext(
+        engine=engine,
+        clock=clock,
+        data_dir=data_dir,
+        archive_root=root,
+        recorder=recorder,
+        free_floor_bytes=floor,
+        storage_report=lambda: storage_report(engine, root, clock, floor),
+    )
+    app = create_app(ctx)
+    url = f"http://{opts.host}:{opts.port}"
+    _announce(url, len(specs), password)
+    config = uvicorn.Config(app, host=opts.host, port=opts.port, log_level="warning")
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    finally:
+        log.info("stopping: closing segments")
+        recorder.stop()
+        retention.stop()
+        index.wait_idle(timeout=15)
+        index.stop()
+    return 0
+
+
+def _camera_specs(cameras: list, recording: object) -> tuple[list[CameraSpec], dict[str, Reason]]:
+    specs: list[CameraSpec] = []
+    disabled: dict[str, Reason] = {}
+    for cam in cameras:
+        if cam.removed_ms is not None:
+            disabled[cam.id] = Reason.REMOVED
+            continue
+        if not cam.enabled:
+            disabled[cam.id] = Reason.DISABLED
+            continue
+        url, username, password = camera_stream_credentials(cam)
+        specs.append(
+            CameraSpec(
+                camera_id=cam.id,
+                url=url,
+                username=username,
+                password=password,
+                stall_timeout_s=float(getattr(recording, "stall_timeout_seconds", 10)),
+                reconnect_max_s=float(getattr(recording, "reconnect_max_seconds", 60)),
+            )
+        )
+    return specs, disabled
+
+
+def _announce(url: str, cameras: int, password: str | None) -> None:
+    lines = [f"Beffroi {__version__}: {cameras} camera(s) recording; console and API on {url}"]
+    if password:
+        lines.append(f"First start: user 'admin', password '{password}' (shown once: note it)")
+    print("\n".join(lines), flush=True)
