@@ -29,7 +29,9 @@ def record(
     closed: list[SegmentInfo] = []
     lives: list[LiveSegment | None] = []
     stream, packets = clip.open()
-    writer = SegmentWriter(root, "cam-a", stream, closed.append, lives.append, segment_ms=segment_ms)
+    writer = SegmentWriter(
+        root, "cam-a", stream, closed.append, lives.append, segment_ms=segment_ms
+    )
     for i, packet in enumerate(packets):
         wall = T0 + round(i * FRAME_MS)
         if mutate is not None:

@@ -19,33 +19,14 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from beffroi.archive.chain import chain_tip
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.salvage import probe_segment
 from beffroi.archive.segment import SegmentInfo
-from beffroi.archive.tables import destructions, segment_garbage, segments
+from beffroi.archive.tables import segment_garbage, segments
 from beffroi.clock import Clock, from_ms, utc_ms
 
 log = logging.getLogger(__name__)
-
-
-def chain_tail(conn: Connection, camera_id: str) -> str | None:
-    """The hash the camera's next segment links to: its newest row, or, when all its
-    footage was destroyed, the anchor kept by the last destruction."""
-    sha = conn.execute(
-        select(segments.c.sha256)
-        .where(segments.c.camera_id == camera_id)
-        .order_by(segments.c.start_ms.desc())
-        .limit(1)
-    ).scalar()
-    if sha is not None:
-        return str(sha)
-    anchor = conn.execute(
-        select(destructions.c.last_sha256)
-        .where(destructions.c.camera_id == camera_id)
-        .order_by(destructions.c.end_ms.desc(), destructions.c.id.desc())
-        .limit(1)
-    ).scalar()
-    return None if anchor is None else str(anchor)
 
 
 def index_segment(conn: Connection, info: SegmentInfo, now_ms: int) -> bool:
@@ -55,7 +36,7 @@ def index_segment(conn: Connection, info: SegmentInfo, now_ms: int) -> bool:
         return False
     conn.execute(
         insert(segments).values(
-            **info.as_row(), prev_sha256=chain_tail(conn, info.camera_id), indexed_ms=now_ms
+            **info.as_row(), prev_sha256=chain_tip(conn, info.camera_id), indexed_ms=now_ms
         )
     )
     return True

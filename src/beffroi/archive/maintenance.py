@@ -1,0 +1,305 @@
+"""The retention loop: destroys expired footage and defends the disk's free space.
+
+`RetentionLoop.run_once` is one round:
+
+1. finish any phase 2 a crash interrupted (so start-up recovery is simply round one);
+2. retention: per camera, with its own `retention_s` (capped at 30 days), delete the
+   segments whose `end_ms + retention <= now`, except those under an active hold;
+3. disk pressure: when free space is below the floor, delete the oldest unheld
+   segments across all cameras until free space is back above floor + margin, and
+   raise `storage_low`; if held footage leaves nothing to delete, raise `storage_held`.
+
+`start()` runs a round every `interval_s` (10 s by default) in a daemon thread. With
+one-minute segments, footage is therefore destroyed at most `interval_s` plus one
+round's duration after it expires, well within a minute. An exception in a round
+(database restarting, disk error) is logged and the next round retries; it never ends
+the thread.
+
+Deletions go in batches of at most 500 segments per transaction, read through the
+`(camera_id, start_ms)` and `start_ms` indexes, so a round over 170 cameras × 15 days
+of rows only touches the rows it deletes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, not_, or_, select
+
+from beffroi.archive.disk import DiskUsageFn, disk_usage
+from beffroi.archive.gc import BATCH, collect_garbage, delete_segments
+from beffroi.archive.holds import active_holds
+from beffroi.archive.retention import (
+    HoldIndex,
+    SegmentSpan,
+    expired_segments,
+    expiry_cutoff_ms,
+    hysteresis_margin,
+    needed_bytes,
+    select_victims,
+)
+from beffroi.archive.tables import segments
+from beffroi.clock import Clock, utc_ms
+from beffroi.site.tables import cameras
+
+log = logging.getLogger(__name__)
+
+ALERT_STORAGE_LOW = "storage_low"
+ALERT_STORAGE_HELD = "storage_held"
+
+
+@dataclass
+class RetentionResult:
+    """What one round did."""
+
+    deleted: dict[str, int] = field(default_factory=lambda: {"retention": 0, "disk_pressure": 0})
+    bytes: dict[str, int] = field(default_factory=lambda: {"retention": 0, "disk_pressure": 0})
+    register_rows: int = 0
+    unlinked: int = 0
+    missing_files: int = 0
+    skipped_held: int = 0
+    free_bytes: int | None = None
+    alerts: list[tuple[str, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def total_deleted(self) -> int:
+        return sum(self.deleted.values())
+
+
+class RetentionLoop:
+    def __init__(
+        self,
+        engine: Engine,
+        archive_root: Path,
+        clock: Clock,
+        free_floor_bytes: int,
+        interval_s: float = 10.0,
+        on_alert: Callable[[str, str], None] | None = None,
+        *,
+        disk_usage_fn: DiskUsageFn = disk_usage,
+        margin_bytes: int | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self.engine = engine
+        self.archive_root = Path(archive_root)
+        self.clock = clock
+        self.free_floor_bytes = free_floor_bytes
+        self.interval_s = interval_s
+        self.on_alert = on_alert
+        self.disk_usage_fn = disk_usage_fn
+        self.margin_bytes = (
+            hysteresis_margin(free_floor_bytes) if margin_bytes is None else margin_bytes
+        )
+        self.batch = batch
+        self.rounds = 0
+        self.errors = 0
+        self.last_result: RetentionResult | None = None
+        self._alerting: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one round ---------------------------------------------------------------------
+
+    def run_once(self) -> RetentionResult:
+        t0 = time.perf_counter()
+        result = RetentionResult()
+        self._gc(result)
+        self._retention(result)
+        self._pressure(result)
+        result.elapsed_s = time.perf_counter() - t0
+        self.rounds += 1
+        self.last_result = result
+        return result
+
+    def recover(self) -> RetentionResult:
+        """Start-up: finish the deletions a crash interrupted (phase 2 only)."""
+        result = RetentionResult()
+        self._gc(result)
+        return result
+
+    def _now_ms(self) -> int:
+        return utc_ms(self.clock.now())
+
+    def _gc(self, result: RetentionResult) -> None:
+        gc = collect_garbage(self.engine, self.archive_root, self._now_ms(), batch=self.batch)
+        result.unlinked += gc.unlinked
+        result.missing_files += gc.missing
+
+    def _delete(
+        self, conn: Connection, ids: list[int], reason: str, result: RetentionResult
+    ) -> None:
+        p1 = delete_segments(conn, ids, reason, self._now_ms())
+        result.deleted[reason] += p1.segments
+        result.bytes[reason] += p1.bytes
+        result.register_rows += p1.register_rows
+        result.skipped_held += p1.skipped_held
+
+    def _retention(self, result: RetentionResult) -> None:
+        with self.engine.connect() as conn:
+            cams = conn.execute(select(cameras.c.id, cameras.c.retention_s)).all()
+        for cam in cams:
+            self._expire_camera(cam.id, cam.retention_s, result)
+        # One phase 2 for the whole pass: per camera it would cost a few round trips each.
+        self._gc(result)
+
+    def _expire_camera(self, camera_id: str, retention_s: int, result: RetentionResult) -> None:
+        now_ms = self._now_ms()
+        cutoff = expiry_cutoff_ms(retention_s, now_ms)
+        after: tuple[int, int] | None = None
+        while True:
+            with self.engine.begin() as conn:
+                holds = active_holds(conn, camera_id)
+                query = select(
+                    segments.c.id,
+                    segments.c.camera_id,
+                    segments.c.start_ms,
+                    segments.c.end_ms,
+                    segments.c.bytes,
+                ).where(
+                    segments.c.camera_id == camera_id,
+                    segments.c.start_ms < cutoff,
+                    segments.c.end_ms <= cutoff,
+                    # Held ranges are excluded in SQL too, so a long hold is not re-read
+                    # every round; the pure decision below stays the authority.
+                    *[
+                        not_(and_(segments.c.start_ms <= h.end_ms, segments.c.end_ms >= h.start_ms))
+                        for h in holds
+                    ],
+                )
+                if after is not None:
+                    query = query.where(_after(after))
+                rows = conn.execute(
+                    query.order_by(segments.c.start_ms, segments.c.id).limit(self.batch)
+                ).all()
+                if not rows:
+                    return
+                infos = [_info(r) for r in rows]
+                after = (infos[-1].start_ms, infos[-1].id)
+                victims = expired_segments(infos, {camera_id: retention_s}, holds, now_ms)
+                if victims:
+                    self._delete(conn, [v.id for v in victims], "retention", result)
+            if len(rows) < self.batch:
+                return
+
+    def _pressure(self, result: RetentionResult) -> None:
+        usage = self.disk_usage_fn(self.archive_root)
+        result.free_bytes = usage.free
+        need = needed_bytes(usage.free, self.free_floor_bytes, self.margin_bytes)
+        if need <= 0:
+            self._clear(ALERT_STORAGE_LOW)
+            self._clear(ALERT_STORAGE_HELD)
+            return
+        self._raise(
+            result,
+            ALERT_STORAGE_LOW,
+            f"archive disk below its free-space floor: {_gb(usage.free)} free of "
+            f"{_gb(usage.total)}, floor {_gb(self.free_floor_bytes)}; deleting the oldest "
+            "unheld footage before its retention period",
+        )
+        with self.engine.connect() as conn:
+            holds = HoldIndex(active_holds(conn))
+        after: tuple[int, int] | None = None
+        while need > 0:
+            with self.engine.begin() as conn:
+                query = select(
+                    segments.c.id,
+                    segments.c.camera_id,
+                    segments.c.start_ms,
+                    segments.c.end_ms,
+                    segments.c.bytes,
+                )
+                if after is not None:
+                    query = query.where(_after(after))
+                rows = conn.execute(
+                    query.order_by(segments.c.start_ms, segments.c.id).limit(self.batch)
+                ).all()
+                if not rows:
+                    break
+                infos = [_info(r) for r in rows]
+                after = (infos[-1].start_ms, infos[-1].id)
+                victims, _ = select_victims(need, infos, holds)
+                if victims:
+                    before = result.bytes["disk_pressure"]
+                    self._delete(conn, [v.id for v in victims], "disk_pressure", result)
+                    need -= result.bytes["disk_pressure"] - before
+            if victims:
+                self._gc(result)
+        if need > 0:
+            self._raise(
+                result,
+                ALERT_STORAGE_HELD,
+                f"held footage exceeds free space: {_gb(need)} more would be needed to reach "
+                f"the floor of {_gb(self.free_floor_bytes)} on the archive disk, and only "
+                "footage under judicial hold (or files outside the index) remain",
+            )
+        else:
+            self._clear(ALERT_STORAGE_HELD)
+
+    # -- alerts, raised once per episode -------------------------------------------------
+
+    def _raise(self, result: RetentionResult, kind: str, message: str) -> None:
+        if kind in self._alerting:
+            return
+        self._alerting.add(kind)
+        result.alerts.append((kind, message))
+        log.warning("%s: %s", kind, message)
+        if self.on_alert is not None:
+            try:
+                self.on_alert(kind, message)
+            except Exception:
+                log.exception("alert callback failed for %s", kind)
+
+    def _clear(self, kind: str) -> None:
+        self._alerting.discard(kind)
+
+    # -- background thread ---------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="beffroi-retention", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                # A database restart or a disk error must not end retention: log, retry.
+                self.errors += 1
+                log.exception("retention round failed; retrying in %.0f s", self.interval_s)
+            # Waiting on the Event (not the clock) lets stop() interrupt the pause at once.
+            self._stop.wait(self.interval_s)
+
+
+def _after(cursor: tuple[int, int]) -> ColumnElement[bool]:
+    start, seg_id = cursor
+    return or_(
+        segments.c.start_ms > start, and_(segments.c.start_ms == start, segments.c.id > seg_id)
+    )
+
+
+def _info(r: Row[Any, Any, Any, Any, Any]) -> SegmentSpan:
+    return SegmentSpan(int(r.id), r.camera_id, int(r.start_ms), int(r.end_ms), int(r.bytes))
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.1f} GB"
