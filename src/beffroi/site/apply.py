@@ -1,0 +1,237 @@
+"""Apply a validated site to the database, and read the cameras back.
+
+Applying is idempotent: a row is written only when what the file says differs from
+what is stored, so `updated_ms` records real changes. A camera that leaves the file is
+never deleted: its footage must still age out by its own retention (and may be under a
+judicial hold), so its row stays, disabled, with `removed_ms` set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from beffroi.clock import Clock, utc_ms
+from beffroi.site.credentials import camera_stream_credentials, split_stream_url
+from beffroi.site.models import Camera, Commune, Site, legal_minima
+from beffroi.site.tables import cameras, communes
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What applying a site changed. Each id appears in at most one camera list."""
+
+    cameras_added: list[str] = field(default_factory=list)
+    cameras_updated: list[str] = field(default_factory=list)
+    cameras_returned: list[str] = field(default_factory=list)
+    cameras_unchanged: list[str] = field(default_factory=list)
+    cameras_removed: list[str] = field(default_factory=list)
+    communes_added: list[str] = field(default_factory=list)
+    communes_updated: list[str] = field(default_factory=list)
+    communes_unchanged: list[str] = field(default_factory=list)
+    # Still in the database (cameras and their footage refer to them) but not in the file.
+    communes_absent: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.cameras_added
+            or self.cameras_updated
+            or self.cameras_returned
+            or self.cameras_removed
+            or self.communes_added
+            or self.communes_updated
+        )
+
+
+@dataclass(frozen=True)
+class CameraRow:
+    """A camera as stored: what the recorder and the API work from."""
+
+    id: str
+    name: str
+    commune_id: str
+    district: str | None
+    lat: float | None
+    lon: float | None
+    direction: float | None
+    stream_url: str
+    username: str | None
+    password_env: str | None
+    retention_s: int
+    view: str
+    authorisation_ref: str | None
+    authorisation_expires: date | None
+    enabled: bool
+    removed_ms: int | None
+    updated_ms: int
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(seconds=self.retention_s)
+
+    @property
+    def legal_minima(self) -> tuple[int, int, int]:
+        """(width, height, fps) this camera must reach by law."""
+        return legal_minima(self.view)
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_ms is not None
+
+
+def commune_values(commune: Commune) -> dict[str, Any]:
+    """The stored columns of a commune (without `updated_ms`)."""
+    return {"name": commune.name, "insee": commune.insee}
+
+
+def camera_values(camera: Camera) -> dict[str, Any]:
+    """The stored columns of a camera (without `updated_ms`): no password, ever."""
+    split = split_stream_url(camera.stream)
+    auth = camera.authorisation
+    return {
+        "name": camera.name,
+        "commune_id": camera.commune,
+        "district": camera.district,
+        "lat": camera.location.lat if camera.location else None,
+        "lon": camera.location.lon if camera.location else None,
+        "direction_deg": camera.direction,
+        "stream_url": split.url,
+        "username": split.username or camera.username,
+        "password_env": camera.password_env,
+        "retention_s": camera.retention_s,
+        "view": camera.view,
+        "authorisation_ref": auth.reference if auth else None,
+        "authorisation_expires": auth.expires.isoformat() if auth else None,
+        "enabled": camera.enabled,
+        "removed_ms": None,
+    }
+
+
+def _differs(stored: Any, wanted: dict[str, Any]) -> bool:
+    return any(getattr(stored, k) != v for k, v in wanted.items())
+
+
+def _apply_communes(conn: Connection, site: Site, now_ms: int, out: ApplyResult) -> None:
+    stored = {r.id: r for r in conn.execute(select(communes))}
+    for commune in site.communes:
+        wanted = commune_values(commune)
+        row = stored.get(commune.id)
+        if row is None:
+            conn.execute(communes.insert().values(id=commune.id, updated_ms=now_ms, **wanted))
+            out.communes_added.append(commune.id)
+        elif _differs(row, wanted):
+            conn.execute(
+                communes.update()
+                .where(communes.c.id == commune.id)
+                .values(updated_ms=now_ms, **wanted)
+            )
+            out.communes_updated.append(commune.id)
+        else:
+            out.communes_unchanged.append(commune.id)
+    in_file = {c.id for c in site.communes}
+    out.communes_absent.extend(sorted(set(stored) - in_file))
+
+
+def _apply_cameras(conn: Connection, site: Site, now_ms: int, out: ApplyResult) -> None:
+    stored = {r.id: r for r in conn.execute(select(cameras))}
+    for camera in site.cameras:
+        wanted = camera_values(camera)
+        row = stored.get(camera.id)
+        if row is None:
+            conn.execute(cameras.insert().values(id=camera.id, updated_ms=now_ms, **wanted))
+            out.cameras_added.append(camera.id)
+            continue
+        if not _differs(row, wanted):
+            out.cameras_unchanged.append(camera.id)
+            continue
+        conn.execute(
+            cameras.update().where(cameras.c.id == camera.id).values(updated_ms=now_ms, **wanted)
+        )
+        if row.removed_ms is not None:
+            out.cameras_returned.append(camera.id)
+        else:
+            out.cameras_updated.append(camera.id)
+    in_file = {c.id for c in site.cameras}
+    for camera_id in sorted(set(stored) - in_file):
+        if stored[camera_id].removed_ms is not None:
+            continue  # removed by an earlier apply: its removal time stays the first one
+        conn.execute(
+            cameras.update()
+            .where(cameras.c.id == camera_id)
+            .values(enabled=False, removed_ms=now_ms, updated_ms=now_ms)
+        )
+        out.cameras_removed.append(camera_id)
+
+
+def apply_site(engine: Engine, site: Site, clock: Clock) -> ApplyResult:
+    """Bring the communes and cameras tables in line with `site`, in one transaction."""
+    now_ms = utc_ms(clock.now())
+    out = ApplyResult()
+    with engine.begin() as conn:
+        _apply_communes(conn, site, now_ms, out)
+        _apply_cameras(conn, site, now_ms, out)
+    return out
+
+
+def _row(r: Any) -> CameraRow:
+    return CameraRow(
+        id=r.id,
+        name=r.name,
+        commune_id=r.commune_id,
+        district=r.district,
+        lat=r.lat,
+        lon=r.lon,
+        direction=r.direction_deg,
+        stream_url=r.stream_url,
+        username=r.username,
+        password_env=r.password_env,
+        retention_s=r.retention_s,
+        view=r.view,
+        authorisation_ref=r.authorisation_ref,
+        authorisation_expires=(
+            date.fromisoformat(r.authorisation_expires) if r.authorisation_expires else None
+        ),
+        enabled=bool(r.enabled),
+        removed_ms=r.removed_ms,
+        updated_ms=r.updated_ms,
+    )
+
+
+def list_cameras(
+    engine: Engine, *, include_removed: bool = False, only_enabled: bool = False
+) -> list[CameraRow]:
+    """Stored cameras by id; removed ones only on request (their footage may remain)."""
+    query = select(cameras).order_by(cameras.c.id)
+    if not include_removed:
+        query = query.where(cameras.c.removed_ms.is_(None))
+    if only_enabled:
+        query = query.where(cameras.c.enabled.is_(True))
+    with engine.connect() as conn:
+        return [_row(r) for r in conn.execute(query)]
+
+
+def active_cameras(engine: Engine) -> list[CameraRow]:
+    """The cameras of the current site file, by id, disabled ones included (`enabled`)."""
+    return list_cameras(engine)
+
+
+def get_camera(engine: Engine, camera_id: str) -> CameraRow | None:
+    """One stored camera, removed or not."""
+    with engine.connect() as conn:
+        row = conn.execute(select(cameras).where(cameras.c.id == camera_id)).first()
+    return _row(row) if row is not None else None
+
+
+__all__ = [
+    "ApplyResult",
+    "CameraRow",
+    "active_cameras",
+    "apply_site",
+    "camera_stream_credentials",
+    "get_camera",
+    "list_cameras",
+]
