@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_run)
 
+    demo = sub.add_parser("demo", help="the demo: simulated cameras of five communes + run")
+    demo.add_argument("--data", type=Path, default=Path("demo-data"), help="data directory")
+    demo.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT of the API")
+    demo.add_argument("--sim-port", type=int, default=8554, help="port of the simulated cameras")
+    demo.set_defaults(func=_demo)
+
     check = sub.add_parser("check", help="verify archive files, index and hash chains")
     _data_arg(check)
     check.set_defaults(func=_check)
@@ -54,6 +60,13 @@ def _run(args: argparse.Namespace) -> int:
             use_processes=not args.in_process,
         )
     )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from beffroi.demo import run_demo
+
+    host, _, port = args.listen.rpartition(":")
+    return run_demo(args.data, host or "127.0.0.1", int(port), args.sim_port)
 
 
 def _check(args: argparse.Namespace) -> int:

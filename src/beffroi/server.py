@@ -18,11 +18,10 @@ from pathlib import Path
 import uvicorn
 
 from beffroi import __version__
-from beffroi.archive import gc
-from beffroi.archive.disk import parse_floor
+from beffroi.archive.disk import floor_bytes
 from beffroi.archive.index import IndexWriter, reconcile
 from beffroi.archive.layout import archive_root
-from beffroi.archive.retention import RetentionLoop
+from beffroi.archive.maintenance import RetentionLoop
 from beffroi.archive.sink import ArchiveSinks
 from beffroi.archive.storage import storage_report
 from beffroi.clock import Clock, SystemClock
@@ -31,8 +30,9 @@ from beffroi.db.migrate import upgrade
 from beffroi.ingest.spec import CameraSpec
 from beffroi.ingest.state import Reason
 from beffroi.ingest.supervisor import Supervisor
-from beffroi.site.apply import active_cameras, apply_site, camera_stream_credentials
-from beffroi.site.loader import SiteError, load_site
+from beffroi.site.apply import CameraRow, active_cameras, apply_site, camera_stream_credentials
+from beffroi.site.models import Site
+from beffroi.site.loader import SiteError, load_site, today_from
 from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
 
@@ -55,7 +55,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
 
     clock = clock or SystemClock()
     try:
-        loaded = load_site(opts.site, today=clock.now().date())
+        loaded = load_site(opts.site, today=today_from(clock))
     except SiteError as exc:
         print(str(exc), flush=True)
         return 1
@@ -73,7 +73,10 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     log.info("site applied: %s", applied)
     password = ensure_admin(engine, clock, os.environ.get(ADMIN_PASSWORD_ENV))
 
-    gc.finish_pending(engine, root)
+    floor = floor_bytes(site.recording.free_space_floor, root)
+    retention = RetentionLoop(engine, root, clock, free_floor_bytes=floor)
+    # Deletions a crash interrupted are finished before anything is re-indexed.
+    retention.recover()
     cameras = active_cameras(engine)
     reconciled = reconcile(engine, root, clock, [c.id for c in cameras])
     if reconciled:
@@ -81,7 +84,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
 
     index = IndexWriter(engine, clock)
     index.start()
-    specs, disabled = _camera_specs(cameras, site.recording)
+    specs, disabled = _camera_specs(cameras, site)
     recorder = Supervisor(
         specs,
         ArchiveSinks(root, segment_ms=site.recording.segment_seconds * 1000),
@@ -91,8 +94,6 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         disabled=disabled,
     )
     recorder.start()
-    floor = parse_floor(site.recording.free_space_floor, root)
-    retention = RetentionLoop(engine, root, clock, free_floor_bytes=floor)
     retention.start()
 
     ctx = AppContext(
@@ -120,7 +121,8 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     return 0
 
 
-def _camera_specs(cameras: list, recording: object) -> tuple[list[CameraSpec], dict[str, Reason]]:
+def _camera_specs(cameras: list[CameraRow], site: Site) -> tuple[list[CameraSpec], dict[str, Reason]]:
+    recording = site.recording
     specs: list[CameraSpec] = []
     disabled: dict[str, Reason] = {}
     for cam in cameras:
@@ -130,15 +132,16 @@ def _camera_specs(cameras: list, recording: object) -> tuple[list[CameraSpec], d
         if not cam.enabled:
             disabled[cam.id] = Reason.DISABLED
             continue
-        url, username, password = camera_stream_credentials(cam)
+        # A password written in the stream URL lives only in the site file, never the DB.
+        url, username, password = camera_stream_credentials(site.camera(cam.id) or cam)
         specs.append(
             CameraSpec(
                 camera_id=cam.id,
                 url=url,
                 username=username,
                 password=password,
-                stall_timeout_s=float(getattr(recording, "stall_timeout_seconds", 10)),
-                reconnect_max_s=float(getattr(recording, "reconnect_max_seconds", 60)),
+                stall_timeout_s=float(recording.stall_timeout_seconds),
+                reconnect_max_s=float(recording.reconnect_max_seconds),
             )
         )
     return specs, disabled
