@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
     logging.getLogger("libav").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     result: int = args.func(args)
     return result
 

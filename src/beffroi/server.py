@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,9 +112,21 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     _announce(url, len(specs), password)
     config = uvicorn.Config(app, host=opts.host, port=opts.port, log_level="warning")
     server = uvicorn.Server(config)
+    # uvicorn re-raises SIGINT/SIGTERM once it has stopped, which would kill this process
+    # before the recorder closes its segments; in a thread it leaves signals to us.
+    api = threading.Thread(target=server.run, name="api", daemon=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    api.start()
     try:
-        server.run()
+        while not stop.wait(0.5):
+            if not api.is_alive():  # the API could not start (port taken…)
+                log.error("the API stopped; shutting down")
+                return 1
     finally:
+        server.should_exit = True
+        api.join(10)
         log.info("stopping: closing segments")
         recorder.stop()
         retention.stop()

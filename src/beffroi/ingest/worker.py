@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from typing import Any, Protocol
 
@@ -60,7 +61,7 @@ def run_shard(
     for t in threads:
         t.start()
     parent = os.getppid()
-    while not stop.wait(1.0):
+    while not stop.wait(1.0) and not _terminated.is_set():
         if watch_parent and os.getppid() != parent:
             log.error("supervisor died: stopping")  # orphans must not record alone
             break
@@ -72,9 +73,17 @@ def run_shard(
         t.join(timeout=15)
 
 
+_terminated = threading.Event()
+
+
 def worker_process_main(
     specs: list[CameraSpec], sinks: SinkFactory, events: _Put, stop: _Waitable, log_level: int
 ) -> None:
+    # Ctrl-C reaches the whole process group: the supervisor decides when workers stop,
+    # so segments are closed in order. SIGTERM (systemd stops the whole control group)
+    # means the same graceful stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: _terminated.set())
     logging.basicConfig(
         level=log_level, format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s"
     )
