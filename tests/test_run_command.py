@@ -61,12 +61,27 @@ class Running:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "beffroi.cli", "run", "--site", str(site), "--data", str(data),
-             "--listen", f"127.0.0.1:{self.port}"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "beffroi.cli",
+                "run",
+                "--site",
+                str(site),
+                "--data",
+                str(data),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         wait_for(self._up, 60, "the API")
-        r = httpx.post(f"{self.base}/api/auth/login", json={"username": "admin", "password": PASSWORD})
+        r = httpx.post(
+            f"{self.base}/api/auth/login", json={"username": "admin", "password": PASSWORD}
+        )
         assert r.status_code == 200, r.text
         self.headers = {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -87,7 +102,10 @@ class Running:
 def check(data: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "beffroi.cli", "check", "--data", str(data)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -45,9 +45,11 @@ def run_demo(data_dir: Path, host: str, port: int, sim_port: int = 8554) -> int:
     os.environ[ADMIN_PASSWORD_ENV] = password
     sims = make_cameras(cameras, width=1280, height=720, fps=15, bitrate=1_500_000)
     with ShardedServer(sims, "127.0.0.1", sim_port, processes=1):
+        kept = data_dir / DEMO_PASSWORD_FILE
         print(
-            f"Demo: {cameras} simulated cameras on rtsp://127.0.0.1:{sim_port}/cam0..cam{cameras - 1}\n"
-            f"Demo sign-in: user 'admin', password '{password}' (kept in {data_dir / DEMO_PASSWORD_FILE})",
+            f"Demo: {cameras} simulated cameras on "
+            f"rtsp://127.0.0.1:{sim_port}/cam0..cam{cameras - 1}\n"
+            f"Demo sign-in: user 'admin', password '{password}' (kept in {kept})",
             flush=True,
         )
         return serve(Options(site=site_path, data_dir=data_dir, host=host, port=port))

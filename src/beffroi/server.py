@@ -33,8 +33,8 @@ from beffroi.ingest.spec import CameraSpec
 from beffroi.ingest.state import Reason
 from beffroi.ingest.supervisor import Supervisor
 from beffroi.site.apply import CameraRow, active_cameras, apply_site, camera_stream_credentials
-from beffroi.site.models import Site
 from beffroi.site.loader import SiteError, load_site, today_from
+from beffroi.site.models import Site
 from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
 
@@ -135,7 +135,9 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     return 0
 
 
-def _camera_specs(cameras: list[CameraRow], site: Site) -> tuple[list[CameraSpec], dict[str, Reason]]:
+def _camera_specs(
+    cameras: list[CameraRow], site: Site
+) -> tuple[list[CameraSpec], dict[str, Reason]]:
     recording = site.recording
     specs: list[CameraSpec] = []
     disabled: dict[str, Reason] = {}

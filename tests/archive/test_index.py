@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import time
@@ -64,7 +65,7 @@ def test_segments_of_each_camera_form_a_hash_chain(engine: Engine, clock: FakeCl
         links = chain(engine, cam)
         assert len(links) == 5
         assert links[0][1] is None
-        for prev, cur in zip(links, links[1:], strict=False):
+        for prev, cur in itertools.pairwise(links):
             assert cur[1] == prev[0]
     assert writer.indexed == 10
 
@@ -90,7 +91,7 @@ def test_reconcile_indexes_finished_files_that_lost_their_row(
     assert reconcile(engine, tmp_path, clock, ["cam-a"]) == 0, "reconcile is idempotent"
     links = chain(engine, "cam-a")
     assert [sha for sha, _ in links] == [s.sha256 for s in closed]
-    for prev, cur in zip(links, links[1:], strict=False):
+    for prev, cur in itertools.pairwise(links):
         assert cur[1] == prev[0]
 
 
@@ -120,7 +121,7 @@ def test_a_database_restart_loses_no_segment(tmp_path: Path, clock: FakeClock) -
         writer.stop()
         links = chain(engine, "cam-a")
         assert len(links) == 6
-        for prev, cur in zip(links, links[1:], strict=False):
+        for prev, cur in itertools.pairwise(links):
             assert cur[1] == prev[0]
     finally:
         engine.dispose()

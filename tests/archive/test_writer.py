@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_segments_are_cut_on_keyframes_contiguous_and_complete(tmp_path: Path, c
     assert len(closed) == 3
     assert sum(s.frames for s in closed) == 90
     assert closed[0].start_ms == T0
-    for a, b in zip(closed, closed[1:], strict=False):
+    for a, b in itertools.pairwise(closed):
         assert a.end_ms == b.start_ms, "consecutive segments must be contiguous"
     assert abs(closed[-1].end_ms - (T0 + 6000)) <= 70
     levels = [lv for s in closed for lv in decode_levels(tmp_path / s.path)]
@@ -76,7 +77,7 @@ def test_a_timestamp_jump_is_rebased_not_recorded_as_time(tmp_path: Path, clip) 
     assert writer.timestamp_jumps == 1
     assert sum(s.frames for s in closed) == 90
     assert closed[-1].end_ms - closed[0].start_ms < 6100, "a camera jump must not add time"
-    for a, b in zip(closed, closed[1:], strict=False):
+    for a, b in itertools.pairwise(closed):
         assert a.end_ms == b.start_ms
 
 

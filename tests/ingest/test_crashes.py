@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import signal
 import subprocess
@@ -43,7 +44,7 @@ def test_sigkill_mid_segment_loses_at_most_the_fragment_being_written(
     data = (root / salvaged["path"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == salvaged["sha256"]
     assert not list(root.rglob("*" + PART_SUFFIX))
-    for a, b in zip(rows, rows[1:], strict=False):
+    for a, b in itertools.pairwise(rows):
         assert b["prev_sha256"] == a["sha256"]
         assert b["start_ms"] >= a["end_ms"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import av
@@ -33,7 +34,7 @@ def test_cameras_record_contiguous_segments_whose_frames_move(sim, rec_engine, t
         wait_for(fragment_on_disk, 5, "a flushed fragment of the segment being written")
     for i in range(3):
         rows = rig.rows(f"cam{i}")
-        for a, b in zip(rows, rows[1:], strict=False):
+        for a, b in itertools.pairwise(rows):
             assert a["end_ms"] == b["start_ms"], "segments of a session are contiguous"
             assert b["prev_sha256"] == a["sha256"]
         frames = decoded_frames(tmp_path / "archive" / rows[0]["path"])
@@ -82,7 +83,7 @@ def test_a_dropped_session_reconnects_and_the_gap_is_recorded(sim, rec_engine, t
     assert len(rows) >= 2
     starts = [r["start_ms"] for r in rows]
     assert starts == sorted(starts)
-    for a, b in zip(rows, rows[1:], strict=False):
+    for a, b in itertools.pairwise(rows):
         assert b["start_ms"] >= a["end_ms"], "segments never overlap"
         assert b["prev_sha256"] == a["sha256"]
 

@@ -17,6 +17,7 @@ then is the segment handed to `on_closed`, which indexes it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -249,7 +250,5 @@ class SegmentWriter:
         self.last_in_dts = None
         if seg is not None:
             self.on_live(None)
-            try:
+            with contextlib.suppress(OSError):
                 seg.file.abandon()
-            except OSError:
-                pass

@@ -8,6 +8,7 @@ reconnect in lockstep.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -192,10 +193,8 @@ class CameraRecorder:
             except (av.FFmpegError, OSError) as exc:
                 log.error("%s: closing segment failed: %s", self.spec.camera_id, exc)
                 sink.abort()
-        try:
+        with contextlib.suppress(av.FFmpegError, OSError):
             container.close()
-        except (av.FFmpegError, OSError):
-            pass
 
 
 class _SinkError(Exception):
