@@ -140,6 +140,18 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
         assert snap.status_code == 200 and snap.content[:2] == b"\xff\xd8", snap.text
         assert run.get("/api/cameras/jlt-999").status_code == 404
         wait_for(lambda: any((data / "archive").rglob("*.mp4")), 30, "a finished segment")
+        # The administrator removes a camera and reloads: it stops, the others go on.
+        site.write_text(site.read_text().replace("  - {id: jlt-002", "  # - {id: jlt-002"))
+        run.proc.send_signal(signal.SIGHUP)
+
+        def removed() -> bool:
+            cams = {c["id"]: c for c in run.get("/api/cameras").json()}
+            return (
+                cams["jlt-002"]["status"] == "disabled" and cams["jlt-002"]["reason"] == "removed"
+            )
+
+        wait_for(removed, 15, "jlt-002 removed by the reload")
+        assert run.statuses()["jlt-000"] == "recording"
     finally:
         run.proc.send_signal(signal.SIGTERM)
         out, _ = run.proc.communicate(timeout=60)

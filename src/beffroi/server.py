@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import Engine
 
 from beffroi import __version__
 from beffroi.archive.disk import floor_bytes
@@ -116,14 +117,19 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     # before the recorder closes its segments; in a thread it leaves signals to us.
     api = threading.Thread(target=server.run, name="api", daemon=True)
     stop = threading.Event()
+    reload = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload.set())
     api.start()
     try:
         while not stop.wait(0.5):
             if not api.is_alive():  # the API could not start (port taken…)
                 log.error("the API stopped; shutting down")
                 return 1
+            if reload.is_set():
+                reload.clear()
+                reload_site(opts.site, engine, clock, recorder)
     finally:
         server.should_exit = True
         api.join(10)
@@ -133,6 +139,24 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         index.wait_idle(timeout=15)
         index.stop()
     return 0
+
+
+def reload_site(path: Path, engine: Engine, clock: Clock, recorder: Supervisor) -> bool:
+    """SIGHUP: re-read the site file and apply it. A file with errors changes nothing;
+    only the cameras that changed are touched; removed ones stop recording and their
+    footage ages out normally."""
+    try:
+        loaded = load_site(path, today=today_from(clock))
+    except SiteError as exc:
+        log.error("site file not reloaded, nothing changed:\n%s", exc)
+        return False
+    applied = apply_site(engine, loaded.site, clock)
+    specs, disabled = _camera_specs(active_cameras(engine), loaded.site)
+    for camera_id in applied.cameras_removed:
+        disabled[camera_id] = Reason.REMOVED
+    changes = recorder.update(specs, disabled)
+    log.info("site reloaded: %s", changes)
+    return True
 
 
 def _camera_specs(

@@ -37,6 +37,7 @@ class _Shard:
         self.specs = specs
         self.process: Any = None
         self.stop: Any = None
+        self.commands: Any = None
         self.restarts = 0
 
 
@@ -55,12 +56,17 @@ class Supervisor:
         self.use_processes = use_processes
         self._ctx = mp.get_context("spawn")
         self.events: Any = self._ctx.Queue() if use_processes else queue.Queue()
+        self.per_worker = cameras_per_worker
         self.shards = [_Shard(i, s) for i, s in enumerate(shard(specs, cameras_per_worker))]
+        # Cameras taken out of recording: their workers' last words must not bring
+        # them back to life in the view.
+        self._retired: dict[str, Reason] = {}
         self._states: dict[str, CameraState] = {
             s.camera_id: CameraState(s.camera_id) for s in specs
         }
         for camera_id, reason in (disabled or {}).items():
             self._states[camera_id] = CameraState(camera_id, Status.DISABLED, reason)
+            self._retired[camera_id] = reason
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -93,20 +99,66 @@ class Supervisor:
         for t in self._threads:
             t.join(2.0)
 
+    def update(self, specs: list[CameraSpec], disabled: dict[str, Reason]) -> dict[str, list[str]]:
+        """Bring recording in line with a re-applied site file, touching only the cameras
+        that changed: the others keep their sessions (no gap in their footage)."""
+        wanted = {s.camera_id: s for s in specs}
+        current = {s.camera_id: (sh, s) for sh in self.shards for s in sh.specs}
+        changes: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
+        for camera_id, (sh, old) in current.items():
+            new = wanted.get(camera_id)
+            if new is None:
+                sh.specs = [s for s in sh.specs if s.camera_id != camera_id]
+                sh.commands.put(("remove", camera_id))
+                changes["removed"].append(camera_id)
+            elif new != old:
+                sh.specs = [new if s.camera_id == camera_id else s for s in sh.specs]
+                sh.commands.put(("add", new))
+                changes["changed"].append(camera_id)
+        for camera_id, spec in wanted.items():
+            if camera_id in current:
+                continue
+            target = min(self.shards, key=lambda sh: len(sh.specs), default=None)
+            if target is None or len(target.specs) >= self.per_worker:
+                target = _Shard(len(self.shards), [spec])
+                self.shards.append(target)
+                self._spawn(target)
+            else:
+                target.specs.append(spec)
+                target.commands.put(("add", spec))
+            changes["added"].append(camera_id)
+        with self._lock:
+            for camera_id in changes["added"] + changes["changed"]:
+                self._retired.pop(camera_id, None)
+                self._states[camera_id] = CameraState(camera_id)
+            for camera_id, reason in disabled.items():
+                self._retired[camera_id] = reason
+                self._states[camera_id] = CameraState(camera_id, Status.DISABLED, reason)
+        return changes
+
     def _spawn(self, sh: _Shard) -> None:
         if self.use_processes:
             sh.stop = self._ctx.Event()
+            sh.commands = self._ctx.Queue()
             sh.process = self._ctx.Process(
                 target=worker_process_main,
-                args=(sh.specs, self.sinks, self.events, sh.stop, logging.getLogger().level),
+                args=(
+                    sh.specs,
+                    self.sinks,
+                    self.events,
+                    sh.stop,
+                    sh.commands,
+                    logging.getLogger().level,
+                ),
                 name=f"beffroi-worker-{sh.index}",
                 daemon=True,
             )
         else:
             sh.stop = threading.Event()
+            sh.commands = queue.Queue()
             sh.process = threading.Thread(
                 target=run_shard,
-                args=(sh.specs, self.sinks, self.events, sh.stop),
+                args=(list(sh.specs), self.sinks, self.events, sh.stop, sh.commands),
                 name=f"beffroi-shard-{sh.index}",
                 daemon=True,
             )
@@ -154,6 +206,8 @@ class Supervisor:
         elif kind == "state":
             new: CameraState = event[1]
             with self._lock:
+                if new.camera_id in self._retired:
+                    return
                 old = self._states.get(new.camera_id)
                 new.live = old.live if old is not None else None
                 if new.status != Status.RECORDING:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import threading
 from typing import Any, Protocol
@@ -45,39 +46,72 @@ class QueueEmit:
         self.events.put(("live", camera_id, live))
 
 
+class _Get(Protocol):
+    def get(self, timeout: float | None = ...) -> Any: ...
+
+
 def run_shard(
     specs: list[CameraSpec],
     sinks: SinkFactory,
     events: _Put,
     stop: _Waitable,
+    commands: _Get,
     watch_parent: bool = False,
 ) -> None:
+    """Record `specs` until `stop`; `commands` adds ("add", spec) or retires
+    ("remove", camera_id) cameras without touching the others of the shard."""
     emit = QueueEmit(events)
-    recorders = [CameraRecorder(spec, sinks, emit) for spec in specs]
-    threads = [
-        threading.Thread(target=r.run, name=f"cam-{r.spec.camera_id}", daemon=True)
-        for r in recorders
-    ]
-    for t in threads:
-        t.start()
+    running: dict[str, tuple[CameraRecorder, threading.Thread]] = {}
+
+    def add(spec: CameraSpec) -> None:
+        recorder = CameraRecorder(spec, sinks, emit)
+        thread = threading.Thread(target=recorder.run, name=f"cam-{spec.camera_id}", daemon=True)
+        running[spec.camera_id] = (recorder, thread)
+        thread.start()
+
+    def remove(camera_id: str) -> threading.Thread | None:
+        entry = running.pop(camera_id, None)
+        if entry is None:
+            return None
+        entry[0].stop_event.set()
+        return entry[1]
+
+    for spec in specs:
+        add(spec)
     parent = os.getppid()
-    while not stop.wait(1.0) and not _terminated.is_set():
+    while not stop.is_set() and not _terminated.is_set():
         if watch_parent and os.getppid() != parent:
             log.error("supervisor died: stopping")  # orphans must not record alone
             break
-    for r in recorders:
-        r.stop_event.set()
-    for t in threads:
+        try:
+            command = commands.get(timeout=1.0)
+        except (queue.Empty, EOFError, OSError):
+            continue
+        if command[0] == "add":
+            old = remove(command[1].camera_id)  # a changed camera: new session, same shard
+            if old is not None:
+                old.join(timeout=15)
+            add(command[1])
+        elif command[0] == "remove":
+            remove(command[1])
+    stopping = [remove(camera_id) for camera_id in list(running)]
+    for thread in stopping:
         # A session blocked in a read wakes within its stall timeout; a `.part` left by
         # one that does not is salvaged at the next start.
-        t.join(timeout=15)
+        if thread is not None:
+            thread.join(timeout=15)
 
 
 _terminated = threading.Event()
 
 
 def worker_process_main(
-    specs: list[CameraSpec], sinks: SinkFactory, events: _Put, stop: _Waitable, log_level: int
+    specs: list[CameraSpec],
+    sinks: SinkFactory,
+    events: _Put,
+    stop: _Waitable,
+    commands: _Get,
+    log_level: int,
 ) -> None:
     # Ctrl-C reaches the whole process group: the supervisor decides when workers stop,
     # so segments are closed in order. SIGTERM (systemd stops the whole control group)
@@ -87,4 +121,4 @@ def worker_process_main(
     logging.basicConfig(
         level=log_level, format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s"
     )
-    run_shard(specs, sinks, events, stop, watch_parent=True)
+    run_shard(specs, sinks, events, stop, commands, watch_parent=True)
