@@ -13,6 +13,7 @@ its own and is not counted. Needs the `ffmpeg` binary (apt-get install ffmpeg).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import signal
@@ -131,12 +132,36 @@ def run_beffroi(n: int, port: int, seconds: float, work: Path) -> Result:
         f"({(window_ms - covered) / 1000:.1f} camera-seconds missing)",
         flush=True,
     )
+    _explain_missing(db, t_start_ms, t_end_ms)
     full = db.execute(
         "select coalesce(sum(frames), 0), coalesce(sum(end_ms - start_ms), 0) from segments"
         " where start_ms >= :s and end_ms <= :e",
         {"s": t_start_ms, "e": t_end_ms},
     ).fetchone()
     return Result("beffroi", n, seconds, cpu, pss, segs, full[0], round(full[1] / 1000 * 15))
+
+
+def _explain_missing(db: sqlite3.Connection, start: float, end: float) -> None:
+    """Where the missing seconds are: before a camera's first segment, between
+    segments, or after its last one (then the stop did not index it)."""
+    late = inner = early = 0.0
+    rows = db.execute(
+        "select camera_id, start_ms, end_ms from segments where end_ms > ? and start_ms < ?"
+        " order by camera_id, start_ms",
+        (start, end),
+    ).fetchall()
+    by_cam: dict[str, list[tuple[int, int]]] = {}
+    for cam, s, e in rows:
+        by_cam.setdefault(cam, []).append((s, e))
+    for spans in by_cam.values():
+        late += max(0.0, spans[0][0] - start)
+        early += max(0.0, end - spans[-1][1])
+        inner += sum(max(0, b[0] - a[1]) for a, b in itertools.pairwise(spans))
+    print(
+        f"  missing: {late / 1000:.1f} s before first segments, {inner / 1000:.1f} s in gaps, "
+        f"{early / 1000:.1f} s after last segments; cameras with footage: {len(by_cam)}",
+        flush=True,
+    )
 
 
 def run_ffmpeg(n: int, port: int, seconds: float, work: Path) -> Result:

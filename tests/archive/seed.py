@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from beffroi.site.tables import cameras, communes
 
 
 def add_cameras(engine: Engine, *camera_ids: str, retention_s: int = 15 * 86400) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(communes).values(id="joue-les-tours", name="Joué", updated_ms=0))
+        if conn.execute(select(communes.c.id)).first() is None:
+            conn.execute(insert(communes).values(id="joue-les-tours", name="Joué", updated_ms=0))
         for cid in camera_ids:
             conn.execute(
                 insert(cameras).values(

@@ -41,7 +41,6 @@ class Rig:
 
 def spec(url: str, camera_id: str, **kw) -> CameraSpec:
     kw.setdefault("stall_timeout_s", 3.0)
-    kw.setdefault("connect_timeout_s", 3.0)
     kw.setdefault("reconnect_min_s", 0.2)
     kw.setdefault("reconnect_max_s", 1.0)
     return CameraSpec(camera_id=camera_id, url=url, **kw)

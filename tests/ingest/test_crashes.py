@@ -78,3 +78,30 @@ def test_a_full_disk_is_reported_and_corrupts_nothing(sim, rec_engine, small_dis
         data = (root / r["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == r["sha256"] and len(data) == r["bytes"]
     assert not list(root.rglob("*" + PART_SUFFIX))
+
+
+def test_a_clean_stop_indexes_every_camera_s_last_segment(sim_cache, rec_engine, tmp_path) -> None:
+    """Many cameras in worker processes: their final news must not be stuck in a full
+    pipe while the supervisor waits for the workers (that once lost the last segments)."""
+    from beffroi.sim.runner import run_in_thread
+    from beffroi.sim.specs import make_cameras
+    from tests.archive.seed import add_cameras
+
+    n = 90
+    ids = [f"many-{i:02d}" for i in range(n)]
+    add_cameras(rec_engine, *ids)
+    cams = make_cameras(n, width=320, height=240, fps=15, bitrate=300_000, duration=4.0)
+    root = tmp_path / "archive"
+    with run_in_thread(cams, cache_dir=sim_cache) as server:
+        specs = [spec(server.url(f"cam{i}"), ids[i]) for i in range(n)]
+        with recording(rec_engine, root, specs, segment_ms=60_000, use_processes=True) as rig:
+            wait_for(
+                lambda: all(
+                    s.status == Status.RECORDING for s in rig.supervisor.camera_states().values()
+                ),
+                60,
+                "all cameras recording",
+            )
+    assert not list(root.rglob("*" + PART_SUFFIX))
+    for camera_id in ids:
+        assert len(rig.rows(camera_id)) == 1, f"{camera_id}: last segment not indexed"

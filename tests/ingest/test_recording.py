@@ -111,7 +111,8 @@ def test_a_timestamp_jump_never_corrupts_the_archive(sim, rec_engine, tmp_path) 
 
 
 def test_a_stalled_camera_is_reported_and_recovers(sim, rec_engine, tmp_path) -> None:
-    sim.set_fault("cam3", Fault(stall_after=1.0, stall_seconds=5.0))
+    # After FFmpeg's probe (about 2 s), which swallows read errors while it probes.
+    sim.set_fault("cam3", Fault(stall_after=4.0, stall_seconds=6.0))
     s = spec(sim.url("cam3"), "cam3", stall_timeout_s=2.0)
     with recording(rec_engine, tmp_path / "archive", [s]) as rig:
         wait_for(lambda: rig.state("cam3").reason == Reason.STALLED, 15, "stall reported")

@@ -16,7 +16,6 @@ class CameraSpec:
     username: str | None = None
     password: str | None = None
     stall_timeout_s: float = 10.0
-    connect_timeout_s: float = 10.0
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 60.0
 

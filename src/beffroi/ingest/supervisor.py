@@ -68,7 +68,8 @@ class Supervisor:
             self._states[camera_id] = CameraState(camera_id, Status.DISABLED, reason)
             self._retired[camera_id] = reason
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        self._closing = threading.Event()  # no more restarts: we are stopping workers
+        self._stopping = threading.Event()  # and then the event pump
         self._threads: list[threading.Thread] = []
 
     # -- RecorderView ----------------------------------------------------------------
@@ -86,18 +87,24 @@ class Supervisor:
             self._threads.append(t)
 
     def stop(self, timeout: float = 20.0) -> None:
-        self._stopping.set()
+        """Stop every worker; their last segments are indexed before this returns.
+
+        The event pump keeps draining while workers stop: a worker cannot exit while
+        its queue's pipe is full, so joining them without draining would deadlock
+        until the kill, and the last segments' news would be lost."""
+        self._closing.set()
         for sh in self.shards:
             sh.stop.set()
         deadline = time.monotonic() + timeout
         for sh in self.shards:
             sh.process.join(max(0.1, deadline - time.monotonic()))
             if self.use_processes and sh.process.is_alive():
+                log.error("worker %d did not stop in time: killed", sh.index)
                 sh.process.kill()
-        # Drain what the workers said last (their final segments) before returning.
-        self._drain(deadline=time.monotonic() + 2.0)
+        self._stopping.set()
         for t in self._threads:
-            t.join(2.0)
+            t.join(5.0)
+        self._drain(deadline=time.monotonic() + 1.0)
 
     def update(self, specs: list[CameraSpec], disabled: dict[str, Reason]) -> dict[str, list[str]]:
         """Bring recording in line with a re-applied site file, touching only the cameras
@@ -166,9 +173,9 @@ class Supervisor:
 
     def _watch(self) -> None:
         """Restart a worker that died (killed, crashed): its cameras salvage and go on."""
-        while not self._stopping.wait(1.0):
+        while not self._closing.wait(1.0):
             for sh in self.shards:
-                if not sh.process.is_alive() and not self._stopping.is_set():
+                if not sh.process.is_alive() and not self._closing.is_set():
                     sh.restarts += 1
                     log.error("worker %d died; restarting (restart #%d)", sh.index, sh.restarts)
                     with self._lock:
