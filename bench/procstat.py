@@ -52,3 +52,11 @@ def sample(pids: list[int]) -> tuple[float, int]:
     """(cpu seconds, PSS bytes) summed over the process trees rooted at `pids`."""
     all_pids = tree(pids)
     return sum(cpu_seconds(p) for p in all_pids), sum(pss_bytes(p) for p in all_pids)
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy (all cores), from /proc/stat: includes the
+    kernel's writeback threads, which write a process's dirty pages on its behalf."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLK_TCK

@@ -92,6 +92,8 @@ class _OpenSegment:
         if template.codec_context.name == "hevc":
             self.stream.codec_tag = "hvc1"  # what browsers and QuickTime expect
         self.time_base: Fraction = template.time_base
+        # Per-packet arithmetic in floats: Fraction costs microseconds an operation.
+        self.ms_per_tick = float(self.time_base) * 1000
         self.offset = 0  # out_dts = in_dts + offset
         self.last_out_dts = -1
         self.last_duration = 0
@@ -99,7 +101,7 @@ class _OpenSegment:
         self.flushed_end_ms = start_ms
 
     def media_ms(self, out_ts: int) -> int:
-        return self.start_ms + round(out_ts * self.time_base * 1000)
+        return self.start_ms + round(out_ts * self.ms_per_tick)
 
     def end_ms(self) -> int:
         return self.media_ms(self.last_out_dts + self.last_duration)
@@ -146,12 +148,12 @@ class SegmentWriter:
         if seg is not None and self.last_in_dts is not None:
             delta_wall = wall_ms - self.last_wall_ms
             delta_in = in_dts - self.last_in_dts
-            delta_in_ms = float(delta_in * seg.time_base * 1000)
+            delta_in_ms = delta_in * seg.ms_per_tick
             if delta_wall > self.gap_ms:
                 self.close()  # a real silence: the gap is a fact of the index
                 seg = None
             elif delta_in <= 0 or abs(delta_in_ms - delta_wall) > self.jump_ms:
-                step = self.nominal_duration or max(1, round(delta_wall / 1000 / seg.time_base))
+                step = self.nominal_duration or max(1, round(delta_wall / seg.ms_per_tick))
                 seg.offset = seg.last_out_dts + step - in_dts
                 self.timestamp_jumps += 1
             else:

@@ -160,6 +160,7 @@ class CameraRecorder:
     def _pump(self, container: Any, stream: Any, sink: PacketSink) -> bool:
         recorded = False
         st = self.state
+        seconds_per_tick = float(stream.time_base)
         for packet in container.demux(stream):
             if self.stop_event.is_set():
                 break
@@ -167,7 +168,7 @@ class CameraRecorder:
                 continue
             now = wall_ms()
             size = packet.size
-            media_s = float(packet.dts * packet.time_base)  # before the sink re-bases it
+            media_s = packet.dts * seconds_per_tick  # before the sink re-bases it
             try:
                 sink.write(packet, now)
             except (av.FFmpegError, OSError) as exc:
