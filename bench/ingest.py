@@ -27,7 +27,7 @@ from pathlib import Path
 
 from beffroi.sim.runner import ShardedServer
 from beffroi.sim.specs import make_cameras
-from bench.procstat import machine_busy_seconds, sample
+from bench.procstat import cpu_seconds, machine_busy_seconds, sample
 
 WARMUP_S = 20.0
 
@@ -90,7 +90,7 @@ SIM_PIDS: list[int] = []
 def measure(pids: list[int], seconds: float) -> tuple[float, float, int]:
     """(process-tree CPU s, machine CPU s minus the simulator, peak PSS bytes)."""
     cpu0, _ = sample(pids)
-    sim0, _ = sample(SIM_PIDS)
+    sim0 = sample(SIM_PIDS)[0] + cpu_seconds(os.getpid())  # the simulator and this script
     busy0 = machine_busy_seconds()
     t0 = time.monotonic()
     pss_max = 0
@@ -98,7 +98,7 @@ def measure(pids: list[int], seconds: float) -> tuple[float, float, int]:
         time.sleep(5)
         pss_max = max(pss_max, sample(pids)[1])
     cpu1, _ = sample(pids)
-    sim1, _ = sample(SIM_PIDS)
+    sim1 = sample(SIM_PIDS)[0] + cpu_seconds(os.getpid())
     machine = machine_busy_seconds() - busy0 - (sim1 - sim0)
     return cpu1 - cpu0, machine, pss_max
 
@@ -240,7 +240,7 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="beffroi-bench-") as tmp,
         ShardedServer(cams, "127.0.0.1", args.port, processes=args.sim_processes) as sim,
     ):
-        SIM_PIDS.extend([os.getpid(), *sim.pids])
+        SIM_PIDS.extend(sim.pids)
         work = Path(tmp)
         results = [run_beffroi(args.cameras, args.port, args.seconds, work)]
         print(results[0].line(), flush=True)
