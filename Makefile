@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DATA ?= demo-data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: install run test test-fast lint typecheck bench clean system-deps
+.PHONY: install run test test-fast lint bench clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,8 @@ lint: install
 	$(BIN)/mypy src/beffroi
 
 bench: install
+	@command -v ffmpeg >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq ffmpeg >/dev/null; } \
+	  || { echo "the ingest baseline needs ffmpeg: run 'sudo apt-get install -y ffmpeg'"; exit 1; }
 	$(BIN)/python -m bench.timeline
 	$(BIN)/python -m bench.ingest
 
