@@ -156,13 +156,9 @@ class RetentionLoop:
         while True:
             with self.engine.begin() as conn:
                 holds = active_holds(conn, camera_id)
-                query = select(
-                    segments.c.id,
-                    segments.c.camera_id,
-                    segments.c.start_ms,
-                    segments.c.end_ms,
-                    segments.c.bytes,
-                ).where(
+                infos = self._page(
+                    conn,
+                    after,
                     segments.c.camera_id == camera_id,
                     segments.c.start_ms < cutoff,
                     segments.c.end_ms <= cutoff,
@@ -173,20 +169,32 @@ class RetentionLoop:
                         for h in holds
                     ],
                 )
-                if after is not None:
-                    query = query.where(_after(after))
-                rows = conn.execute(
-                    query.order_by(segments.c.start_ms, segments.c.id).limit(self.batch)
-                ).all()
-                if not rows:
+                if not infos:
                     return
-                infos = [_info(r) for r in rows]
                 after = (infos[-1].start_ms, infos[-1].id)
                 victims = expired_segments(infos, {camera_id: retention_s}, holds, now_ms)
                 if victims:
                     self._delete(conn, [v.id for v in victims], "retention", result)
-            if len(rows) < self.batch:
+            if len(infos) < self.batch:
                 return
+
+    def _page(
+        self, conn: Connection, after: tuple[int, int] | None, *where: ColumnElement[bool]
+    ) -> list[SegmentSpan]:
+        """The next batch of segments, oldest first, keyset-paged after (start_ms, id)."""
+        query = select(
+            segments.c.id,
+            segments.c.camera_id,
+            segments.c.start_ms,
+            segments.c.end_ms,
+            segments.c.bytes,
+        ).where(*where)
+        if after is not None:
+            query = query.where(_after(after))
+        rows = conn.execute(
+            query.order_by(segments.c.start_ms, segments.c.id).limit(self.batch)
+        ).all()
+        return [_info(r) for r in rows]
 
     def _pressure(self, result: RetentionResult) -> None:
         usage = self.disk_usage_fn(self.archive_root)
@@ -208,21 +216,9 @@ class RetentionLoop:
         after: tuple[int, int] | None = None
         while need > 0:
             with self.engine.begin() as conn:
-                query = select(
-                    segments.c.id,
-                    segments.c.camera_id,
-                    segments.c.start_ms,
-                    segments.c.end_ms,
-                    segments.c.bytes,
-                )
-                if after is not None:
-                    query = query.where(_after(after))
-                rows = conn.execute(
-                    query.order_by(segments.c.start_ms, segments.c.id).limit(self.batch)
-                ).all()
-                if not rows:
+                infos = self._page(conn, after)
+                if not infos:
                     break
-                infos = [_info(r) for r in rows]
                 after = (infos[-1].start_ms, infos[-1].id)
                 victims, _ = select_victims(need, infos, holds)
                 if victims:
