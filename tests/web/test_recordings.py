@@ -66,6 +66,13 @@ def test_ranges_merge_gaps_and_live_segment(
     assert [s["in_progress"] for s in segs] == [False, False, False, True]
     assert segs[0]["bytes"] == finished[0].path.stat().st_size and len(segs[0]["sha256"]) == 64
     assert segs[3]["bytes"] == live.path.stat().st_size and segs[3]["sha256"] is None
+    lean = client.get(
+        URL,
+        params={"start": _iso(t - 10_000), "end": _iso(now), "segments": "false"},
+        headers=agent,
+    ).json()
+    assert lean["segments"] == []
+    assert (lean["ranges"], lean["gaps"]) == (body["ranges"], body["gaps"])
 
 
 def test_window_accepts_offsets(client: TestClient, agent: dict[str, str]) -> None:

@@ -67,7 +67,9 @@ class Recordings(BaseModel):
         description="Intervals without footage within the window, up to now (or to the "
         "last flushed fragment of the segment being written)"
     )
-    segments: list[SegmentOut] = Field(description="Segments overlapping the window")
+    segments: list[SegmentOut] = Field(
+        description="Segments overlapping the window (empty when `segments=false`)"
+    )
 
 
 def _live(ctx: AppContext, camera_id: str) -> Span | None:
@@ -82,6 +84,13 @@ def recordings(
     principal: Annotated[Principal, Depends(require(Permission.RECORDING_READ))],
     start: Annotated[str, Query(description=INSTANT_HELP)],
     end: Annotated[str, Query(description=INSTANT_HELP)],
+    segments: Annotated[
+        bool,
+        Query(
+            description="List every segment too. A timeline over days only needs ranges "
+            "and gaps: 15 days of one camera are 21,600 one-minute segments."
+        ),
+    ] = True,
 ) -> Recordings:
     start_ms, end_ms = parse_instant("start", start), parse_instant("end", end)
     try:
@@ -111,7 +120,7 @@ def recordings(
                 sha256=s.sha256,
                 in_progress=s.in_progress,
             )
-            for s in timeline.spans
+            for s in (timeline.spans if segments else [])
         ],
     )
 
