@@ -1,0 +1,125 @@
+"""The journal as one object per process, and its maintenance loop.
+
+`Journal` binds the engine, the clock, the installation key and the policies, so a
+route or a command records an entry with one call. `enabled=False` exists for the
+benchmark only (journaling off vs on in the same run): Beffroi itself never turns it
+off.
+
+`JournalMaintenance` runs in a daemon thread of `beffroi run`: every `interval_s` it
+seals the chain when entries arrived since a checkpoint older than `policy.every`, and
+once per `purge_every` it applies the retention. An exception in a round is logged and
+the next round retries; it never ends the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+
+from beffroi.clock import Clock
+from beffroi.journal.chain import (
+    DEFAULT_POLICY,
+    Checkpoint,
+    CheckpointPolicy,
+    append,
+    checkpoint,
+    checkpoint_due,
+)
+from beffroi.journal.entries import JournalEntry, NewEntry
+from beffroi.journal.keys import fingerprint, load_or_create_key
+from beffroi.journal.retention import JournalRetention, apply_purge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Journal:
+    engine: Engine
+    clock: Clock
+    key: Ed25519PrivateKey | None = None
+    policy: CheckpointPolicy = DEFAULT_POLICY
+    retention: JournalRetention = field(default_factory=JournalRetention)
+    enabled: bool = True
+
+    @classmethod
+    def open(cls, engine: Engine, clock: Clock, data_dir: Path | str, **kw: object) -> Journal:
+        """The journal of the installation in `data_dir` (its key created on first use)."""
+        return cls(engine, clock, load_or_create_key(data_dir), **kw)  # type: ignore[arg-type]
+
+    @property
+    def fingerprint(self) -> str | None:
+        return fingerprint(self.key.public_key()) if self.key is not None else None
+
+    def record(self, entry: NewEntry) -> JournalEntry | None:
+        if not self.enabled:
+            return None
+        return append(self.engine, self.clock, entry, key=self.key, policy=self.policy)
+
+    def checkpoint(self) -> Checkpoint | None:
+        if self.key is None:
+            raise RuntimeError("no installation key: checkpoints cannot be signed")
+        return checkpoint(self.engine, self.clock, self.key)
+
+    def purge(self) -> NewEntry | None:
+        """Apply the retention; the new start of the chain is sealed at once."""
+        entry = apply_purge(
+            self.engine, self.clock, self.retention, key=self.key, checkpoint_policy=self.policy
+        )
+        if entry is not None and self.key is not None:
+            self.checkpoint()
+        return entry
+
+
+class JournalMaintenance:
+    def __init__(
+        self,
+        journal: Journal,
+        interval_s: float = 60.0,
+        purge_every: timedelta = timedelta(hours=6),
+    ) -> None:
+        self.journal = journal
+        self.interval_s = interval_s
+        self.purge_every_s = purge_every.total_seconds()
+        self._last_purge: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> None:
+        j = self.journal
+        now = j.clock.monotonic()
+        if self._last_purge is None or now - self._last_purge >= self.purge_every_s:
+            purged = j.purge()
+            self._last_purge = now
+            if purged is not None:
+                log.info("journal: purged old entries: %s", purged.detail)
+        if j.key is not None and checkpoint_due(j.engine, j.clock, j.policy):
+            j.checkpoint()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="journal", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        # Seal what the last minutes appended, so a clean stop leaves no unsealed tail.
+        if self.journal.key is not None:
+            try:
+                self.journal.checkpoint()
+            except Exception:
+                log.exception("journal: final checkpoint failed")
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("journal maintenance round failed; retrying")
+            self._stop.wait(self.interval_s)
