@@ -8,14 +8,18 @@ from typing import Annotated
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from beffroi.access.accounts import set_totp
 from beffroi.access.sessions import IDLE
+from beffroi.access.tables import users
+from beffroi.access.totp import code_at
 from beffroi.clock import FakeClock
 from beffroi.web.app import UnguardedRouteError, create_app
 from beffroi.web.context import AppContext
 from beffroi.web.deps import public
 from beffroi.web.guard import DOC_PATHS, PUBLIC_PATHS, flat_routes, unguarded_routes
-from tests.web.conftest import PW, login
+from tests.web.conftest import PW
 
 PROTECTED = [
     ("GET", "/api/cameras"),
@@ -25,7 +29,31 @@ PROTECTED = [
     ("GET", "/api/storage"),
     ("GET", "/metrics"),
     ("POST", "/api/auth/logout"),
+    ("GET", "/api/auth/session"),
+    ("POST", "/api/auth/totp/enroll"),
+    ("POST", "/api/auth/totp/confirm"),
+    ("GET", "/api/tokens"),
+    ("POST", "/api/tokens"),
+    ("DELETE", "/api/tokens/1"),
+    ("GET", "/api/users/expiring"),
+    ("POST", "/api/users/agent/unlock"),
+    ("DELETE", "/api/users/agent/totp"),
 ]
+
+
+def police_with_totp(ctx: AppContext, username: str) -> str:
+    """Make a seeded user municipal police with TOTP enrolled; returns the secret."""
+    with ctx.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.username == username).values(is_police=True))
+    return set_totp(ctx.engine, username).secret
+
+
+def login_totp(client: TestClient, clock: FakeClock, username: str, secret: str) -> dict[str, str]:
+    clock.advance(30)  # a fresh step: each code is accepted once
+    body = {"username": username, "password": PW, "totp": code_at(secret, clock.now())}
+    r = client.post("/api/auth/login", json=body)
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def test_health_is_open(client: TestClient) -> None:
@@ -34,18 +62,21 @@ def test_health_is_open(client: TestClient) -> None:
     assert r.json()["status"] == "ok" and r.json()["version"]
 
 
-def test_login_returns_token_and_expiry(client: TestClient, clock: FakeClock) -> None:
-    r = client.post("/api/auth/login", json={"username": "agent", "password": PW, "totp": "123456"})
+def test_login_returns_token_and_expiry(
+    client: TestClient, ctx: AppContext, clock: FakeClock
+) -> None:
+    r = client.post("/api/auth/login", json={"username": "admin", "password": PW})
     assert r.status_code == 200
     body = r.json()
-    assert len(body["token"]) >= 43
+    assert len(body["token"]) >= 43 and body["csrf_token"] is None
     assert body["expires_at"].startswith("2026-11-01T20:00:00")  # 12 h absolute
     assert body["idle_expires_at"].startswith("2026-11-01T08:30:00")  # 30 min idle
+    assert body["enroll_required"] is False and body["warnings"] == []
     ok = client.get("/api/cameras", headers={"Authorization": f"Bearer {body['token']}"})
     assert ok.status_code == 200
 
 
-@pytest.mark.parametrize("username", ["agent", "nobody"])
+@pytest.mark.parametrize("username", ["agent", "admin", "nobody"])
 def test_wrong_credentials_get_one_generic_401(client: TestClient, username: str) -> None:
     r = client.post("/api/auth/login", json={"username": username, "password": "wrong password!"})
     assert r.status_code == 401
@@ -59,28 +90,48 @@ def test_every_protected_route_needs_a_token(client: TestClient) -> None:
         assert client.request(method, url, headers=bad).status_code == 401, url
         basic = {"Authorization": "Basic YWdlbnQ6eA=="}
         assert client.request(method, url, headers=basic).status_code == 401, url
+        forged_api = {"Authorization": "Bearer bft_forged"}
+        assert client.request(method, url, headers=forged_api).status_code == 401, url
 
 
-def test_logout_kills_the_token(client: TestClient) -> None:
-    headers = login(client)
+def test_logout_kills_the_token_and_replay_fails(
+    client: TestClient, ctx: AppContext, clock: FakeClock
+) -> None:
+    secret = police_with_totp(ctx, "agent")
+    headers = login_totp(client, clock, "agent", secret)
+    assert client.get("/api/auth/session", headers=headers).json()["username"] == "agent"
     assert client.post("/api/auth/logout", headers=headers).status_code == 204
     assert client.get("/api/cameras", headers=headers).status_code == 401
+    assert client.post("/api/auth/logout", headers=headers).status_code == 401
 
 
-def test_idle_session_expires(client: TestClient, clock: FakeClock) -> None:
-    headers = login(client)
+def test_idle_session_expires_and_cannot_be_replayed(client: TestClient, clock: FakeClock) -> None:
+    r = client.post("/api/auth/login", json={"username": "admin", "password": PW})
+    headers = {"Authorization": f"Bearer {r.json()['token']}"}
     clock.advance(IDLE + timedelta(seconds=1))
     r = client.get("/api/cameras", headers=headers)
     assert r.status_code == 401 and "log in again" in r.json()["detail"]
+    clock.advance(-IDLE)  # even with the clock back, the expired session is gone
+    assert client.get("/api/cameras", headers=headers).status_code == 401
 
 
-def test_role_without_permission_gets_403(client: TestClient) -> None:
-    patrol = login(client, "patrol")
+def test_role_without_permission_gets_403(
+    client: TestClient, ctx: AppContext, clock: FakeClock
+) -> None:
+    patrol = login_totp(client, clock, "patrol", police_with_totp(ctx, "patrol"))
     url = "/api/cameras/jlt-001/recordings?start=2026-11-01T07:00:00Z&end=2026-11-01T08:00:00Z"
     r = client.get(url, headers=patrol)
     assert r.status_code == 403 and "recording.read" in r.json()["detail"]
     assert client.get("/metrics", headers=patrol).status_code == 403
+    assert client.get("/api/tokens", headers=patrol).status_code == 403
     assert client.get("/api/cameras", headers=patrol).status_code == 200
+
+
+def test_admin_sees_no_video(client: TestClient, admin: dict[str, str]) -> None:
+    url = "/api/cameras/jlt-001/recordings?start=2026-11-01T07:00:00Z&end=2026-11-01T08:00:00Z"
+    assert client.get(url, headers=admin).status_code == 403
+    snap = "/api/cameras/jlt-001/snapshot?at=2026-11-01T07:59:00Z"
+    assert client.get(snap, headers=admin).status_code == 403
 
 
 def test_every_route_is_guarded(client: TestClient) -> None:

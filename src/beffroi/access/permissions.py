@@ -18,6 +18,9 @@ class Role(StrEnum):
     INVESTIGATOR = "investigator"  # OPJ: police or gendarmerie officer requesting footage
     PATROL = "patrol"  # agents in the field: live view only
     AUDITOR = "auditor"  # data-protection officer, CNIL: journals and registers, no video
+    # Not a person: the role of scoped API tokens (integrations). No user may hold it, and
+    # it grants no video: the law lets only individually designated agents view images.
+    MACHINE = "machine"
 
 
 class Permission(StrEnum):
@@ -33,7 +36,8 @@ class Permission(StrEnum):
     STORAGE_READ = "storage.read"
     METRICS_READ = "metrics.read"
     SITE_ADMIN = "site.admin"  # cameras, communes, retention
-    USER_ADMIN = "user.admin"
+    USER_ADMIN = "user.admin"  # users, their second factor, API tokens
+    USER_UNLOCK = "user.unlock"  # lift a lockout (a supervisor: users of its communes)
 
 
 P = Permission
@@ -48,11 +52,8 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.JOURNAL_READ,
             P.SITE_ADMIN,
             P.USER_ADMIN,
-            # TODO(rights issue): the administrator must see NO video by default (he runs
-            # the system, he is not a designated viewer). Granted for now only so the demo
-            # works; remove RECORDING_READ and SNAPSHOT_READ when the rights issue lands.
-            P.RECORDING_READ,
-            P.SNAPSHOT_READ,
+            P.USER_UNLOCK,
+            # No video: the administrator runs the system, he is not a designated viewer.
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -68,6 +69,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.JOURNAL_READ,
             P.STORAGE_READ,
             P.METRICS_READ,
+            P.USER_UNLOCK,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -78,7 +80,22 @@ MATRIX: dict[Role, frozenset[Permission]] = {
     ),
     Role.PATROL: frozenset({P.ACCOUNT_SELF, P.CAMERA_LIST, P.CAMERA_VIEW_LIVE}),
     Role.AUDITOR: frozenset({P.ACCOUNT_SELF, P.CAMERA_LIST, P.JOURNAL_READ, P.STORAGE_READ}),
+    # The most a token may carry; each token holds a chosen subset (`Principal.scopes`).
+    Role.MACHINE: frozenset({P.CAMERA_LIST, P.STORAGE_READ, P.METRICS_READ, P.JOURNAL_READ}),
 }
+
+# Permissions that show or hand over images. A role holding any of them needs TOTP.
+VIDEO_PERMISSIONS: frozenset[Permission] = frozenset(
+    {P.CAMERA_VIEW_LIVE, P.RECORDING_READ, P.SNAPSHOT_READ, P.EXPORT_CREATE}
+)
+
+# Roles a person may hold (MACHINE is for API tokens only).
+USER_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.MACHINE)
+
+# Roles whose holders, when not municipal police, need a prefectoral approval (CSI
+# L252-2 and R252-12: agents designated to view images). Investigators are judicial police
+# officers acting under the code of criminal procedure, not designated agents.
+APPROVAL_ROLES: frozenset[Role] = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.PATROL})
 
 # Roles whose scope is every commune of the installation, whatever `user_communes` says.
 ALL_COMMUNES_ROLES: frozenset[Role] = frozenset({Role.ADMIN})
@@ -88,6 +105,21 @@ def has_permission(role: Role | str, permission: Permission) -> bool:
     """True when `role` grants `permission`; an unknown role grants nothing."""
     try:
         return permission in MATRIX[Role(role)]
+    except ValueError:
+        return False
+
+
+def can_view_video(role: Role | str) -> bool:
+    """True when the role may see or export images: such users must use TOTP."""
+    try:
+        return bool(MATRIX[Role(role)] & VIDEO_PERMISSIONS)
+    except ValueError:
+        return False
+
+
+def needs_approval(role: Role | str, is_police: bool) -> bool:
+    try:
+        return not is_police and Role(role) in APPROVAL_ROLES
     except ValueError:
         return False
 

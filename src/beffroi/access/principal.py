@@ -9,15 +9,22 @@ from beffroi.access.permissions import Permission, Role, has_permission
 
 @dataclass(frozen=True)
 class Principal:
-    user_id: int
-    username: str
+    user_id: int  # 0 for an API token (a machine is no user)
+    username: str  # "token:<name>" for an API token
     role: Role
     # None: every commune of the installation (the administrator's scope).
     communes: frozenset[str] | None
     # The session the request came with (None for a principal not bound to a session).
     token_sha256: str | None = None
+    # A further restriction of the role's permissions (API tokens); None: the whole role.
+    scopes: frozenset[Permission] | None = None
+    # How the request authenticated: "bearer", "cookie", "enroll" or "api_token".
+    auth: str = "bearer"
+    token_id: int | None = None  # the API token's id, for the journal
 
     def can(self, permission: Permission) -> bool:
+        if self.scopes is not None and permission not in self.scopes:
+            return False
         return has_permission(self.role, permission)
 
     def sees_commune(self, commune_id: str) -> bool:

@@ -1,6 +1,20 @@
-"""Users, their communes and their sessions."""
+"""Users (with their agent record, second factor and lockout state), their communes,
+their sessions, the failed attempts per source address, and machine API tokens."""
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
 
 from beffroi.db.base import Millis, metadata
 
@@ -14,6 +28,23 @@ users = Table(
     Column("full_name", String(200), nullable=True),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_ms", Millis, nullable=False),
+    # The agent record (CSI L252-2, R252-12).
+    Column("is_police", Boolean, nullable=False, server_default=false(), comment="Police"),
+    Column("service", String(200), nullable=True, comment="Service or unit of the agent"),
+    Column("approval_ref", String(100), nullable=True, comment="Prefectoral approval"),
+    Column("approval_expires", Date, nullable=True, comment="Last valid day of the approval"),
+    Column("training_date", Date, nullable=True, comment="Data-protection training"),
+    Column("account_expires", Date, nullable=True, comment="Last valid day of the account"),
+    # Second factor (RFC 6238). The secret must be readable to check codes, so it is
+    # stored as is (base32); the database is as sensitive as the recordings it indexes.
+    Column("totp_secret", String(64), nullable=True, comment="Active TOTP secret, base32"),
+    Column("totp_pending", String(64), nullable=True, comment="Secret awaiting confirmation"),
+    Column("totp_last_step", BigInteger, nullable=True, comment="Last accepted step (replay)"),
+    # Lockout after repeated failures.
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("first_failure_ms", Millis, nullable=True),
+    Column("locked_until_ms", Millis, nullable=True),
+    Column("lockout_level", Integer, nullable=False, server_default=text("0")),
 )
 
 user_communes = Table(
@@ -34,4 +65,36 @@ sessions = Table(
     Column("last_seen_ms", Millis, nullable=False),
     Column("expires_ms", Millis, nullable=False),
     Column("source", String(64), nullable=True),
+    Column(
+        "kind",
+        String(16),
+        nullable=False,
+        server_default="bearer",
+        comment="bearer | cookie | enroll: a token is accepted only the way it was issued",
+    ),
+)
+
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False, comment="Client address"),
+    Column("username", String(100), nullable=True, comment="As typed"),
+    Column("at_ms", Millis, nullable=False),
+    Index(None, "source", "at_ms"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("permissions", Text, nullable=False, comment="Space-separated permissions"),
+    Column("communes", Text, nullable=False, comment="Space-separated commune ids"),
+    Column("created_by", String(100), nullable=False),
+    Column("created_ms", Millis, nullable=False),
+    Column("expires_ms", Millis, nullable=False),
+    Column("revoked_ms", Millis, nullable=True),
+    Column("last_used_ms", Millis, nullable=True),
 )

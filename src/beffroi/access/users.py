@@ -1,11 +1,13 @@
-"""Users: creation, the first administrator, login verification, principal loading."""
+"""Users: creation with the agent record, the first administrator, principal loading."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from beffroi.access.agents import record_refusal
 from beffroi.access.passwords import (
     burn_verification_time,
     check_policy,
@@ -14,10 +16,11 @@ from beffroi.access.passwords import (
     needs_rehash,
     verify_password,
 )
-from beffroi.access.permissions import Role, sees_all_communes
+from beffroi.access.permissions import USER_ROLES, Role, needs_approval, sees_all_communes
 from beffroi.access.principal import Principal
 from beffroi.access.tables import user_communes, users
 from beffroi.clock import Clock, utc_ms
+from beffroi.site.tables import communes as communes_table
 
 ADMIN_USERNAME = "admin"
 
@@ -35,18 +38,41 @@ def create_user(
     clock: Clock,
     *,
     full_name: str | None = None,
+    service: str | None = None,
+    is_police: bool = False,
+    approval_ref: str | None = None,
+    approval_expires: date | None = None,
+    training_date: date | None = None,
+    account_expires: date | None = None,
 ) -> int:
     """Create a user and return its id. Raises `PasswordPolicyError` for a weak
-    password, `UserExistsError` for a taken username, `ValueError` for a bad role."""
+    password, `UserExistsError` for a taken username, `ValueError` for a bad role, an
+    unknown commune or a missing prefectoral approval."""
     role = Role(role)
+    if role not in USER_ROLES:
+        raise ValueError(f"role {role.value!r} is not a role for people")
     username = username.strip()
-    if not username:
-        raise ValueError("username must not be empty")
-    check_policy(password)
+    if not username or len(username) > 100 or any(c.isspace() for c in username):
+        raise ValueError("username must be 1 to 100 characters without spaces")
+    if needs_approval(role, is_police) and not (approval_ref and approval_expires):
+        raise ValueError(
+            f"a {role.value} who is not municipal police needs a prefectoral approval "
+            "reference and its expiry date"
+        )
+    wanted = sorted(set(communes))
+    check_policy(password, username)
     password_hash = hash_password(password)
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise UserExistsError(f"user {username!r} already exists")
+        known = set(
+            conn.execute(
+                select(communes_table.c.id).where(communes_table.c.id.in_(wanted))
+            ).scalars()
+        )
+        unknown = [c for c in wanted if c not in known]
+        if unknown:
+            raise ValueError(f"unknown commune(s): {', '.join(unknown)}")
         user_id = conn.execute(
             insert(users)
             .values(
@@ -54,12 +80,18 @@ def create_user(
                 password_hash=password_hash,
                 role=role.value,
                 full_name=full_name,
+                service=service,
                 disabled=False,
                 created_ms=utc_ms(clock.now()),
+                is_police=is_police,
+                approval_ref=approval_ref,
+                approval_expires=approval_expires,
+                training_date=training_date,
+                account_expires=account_expires,
             )
             .returning(users.c.id)
         ).scalar_one()
-        rows = [{"user_id": user_id, "commune_id": c} for c in sorted(set(communes))]
+        rows = [{"user_id": user_id, "commune_id": c} for c in wanted]
         if rows:
             conn.execute(insert(user_communes), rows)
     return int(user_id)
@@ -84,48 +116,52 @@ def ensure_admin(engine: Engine, clock: Clock, password: str | None = None) -> s
     return secret if generated else None
 
 
-def verify_login(engine: Engine, username: str, password: str) -> Principal | None:
-    """The principal for valid credentials of an enabled user, else None.
-
-    The caller answers every None with the same generic message: whether the user
-    exists, is disabled or typed a wrong password must not be told apart."""
+def verify_login(engine: Engine, username: str, password: str, clock: Clock) -> Principal | None:
+    """The principal for a correct password of a user the agent record lets in, else
+    None. The second factor and lockout are `login.attempt_login`'s business."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(users.c.id, users.c.password_hash, users.c.disabled).where(
-                users.c.username == username
-            )
-        ).first()
+        row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None:
         burn_verification_time(password)
         return None
-    if not verify_password(row.password_hash, password) or row.disabled:
+    if not verify_password(row.password_hash, password):
         return None
-    if needs_rehash(row.password_hash):
+    if record_refusal(row, clock) is not None:
+        return None
+    rehash_if_needed(engine, row.id, row.password_hash, password)
+    with engine.connect() as conn:
+        return load_principal(conn, row.id, clock)
+
+
+def rehash_if_needed(engine: Engine, user_id: int, password_hash: str, password: str) -> None:
+    if needs_rehash(password_hash):
         with engine.begin() as conn:
             conn.execute(
                 update(users)
-                .where(users.c.id == row.id)
+                .where(users.c.id == user_id)
                 .values(password_hash=hash_password(password))
             )
-    with engine.connect() as conn:
-        return load_principal(conn, row.id)
 
 
 def load_principal(
-    conn: Connection, user_id: int, token_sha256: str | None = None
+    conn: Connection,
+    user_id: int,
+    clock: Clock,
+    token_sha256: str | None = None,
+    auth: str = "bearer",
 ) -> Principal | None:
-    """The principal of an enabled user, with its commune scope; None if disabled/gone."""
-    row = conn.execute(
-        select(users.c.id, users.c.username, users.c.role, users.c.disabled).where(
-            users.c.id == user_id
-        )
-    ).first()
-    if row is None or row.disabled:
+    """The principal of a user the agent record lets in now, with its commune scope;
+    None if disabled, expired, without a valid approval, or gone. Checked on every
+    request, so a session ends the day its approval does."""
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if row is None or record_refusal(row, clock, at_login=False) is not None:
         return None
     try:
         role = Role(row.role)
     except ValueError:  # a role this version does not know grants nothing
         return None
+    # A `machine` row can only come from a direct database write (create_user refuses
+    # it); it gets that role's permissions, none of which shows video.
     communes: frozenset[str] | None = None
     if not sees_all_communes(role):
         communes = frozenset(
@@ -139,4 +175,5 @@ def load_principal(
         role=role,
         communes=communes,
         token_sha256=token_sha256,
+        auth=auth,
     )

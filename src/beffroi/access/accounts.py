@@ -1,0 +1,203 @@
+"""Account administration: TOTP enrolment and reset, unlock, disable, listing.
+
+Each function reports itself through `events` with the acting user and source, so the
+journal sees the same action whether it came from the API or the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, select, update
+
+from beffroi.access import events
+from beffroi.access.login import consume_totp
+from beffroi.access.principal import Principal
+from beffroi.access.sessions import close_user_sessions
+from beffroi.access.tables import user_communes, users
+from beffroi.access.totp import generate_secret, otpauth_uri, qr_svg
+from beffroi.clock import Clock, utc_ms
+
+
+class UnknownUserError(LookupError):
+    pass
+
+
+class TotpStateError(ValueError):
+    """Enrolment asked for in a state that does not allow it (already enrolled, nothing
+    pending)."""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str  # base32, for typing by hand
+    uri: str  # otpauth://
+    qr_svg: str
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    username: str
+    role: str
+    communes: tuple[str, ...]
+    full_name: str | None
+    service: str | None
+    is_police: bool
+    approval_ref: str | None
+    approval_expires: date | None
+    training_date: date | None
+    account_expires: date | None
+    disabled: bool
+    totp: bool
+    locked: bool
+
+
+def _user_id(engine: Engine, username: str) -> int:
+    with engine.connect() as conn:
+        uid = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
+    if uid is None:
+        raise UnknownUserError(username)
+    return int(uid)
+
+
+def begin_totp_enrolment(
+    engine: Engine, user_id: int, username: str, source: str | None = None
+) -> Enrolment:
+    """A new pending secret; the active one (if any) is untouched until confirmation.
+    Refused when TOTP is already active: replacing it takes an administrator's reset."""
+    secret = generate_secret()
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.totp_secret.is_(None))
+            .values(totp_pending=secret)
+        ).rowcount
+    if done != 1:
+        raise TotpStateError("second factor already active: ask an administrator to reset it")
+    uri = otpauth_uri(secret, username)
+    events.record_event(events.TOTP_ENROLL, username, source, "ok", "secret issued")
+    return Enrolment(secret, uri, qr_svg(uri))
+
+
+def confirm_totp_enrolment(
+    engine: Engine, user_id: int, username: str, code: str, clock: Clock, source: str | None
+) -> bool:
+    """Activate the pending secret if `code` matches it; False (journaled) otherwise."""
+    with engine.connect() as conn:
+        pending = conn.execute(
+            select(users.c.totp_pending).where(users.c.id == user_id)
+        ).scalar_one_or_none()
+    if pending is None:
+        raise TotpStateError("no enrolment in progress")
+    if not consume_totp(engine, user_id, pending, code, clock):
+        events.record_event(events.TOTP_CONFIRM, username, source, "failed", "wrong code")
+        return False
+    with engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(totp_secret=pending, totp_pending=None)
+        )
+    events.record_event(events.TOTP_CONFIRM, username, source, "ok", None)
+    return True
+
+
+def set_totp(engine: Engine, username: str, actor: str = "cli") -> Enrolment:
+    """Enrol a new secret at once (the command line, run by whoever holds the server):
+    replaces any previous one and ends the user's sessions."""
+    uid = _user_id(engine, username)
+    secret = generate_secret()
+    with engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == uid)
+            .values(totp_secret=secret, totp_pending=None, totp_last_step=None)
+        )
+    close_user_sessions(engine, uid)
+    events.record_event(events.TOTP_RESET, actor, "cli", "ok", f"new secret for {username}")
+    uri = otpauth_uri(secret, username)
+    return Enrolment(secret, uri, qr_svg(uri))
+
+
+def reset_totp(engine: Engine, username: str, actor: str, source: str | None) -> None:
+    """Forget the user's second factor: the next login enrols a new one. Ends sessions."""
+    uid = _user_id(engine, username)
+    with engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == uid)
+            .values(totp_secret=None, totp_pending=None, totp_last_step=None)
+        )
+    close_user_sessions(engine, uid)
+    events.record_event(events.TOTP_RESET, actor, source, "ok", f"reset for {username}")
+
+
+def user_communes_of(engine: Engine, username: str) -> frozenset[str]:
+    uid = _user_id(engine, username)
+    with engine.connect() as conn:
+        return frozenset(
+            conn.execute(
+                select(user_communes.c.commune_id).where(user_communes.c.user_id == uid)
+            ).scalars()
+        )
+
+
+def may_manage(actor: Principal, username: str, engine: Engine) -> bool:
+    """A scoped actor (a supervisor) manages only users all of whose communes it sees; a
+    user without commune (an administrator, an auditor) only by an unscoped actor."""
+    theirs = user_communes_of(engine, username)  # raises UnknownUserError
+    if actor.communes is None:
+        return True
+    return bool(theirs) and theirs <= actor.communes
+
+
+def unlock(engine: Engine, username: str, actor: str, source: str | None) -> None:
+    uid = _user_id(engine, username)
+    with engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == uid)
+            .values(failed_logins=0, first_failure_ms=None, locked_until_ms=None, lockout_level=0)
+        )
+    events.record_event(events.UNLOCK, actor, source, "ok", f"unlocked {username}")
+
+
+def set_disabled(
+    engine: Engine, username: str, disabled: bool, actor: str, source: str | None
+) -> None:
+    uid = _user_id(engine, username)
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == uid).values(disabled=disabled))
+    if disabled:
+        close_user_sessions(engine, uid)
+    detail = f"{'disabled' if disabled else 'enabled'} {username}"
+    events.record_event(events.USER_DISABLE, actor, source, "ok", detail)
+
+
+def list_users(engine: Engine, clock: Clock) -> list[UserSummary]:
+    now = utc_ms(clock.now())
+    with engine.connect() as conn:
+        rows = conn.execute(select(users).order_by(users.c.username)).all()
+        links = conn.execute(select(user_communes.c.user_id, user_communes.c.commune_id)).all()
+    by_user: dict[int, list[str]] = {}
+    for uid, commune in links:
+        by_user.setdefault(uid, []).append(commune)
+    return [
+        UserSummary(
+            username=r.username,
+            role=r.role,
+            communes=tuple(sorted(by_user.get(r.id, []))),
+            full_name=r.full_name,
+            service=r.service,
+            is_police=bool(r.is_police),
+            approval_ref=r.approval_ref,
+            approval_expires=r.approval_expires,
+            training_date=r.training_date,
+            account_expires=r.account_expires,
+            disabled=bool(r.disabled),
+            totp=r.totp_secret is not None,
+            locked=r.locked_until_ms is not None and now < r.locked_until_ms,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,38 @@
+"""Shared set-up for the access tests: communes and users made through the real API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from beffroi.access.users import create_user
+from beffroi.clock import Clock
+from beffroi.site.tables import communes
+
+PW = "Correct-Horse-42!"
+LATER = date(2027, 6, 30)
+
+
+def seed_communes(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(communes),
+            [
+                {"id": "joue-les-tours", "name": "Joué-lès-Tours", "updated_ms": 0},
+                {"id": "chambray", "name": "Chambray-lès-Tours", "updated_ms": 0},
+            ],
+        )
+
+
+def make_user(
+    engine: Engine,
+    clock: Clock,
+    username: str,
+    role: str = "operator",
+    communes: tuple[str, ...] = ("joue-les-tours",),
+    **record: Any,
+) -> int:
+    record.setdefault("is_police", True)
+    return create_user(engine, username, PW, role, communes, clock, **record)
