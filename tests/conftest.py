@@ -72,3 +72,13 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_event_recorder() -> Iterator[None]:
+    """`create_app` connects access events to its journal for the whole process (one
+    app per server); between tests that would journal into a database already dropped."""
+    from beffroi.access import events
+
+    yield
+    events.set_recorder(None)

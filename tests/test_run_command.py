@@ -4,22 +4,27 @@ real simulated cameras, SQLite or PostgreSQL, stopped cleanly or killed."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from beffroi.access.totp import code_at
 from beffroi.sim.runner import run_in_thread
 from beffroi.sim.specs import make_cameras
 from tests.ingest.harness import wait_for
 
 PASSWORD = "Correct-Horse-Battery-42"
+OPERATOR_PASSWORD = "Vigie-Place-Mitterrand-2026!"
 
 
 def free_port() -> int:
@@ -79,11 +84,36 @@ class Running:
             text=True,
         )
         wait_for(self._up, 60, "the API")
-        r = httpx.post(
-            f"{self.base}/api/auth/login", json={"username": "admin", "password": PASSWORD}
-        )
+        self.data, self.env = data, env
+        self.headers = self.login("admin", PASSWORD)
+
+    def login(self, username: str, password: str, totp: str | None = None) -> dict[str, str]:
+        body = {"username": username, "password": password, "totp": totp}
+        r = httpx.post(f"{self.base}/api/auth/login", json=body)
         assert r.status_code == 200, r.text
-        self.headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    def add_operator(self) -> None:
+        """An operator made as a town's administrator would, while the server runs:
+        `beffroi user add` then `beffroi user totp`; then signed in with its TOTP."""
+        cli = [sys.executable, "-m", "beffroi.cli", "user"]
+        data = ["--data", str(self.data)]
+        add = [*cli, "add", *data, "agent", "--role", "operator", "--commune", "joue-les-tours"]
+        subprocess.run(
+            [*add, "--police", "--password-stdin"],
+            input=OPERATOR_PASSWORD,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        out = subprocess.run(
+            [*cli, "totp", *data, "agent"], env=self.env, check=True, capture_output=True, text=True
+        ).stdout
+        uri = re.search(r"otpauth://\S+", out)
+        assert uri is not None, out
+        secret = parse_qs(urlsplit(uri[0]).query)["secret"][0]
+        self.headers = self.login("agent", OPERATOR_PASSWORD, code_at(secret, datetime.now(UTC)))
 
     def _up(self) -> bool:
         assert self.proc.poll() is None, self.proc.stdout.read() if self.proc.stdout else ""
@@ -124,6 +154,7 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
     run = Running(site, data, env)
     try:
         assert run.get("/api/cameras").status_code == 200
+        run.add_operator()  # the administrator sees no video: an operator does
         wait_for(lambda: set(run.statuses().values()) == {"recording"}, 30, "3 cameras recording")
         now = time.time()
         start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 120))
@@ -159,6 +190,14 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
     assert not list((data / "archive").rglob("*.part")), "a clean stop closes every segment"
     result = check(data, env)
     assert result.returncode == 0, result.stdout + result.stderr
+    journal = subprocess.run(
+        [sys.executable, "-m", "beffroi.cli", "journal", "verify", "--data", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert journal.returncode == 0, journal.stdout + journal.stderr
 
 
 def test_run_killed_with_sigkill_restarts_without_loss(cameras, tmp_path: Path, env) -> None:

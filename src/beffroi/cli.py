@@ -14,6 +14,8 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from beffroi.access import cli as access_cli
+    from beffroi.journal import cli as journal_cli
     from beffroi.sim import cli as sim_cli
     from beffroi.site import cli as site_cli
 
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_check)
 
     site_cli.add_parser(sub)
+    journal_cli.add_parser(sub)
+    access_cli.add_parser(sub)
     sim_cli.add_parser(sub)
     return parser
 
@@ -93,8 +97,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("libav").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "user":
+        _journal_user_commands(args.data)
     result: int = args.func(args)
     return result
+
+
+def _journal_user_commands(data_dir: Path) -> None:
+    """`beffroi user …` changes accounts: journal them in the installation's journal,
+    like the same actions done through the API."""
+    from beffroi.access import events
+    from beffroi.clock import SystemClock
+    from beffroi.db.engine import database_url, make_engine
+    from beffroi.db.migrate import upgrade
+    from beffroi.journal.http import access_event_recorder
+    from beffroi.journal.service import Journal
+
+    if not data_dir.is_dir():
+        return  # the command itself reports the missing data directory
+    engine = make_engine(database_url(data_dir))
+    upgrade(engine)
+    events.set_recorder(access_event_recorder(Journal.open(engine, SystemClock(), data_dir)))
 
 
 if __name__ == "__main__":

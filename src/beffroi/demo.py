@@ -49,7 +49,8 @@ def run_demo(data_dir: Path, host: str, port: int, sim_port: int = 8554) -> int:
         print(
             f"Demo: {cameras} simulated cameras on "
             f"rtsp://127.0.0.1:{sim_port}/cam0..cam{cameras - 1}\n"
-            f"Demo sign-in: user 'admin', password '{password}' (kept in {kept})",
+            f"Demo administrator (no video, by law): user 'admin', password '{password}' "
+            f"(kept in {kept})",
             flush=True,
         )
-        return serve(Options(site=site_path, data_dir=data_dir, host=host, port=port))
+        return serve(Options(site=site_path, data_dir=data_dir, host=host, port=port, demo=True))

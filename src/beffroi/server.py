@@ -33,7 +33,15 @@ from beffroi.db.migrate import upgrade
 from beffroi.ingest.spec import CameraSpec
 from beffroi.ingest.state import Reason
 from beffroi.ingest.supervisor import Supervisor
-from beffroi.site.apply import CameraRow, active_cameras, apply_site, camera_stream_credentials
+from beffroi.journal.http import principal_entry
+from beffroi.journal.service import Journal, JournalMaintenance
+from beffroi.site.apply import (
+    ApplyResult,
+    CameraRow,
+    active_cameras,
+    apply_site,
+    camera_stream_credentials,
+)
 from beffroi.site.loader import SiteError, load_site, today_from
 from beffroi.site.models import Site
 from beffroi.web.app import create_app
@@ -51,9 +59,11 @@ class Options:
     host: str = "127.0.0.1"
     port: int = 8080
     use_processes: bool = True
+    demo: bool = False  # also create the demo operator (see beffroi.demo)
 
 
 def serve(opts: Options, clock: Clock | None = None) -> int:
+    from beffroi.access.demo import ensure_demo_operator
     from beffroi.access.users import ensure_admin
 
     clock = clock or SystemClock()
@@ -72,9 +82,24 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     root.mkdir(exist_ok=True)
     engine = make_engine(database_url(data_dir))
     upgrade(engine)
+    journal = Journal.open(engine, clock, data_dir)
     applied = apply_site(engine, site, clock)
     log.info("site applied: %s", applied)
+    _journal_site(journal, opts.site, applied)
     password = ensure_admin(engine, clock, os.environ.get(ADMIN_PASSWORD_ENV))
+    demo_lines: list[str] = []
+    if opts.demo:
+        operator = ensure_demo_operator(engine, clock, data_dir)
+        demo_lines.append(
+            f"Demo operator (sees video): user '{operator.username}', password "
+            f"'{operator.password}'; "
+            + (
+                "TOTP enrolled."
+                if operator.totp_enrolled
+                else "the first sign-in enrols the second factor (TOTP): scan the QR code "
+                "with an authenticator app"
+            )
+        )
 
     floor = floor_bytes(site.recording.free_space_floor, root)
     retention = RetentionLoop(engine, root, clock, free_floor_bytes=floor)
@@ -98,6 +123,8 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     )
     recorder.start()
     retention.start()
+    journal_upkeep = JournalMaintenance(journal)
+    journal_upkeep.start()
 
     ctx = AppContext(
         engine=engine,
@@ -107,10 +134,11 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         recorder=recorder,
         free_floor_bytes=floor,
         storage_report=lambda: storage_report(engine, root, clock, floor),
+        journal=journal,
     )
     app = create_app(ctx)
     url = f"http://{opts.host}:{opts.port}"
-    _announce(url, len(specs), password)
+    _announce(url, len(specs), password, demo_lines)
     config = uvicorn.Config(app, host=opts.host, port=opts.port, log_level="warning")
     server = uvicorn.Server(config)
     # uvicorn re-raises SIGINT/SIGTERM once it has stopped, which would kill this process
@@ -129,19 +157,22 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
                 return 1
             if reload.is_set():
                 reload.clear()
-                reload_site(opts.site, engine, clock, recorder)
+                reload_site(opts.site, engine, clock, recorder, journal)
     finally:
         server.should_exit = True
         api.join(10)
         log.info("stopping: closing segments")
         recorder.stop()
         retention.stop()
+        journal_upkeep.stop()
         index.wait_idle(timeout=15)
         index.stop()
     return 0
 
 
-def reload_site(path: Path, engine: Engine, clock: Clock, recorder: Supervisor) -> bool:
+def reload_site(
+    path: Path, engine: Engine, clock: Clock, recorder: Supervisor, journal: Journal
+) -> bool:
     """SIGHUP: re-read the site file and apply it. A file with errors changes nothing;
     only the cameras that changed are touched; removed ones stop recording and their
     footage ages out normally."""
@@ -151,12 +182,27 @@ def reload_site(path: Path, engine: Engine, clock: Clock, recorder: Supervisor) 
         log.error("site file not reloaded, nothing changed:\n%s", exc)
         return False
     applied = apply_site(engine, loaded.site, clock)
+    _journal_site(journal, path, applied)
     specs, disabled = _camera_specs(active_cameras(engine), loaded.site)
     for camera_id in applied.cameras_removed:
         disabled[camera_id] = Reason.REMOVED
     changes = recorder.update(specs, disabled)
     log.info("site reloaded: %s", changes)
     return True
+
+
+def _journal_site(journal: Journal, path: Path, applied: ApplyResult) -> None:
+    """Configuration changes are journaled like any action on the system."""
+    if not applied.changed:
+        return
+    detail = {
+        "file": str(path),
+        "added": applied.cameras_added,
+        "updated": applied.cameras_updated,
+        "removed": applied.cameras_removed,
+        "returned": applied.cameras_returned,
+    }
+    journal.record(principal_entry(None, "site.apply", username="system", detail=detail))
 
 
 def _camera_specs(
@@ -187,8 +233,9 @@ def _camera_specs(
     return specs, disabled
 
 
-def _announce(url: str, cameras: int, password: str | None) -> None:
+def _announce(url: str, cameras: int, password: str | None, extra: list[str]) -> None:
     lines = [f"Beffroi {__version__}: {cameras} camera(s) recording; console and API on {url}"]
     if password:
         lines.append(f"First start: user 'admin', password '{password}' (shown once: note it)")
+    lines.extend(extra)
     print("\n".join(lines), flush=True)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from beffroi import __version__
+from beffroi.access import events
+from beffroi.journal.http import access_event_recorder
+from beffroi.journal.service import Journal
 from beffroi.web.context import AppContext
 from beffroi.web.guard import unguarded_routes
-from beffroi.web.routes import auth, cameras, health, metrics, recordings, storage
+from beffroi.web.routes import auth, cameras, health, journal, metrics, recordings, storage
 
 
 class UnguardedRouteError(RuntimeError):
     pass
+
+
+async def _invalid_data(_request: Request, exc: Exception) -> JSONResponse:
+    # A value the database refuses (PostgreSQL: a NUL character in text) is bad input,
+    # not a server fault: 422, as on SQLite, which stores it and finds nothing.
+    return JSONResponse(
+        status_code=422, content={"detail": "invalid value: text may not contain NUL characters"}
+    )
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -21,8 +34,15 @@ def create_app(ctx: AppContext) -> FastAPI:
         description="API of a municipal urban supervision centre (CSU).",
     )
     app.state.ctx = ctx
-    for module in (health, auth, cameras, recordings, storage, metrics):
+    for module in (health, auth, cameras, recordings, storage, metrics, journal):
         app.include_router(module.router)
+    if ctx.journal is None:
+        ctx.journal = Journal.open(ctx.engine, ctx.clock, ctx.data_dir)
+    # Every action on video is journaled, denied attempts included (403/404 handler),
+    # and so is every login, failure, lockout and account change.
+    journal.install(app, ctx.journal)
+    events.set_recorder(access_event_recorder(ctx.journal))
+    app.add_exception_handler(DataError, _invalid_data)
     problems = unguarded_routes(app)
     if problems:
         # A route without a permission is a hole in the access control: refuse to serve.

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from beffroi.clock import Clock
 from beffroi.ingest.state import RecorderView
+from beffroi.journal.service import Journal
 
 
 @dataclass
@@ -23,3 +24,5 @@ class AppContext:
     free_floor_bytes: int
     # `beffroi.archive.storage.storage_report` bound to its arguments; None until wired.
     storage_report: Callable[[], BaseModel] | None = None
+    # The installation's journal; `create_app` opens one on `data_dir` when None.
+    journal: Journal | None = None

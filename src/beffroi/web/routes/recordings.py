@@ -6,12 +6,13 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
 from beffroi.clock import from_ms, utc_ms
+from beffroi.journal.http import journal_action
 from beffroi.playback.snapshot import NoFrameError, encode_jpeg, locate_frame_at
 from beffroi.playback.timeline import (
     Span,
@@ -80,6 +81,7 @@ def _live(ctx: AppContext, camera_id: str) -> Span | None:
 @router.get("/{camera_id}/recordings", response_model=Recordings)
 def recordings(
     camera_id: str,
+    request: Request,
     ctx: Ctx,
     principal: Annotated[Principal, Depends(require(Permission.RECORDING_READ))],
     start: Annotated[str, Query(description=INSTANT_HELP)],
@@ -98,8 +100,17 @@ def recordings(
     except WindowError as e:
         raise unprocessable(str(e)) from None
     with ctx.engine.connect() as conn:
-        visible_camera_row(conn, principal, camera_id)
+        row = visible_camera_row(conn, principal, camera_id)
         finished = query_spans(conn, camera_id, start_ms, end_ms)
+    journal_action(
+        request,
+        principal,
+        "recording.read",
+        camera=camera_id,
+        commune=row.commune_id,
+        start_ms=start_ms,
+        end_ms=end_ms,
+    )
     timeline = build_timeline(
         finished, _live(ctx, camera_id), start_ms, end_ms, utc_ms(ctx.clock.now())
     )
@@ -132,6 +143,7 @@ def recordings(
 )
 def snapshot(
     camera_id: str,
+    request: Request,
     ctx: Ctx,
     principal: Annotated[Principal, Depends(require(Permission.SNAPSHOT_READ))],
     at: Annotated[str, Query(description=INSTANT_HELP)],
@@ -140,7 +152,7 @@ def snapshot(
     in its threadpool, so decoding never blocks the event loop."""
     at_ms = parse_instant("at", at)
     with ctx.engine.connect() as conn:
-        visible_camera_row(conn, principal, camera_id)
+        row = visible_camera_row(conn, principal, camera_id)
         finished = query_spans(conn, camera_id, at_ms, at_ms + 1)
     span = span_at(finished, at_ms)
     path = ctx.archive_root / span.path if span is not None and span.path else None
@@ -163,6 +175,15 @@ def snapshot(
         found = locate_frame_at(path, span.start_ms, at_ms)
     except NoFrameError:
         raise missing from None
+    journal_action(
+        request,
+        principal,
+        "snapshot.read",
+        camera=camera_id,
+        commune=row.commune_id,
+        start_ms=found.wall_ms,
+        end_ms=found.wall_ms,
+    )
     return Response(
         content=encode_jpeg(found.frame),
         media_type="image/jpeg",
