@@ -103,7 +103,12 @@ def test_role_x_route_x_commune_follows_the_matrix(ctx: AppContext, role: Role) 
 
 
 def test_lists_never_include_another_commune_s_camera(ctx: AppContext, client) -> None:
-    for role in (Role.OPERATOR, Role.PATROL, Role.AUDITOR, Role.SUPERVISOR, Role.INVESTIGATOR):
+    for role in (Role.OPERATOR, Role.AUDITOR, Role.SUPERVISOR, Role.INVESTIGATOR):
         headers = make_user(ctx, role)
         ids = {c["id"] for c in client.get("/api/cameras", headers=headers).json()}
         assert OTHER not in ids and OWN in ids, role
+    # A patrol agent sees designated cameras only (tests/web/test_scope_conventions.py).
+    patrol = {
+        c["id"] for c in client.get("/api/cameras", headers=make_user(ctx, Role.PATROL)).json()
+    }
+    assert patrol == set()

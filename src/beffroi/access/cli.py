@@ -32,6 +32,13 @@ def add_parser(subparsers: Any) -> None:
         "--commune", action="append", default=[], metavar="ID", help="repeat for several"
     )
     add.add_argument("--police", action="store_true", help="the agent is municipal police")
+    add.add_argument(
+        "--camera",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="patrol: a designated camera (repeat); a patrol agent sees only these",
+    )
     add.add_argument("--approval", metavar="REF", help="prefectoral approval reference")
     add.add_argument("--approval-expires", type=_date, metavar="DATE", help="YYYY-MM-DD")
     add.add_argument("--training", type=_date, metavar="DATE", help="data-protection training")
@@ -111,6 +118,7 @@ def _add(args: argparse.Namespace) -> int:
             approval_expires=args.approval_expires,
             training_date=args.training,
             account_expires=args.account_expires,
+            cameras=args.camera,
         )
     except PasswordPolicyError as exc:
         return _fail(f"password refused ({exc.code}): {exc}")

@@ -21,6 +21,8 @@ class Principal:
     # How the request authenticated: "bearer", "cookie", "enroll" or "api_token".
     auth: str = "bearer"
     token_id: int | None = None  # the API token's id, for the journal
+    # Patrol agents: the cameras designated to them; None: every camera of the communes.
+    cameras: frozenset[str] | None = None
 
     def can(self, permission: Permission) -> bool:
         if self.scopes is not None and permission not in self.scopes:
@@ -29,3 +31,7 @@ class Principal:
 
     def sees_commune(self, commune_id: str) -> bool:
         return self.communes is None or commune_id in self.communes
+
+    def sees_camera(self, camera_id: str, commune_id: str) -> bool:
+        in_designation = self.cameras is None or camera_id in self.cameras
+        return in_designation and self.sees_commune(commune_id)

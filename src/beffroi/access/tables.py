@@ -98,3 +98,12 @@ api_tokens = Table(
     Column("revoked_ms", Millis, nullable=True),
     Column("last_used_ms", Millis, nullable=True),
 )
+
+# Patrol agents see only the cameras designated to them (e.g. on a phone during an
+# intervention), within their communes.
+user_cameras = Table(
+    "user_cameras",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("camera_id", String(64), ForeignKey("cameras.id"), primary_key=True),
+)

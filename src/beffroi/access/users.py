@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.orm import aliased
 
 from beffroi.access.agents import record_refusal
 from beffroi.access.passwords import (
@@ -18,9 +19,11 @@ from beffroi.access.passwords import (
 )
 from beffroi.access.permissions import USER_ROLES, Role, needs_approval, sees_all_communes
 from beffroi.access.principal import Principal
-from beffroi.access.tables import user_communes, users
+from beffroi.access.tables import user_cameras, user_communes, users
 from beffroi.clock import Clock, utc_ms
+from beffroi.site.tables import cameras as cameras_table
 from beffroi.site.tables import communes as communes_table
+from beffroi.site.tables import convention_communes
 
 ADMIN_USERNAME = "admin"
 
@@ -44,8 +47,10 @@ def create_user(
     approval_expires: date | None = None,
     training_date: date | None = None,
     account_expires: date | None = None,
+    cameras: Iterable[str] = (),
 ) -> int:
-    """Create a user and return its id. Raises `PasswordPolicyError` for a weak
+    """Create a user and return its id. `cameras` designates a patrol agent's cameras
+    (it sees only those, within its communes). Raises `PasswordPolicyError` for a weak
     password, `UserExistsError` for a taken username, `ValueError` for a bad role, an
     unknown commune or a missing prefectoral approval."""
     role = Role(role)
@@ -94,7 +99,22 @@ def create_user(
         rows = [{"user_id": user_id, "commune_id": c} for c in wanted]
         if rows:
             conn.execute(insert(user_communes), rows)
+        _designate(conn, user_id, role, sorted(set(cameras)))
     return int(user_id)
+
+
+def _designate(conn: Connection, user_id: int, role: Role, camera_ids: list[str]) -> None:
+    if camera_ids and role != Role.PATROL:
+        raise ValueError("only patrol agents have designated cameras")
+    if not camera_ids:
+        return
+    known = set(
+        conn.execute(select(cameras_table.c.id).where(cameras_table.c.id.in_(camera_ids))).scalars()
+    )
+    unknown = [c for c in camera_ids if c not in known]
+    if unknown:
+        raise ValueError(f"unknown camera(s): {', '.join(unknown)}")
+    conn.execute(insert(user_cameras), [{"user_id": user_id, "camera_id": c} for c in camera_ids])
 
 
 def ensure_admin(engine: Engine, clock: Clock, password: str | None = None) -> str | None:
@@ -162,11 +182,12 @@ def load_principal(
         return None
     # A `machine` row can only come from a direct database write (create_user refuses
     # it); it gets that role's permissions, none of which shows video.
-    communes: frozenset[str] | None = None
-    if not sees_all_communes(role):
-        communes = frozenset(
+    communes = None if sees_all_communes(role) else commune_scope(conn, user_id)
+    designated = None
+    if role == Role.PATROL:
+        designated = frozenset(
             conn.execute(
-                select(user_communes.c.commune_id).where(user_communes.c.user_id == user_id)
+                select(user_cameras.c.camera_id).where(user_cameras.c.user_id == user_id)
             ).scalars()
         )
     return Principal(
@@ -176,4 +197,21 @@ def load_principal(
         communes=communes,
         token_sha256=token_sha256,
         auth=auth,
+        cameras=designated,
     )
+
+
+def commune_scope(conn: Connection, user_id: int) -> frozenset[str]:
+    """The user's communes, widened by every intercommunal convention one of them is
+    part of: agents of a member commune see the cameras of all its members."""
+    own = select(user_communes.c.commune_id).where(user_communes.c.user_id == user_id)
+    partner = aliased(convention_communes)
+    shared = (
+        select(partner.c.commune_id)
+        .join(
+            convention_communes,
+            convention_communes.c.convention_id == partner.c.convention_id,
+        )
+        .where(convention_communes.c.commune_id.in_(own))
+    )
+    return frozenset(conn.execute(own.union(shared)).scalars())

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from beffroi.clock import Clock, utc_ms
 from beffroi.site.credentials import camera_stream_credentials, split_stream_url
 from beffroi.site.models import Camera, Commune, Site, legal_minima
-from beffroi.site.tables import cameras, communes
+from beffroi.site.tables import cameras, communes, convention_communes, conventions
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class ApplyResult:
     communes_unchanged: list[str] = field(default_factory=list)
     # Still in the database (cameras and their footage refer to them) but not in the file.
     communes_absent: list[str] = field(default_factory=list)
+    conventions_changed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -44,6 +45,7 @@ class ApplyResult:
             or self.cameras_removed
             or self.communes_added
             or self.communes_updated
+            or self.conventions_changed
         )
 
 
@@ -174,7 +176,41 @@ def apply_site(engine: Engine, site: Site, clock: Clock) -> ApplyResult:
     with engine.begin() as conn:
         _apply_communes(conn, site, now_ms, out)
         _apply_cameras(conn, site, now_ms, out)
+        _apply_conventions(conn, site, now_ms, out)
     return out
+
+
+def _apply_conventions(conn: Connection, site: Site, now_ms: int, out: ApplyResult) -> None:
+    """Conventions are replaced whole: who shares with whom is exactly the file's say."""
+    stored: dict[str, tuple[str, set[str]]] = {
+        r.id: (r.name, set()) for r in conn.execute(select(conventions.c.id, conventions.c.name))
+    }
+    for r in conn.execute(select(convention_communes)):
+        stored[r.convention_id][1].add(r.commune_id)
+    wanted = {c.id: (c.name, set(c.communes)) for c in site.conventions}
+    for cid in stored.keys() - wanted.keys():
+        conn.execute(delete(convention_communes).where(convention_communes.c.convention_id == cid))
+        conn.execute(delete(conventions).where(conventions.c.id == cid))
+        out.conventions_changed.append(cid)
+    for cid, (name, members) in wanted.items():
+        if stored.get(cid) == (name, members):
+            continue
+        if cid in stored:
+            conn.execute(
+                update(conventions)
+                .where(conventions.c.id == cid)
+                .values(name=name, updated_ms=now_ms)
+            )
+            conn.execute(
+                delete(convention_communes).where(convention_communes.c.convention_id == cid)
+            )
+        else:
+            conn.execute(insert(conventions).values(id=cid, name=name, updated_ms=now_ms))
+        conn.execute(
+            insert(convention_communes),
+            [{"convention_id": cid, "commune_id": m} for m in sorted(members)],
+        )
+        out.conventions_changed.append(cid)
 
 
 def _row(r: Any) -> CameraRow:

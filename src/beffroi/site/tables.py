@@ -39,3 +39,23 @@ cameras = Table(
     ),
     Column("updated_ms", Millis, nullable=False),
 )
+
+conventions = Table(
+    "conventions",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="Intercommunal convention"),
+    Column("name", String(200), nullable=False),
+    Column("updated_ms", Millis, nullable=False),
+)
+
+convention_communes = Table(
+    "convention_communes",
+    metadata,
+    Column(
+        "convention_id",
+        String(64),
+        ForeignKey("conventions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("commune_id", String(64), ForeignKey("communes.id"), primary_key=True, index=True),
+)

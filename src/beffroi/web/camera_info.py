@@ -63,6 +63,8 @@ def _scoped(principal: Principal) -> Select[Any]:
     )
     if principal.communes is not None:
         query = query.where(cameras.c.commune_id.in_(sorted(principal.communes)))
+    if principal.cameras is not None:  # a patrol agent: designated cameras only
+        query = query.where(cameras.c.id.in_(sorted(principal.cameras)))
     return query
 
 
