@@ -24,10 +24,10 @@ from beffroi.access.sessions import (
     open_session,
 )
 from beffroi.clock import from_ms
+from beffroi.journal.http import client_address
 from beffroi.web.deps import (
     COOKIE_NAME,
     Ctx,
-    client_source,
     public,
     require,
     require_enrolment,
@@ -148,7 +148,7 @@ def _session_response(
     cookie: bool, warnings: list[ExpiryWarning],
 ) -> LoginResponse:  # fmt: skip
     kind = "cookie" if cookie else "bearer"
-    session = open_session(ctx.engine, user_id, ctx.clock, client_source(request), kind)
+    session = open_session(ctx.engine, user_id, ctx.clock, client_address(request), kind)
     out = LoginResponse(
         expires_at=from_ms(session.expires_ms),
         idle_expires_at=from_ms(session.idle_expires_ms),
@@ -181,7 +181,7 @@ def login(
     _: Annotated[None, Depends(public())],
 ) -> LoginResponse:
     r = login_flow.attempt_login(
-        ctx.engine, ctx.clock, body.username, body.password, body.totp, client_source(request)
+        ctx.engine, ctx.clock, body.username, body.password, body.totp, client_address(request)
     )
     if r.outcome == login_flow.THROTTLED:
         raise HTTPException(
@@ -202,7 +202,7 @@ def login(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="totp_required")
     assert r.user_id is not None and r.username is not None and r.role is not None
     if r.outcome == login_flow.ENROLL:
-        enroll = open_session(ctx.engine, r.user_id, ctx.clock, client_source(request), "enroll")
+        enroll = open_session(ctx.engine, r.user_id, ctx.clock, client_address(request), "enroll")
         return LoginResponse(
             username=r.username, role=r.role, enroll_required=True, enroll_token=enroll.token
         )
@@ -222,7 +222,7 @@ def logout(
         close_session(ctx.engine, principal.token_sha256)
     if principal.auth == "cookie":
         response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
-    events.record_event(events.LOGOUT, principal.username, client_source(request), "ok", None)
+    events.record_event(events.LOGOUT, principal.username, client_address(request), "ok", None)
 
 
 @router.get("/api/auth/session", response_model=SessionInfo)
@@ -246,7 +246,7 @@ def totp_enroll(
 ) -> EnrolResponse:
     try:
         e = accounts.begin_totp_enrolment(
-            ctx.engine, principal.user_id, principal.username, client_source(request)
+            ctx.engine, principal.user_id, principal.username, client_address(request)
         )
     except accounts.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
@@ -265,7 +265,7 @@ def totp_confirm(
     try:
         ok = accounts.confirm_totp_enrolment(
             ctx.engine, principal.user_id, principal.username, body.code, ctx.clock,
-            client_source(request),
+            client_address(request),
         )  # fmt: skip
     except accounts.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
@@ -305,7 +305,7 @@ def user_unlock(
     actor: Annotated[Principal, Depends(require(P.USER_UNLOCK))],
 ) -> None:
     _managed(ctx, actor, username)
-    accounts.unlock(ctx.engine, username, actor.username, client_source(request))
+    accounts.unlock(ctx.engine, username, actor.username, client_address(request))
 
 
 @router.delete("/api/users/{username}/totp", status_code=status.HTTP_204_NO_CONTENT)
@@ -317,7 +317,7 @@ def user_totp_reset(
 ) -> None:
     """Forget the user's second factor (lost phone): the next login enrols a new one."""
     _managed(ctx, actor, username)
-    accounts.reset_totp(ctx.engine, username, actor.username, client_source(request))
+    accounts.reset_totp(ctx.engine, username, actor.username, client_address(request))
 
 
 @router.post("/api/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
@@ -330,7 +330,7 @@ def token_create(
     try:
         secret, record = tokens.create_token(
             ctx.engine, ctx.clock, actor, body.name, body.permissions, body.communes,
-            body.expires_at, client_source(request),
+            body.expires_at, client_address(request),
         )  # fmt: skip
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
@@ -350,6 +350,6 @@ def token_revoke(
     actor: Annotated[Principal, Depends(require(P.USER_ADMIN))],
 ) -> None:
     if not tokens.revoke_token(
-        ctx.engine, token_id, ctx.clock, actor.username, client_source(request)
+        ctx.engine, token_id, ctx.clock, actor.username, client_address(request)
     ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such live token")
