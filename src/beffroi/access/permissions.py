@@ -31,7 +31,11 @@ class Permission(StrEnum):
     SNAPSHOT_READ = "snapshot.read"  # a still frame of recorded footage
     EXPORT_CREATE = "export.create"
     HOLD_MANAGE = "hold.manage"  # judicial holds
-    REQUISITION_MANAGE = "requisition.manage"
+    REQUISITION_MANAGE = "requisition.manage"  # record, update, close requisitions
+    # The requisitions register: all of one's communes (supervisor, auditor), or only the
+    # requisitions assigned to oneself (investigator); the route applies that filter.
+    REQUISITION_READ = "requisition.read"
+    EXPORT_DOWNLOAD = "export.download"  # fetch a sealed package (video: needs TOTP)
     JOURNAL_READ = "journal.read"
     STORAGE_READ = "storage.read"
     METRICS_READ = "metrics.read"
@@ -64,8 +68,10 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.RECORDING_READ,
             P.SNAPSHOT_READ,
             P.EXPORT_CREATE,
+            P.EXPORT_DOWNLOAD,
             P.HOLD_MANAGE,
             P.REQUISITION_MANAGE,
+            P.REQUISITION_READ,
             P.JOURNAL_READ,
             P.STORAGE_READ,
             P.METRICS_READ,
@@ -76,17 +82,28 @@ MATRIX: dict[Role, frozenset[Permission]] = {
         {P.ACCOUNT_SELF, P.CAMERA_LIST, P.CAMERA_VIEW_LIVE, P.RECORDING_READ, P.SNAPSHOT_READ}
     ),
     Role.INVESTIGATOR: frozenset(
-        {P.ACCOUNT_SELF, P.CAMERA_LIST, P.RECORDING_READ, P.SNAPSHOT_READ, P.EXPORT_CREATE}
+        {
+            P.ACCOUNT_SELF,
+            P.CAMERA_LIST,
+            P.RECORDING_READ,
+            P.SNAPSHOT_READ,
+            P.EXPORT_CREATE,
+            P.EXPORT_DOWNLOAD,
+            P.REQUISITION_READ,
+        }
     ),
     Role.PATROL: frozenset({P.ACCOUNT_SELF, P.CAMERA_LIST, P.CAMERA_VIEW_LIVE}),
-    Role.AUDITOR: frozenset({P.ACCOUNT_SELF, P.CAMERA_LIST, P.JOURNAL_READ, P.STORAGE_READ}),
+    # Registers (journal, requisitions) but no video: the DPO checks, he does not watch.
+    Role.AUDITOR: frozenset(
+        {P.ACCOUNT_SELF, P.CAMERA_LIST, P.JOURNAL_READ, P.STORAGE_READ, P.REQUISITION_READ}
+    ),
     # The most a token may carry; each token holds a chosen subset (`Principal.scopes`).
     Role.MACHINE: frozenset({P.CAMERA_LIST, P.STORAGE_READ, P.METRICS_READ, P.JOURNAL_READ}),
 }
 
 # Permissions that show or hand over images. A role holding any of them needs TOTP.
 VIDEO_PERMISSIONS: frozenset[Permission] = frozenset(
-    {P.CAMERA_VIEW_LIVE, P.RECORDING_READ, P.SNAPSHOT_READ, P.EXPORT_CREATE}
+    {P.CAMERA_VIEW_LIVE, P.RECORDING_READ, P.SNAPSHOT_READ, P.EXPORT_CREATE, P.EXPORT_DOWNLOAD}
 )
 
 # Roles a person may hold (MACHINE is for API tokens only).
