@@ -184,8 +184,12 @@ def main() -> None:
     parser.add_argument(
         "--db", default=None, help="database of the verify test (default: SQLite under /tmp)"
     )
+    parser.add_argument("--only", choices=("overhead", "verify"), default=None)
     args = parser.parse_args()
-    overhead(args.requests)
+    if args.only != "verify":
+        overhead(args.requests)
+    if args.only == "overhead":
+        return
     url = args.db or f"sqlite:////tmp/beffroi-bench-journal-{args.entries}.sqlite3"
     verify_time(url, args.entries)
 
