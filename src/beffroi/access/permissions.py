@@ -36,6 +36,9 @@ class Permission(StrEnum):
     # requisitions assigned to oneself (investigator); the route applies that filter.
     REQUISITION_READ = "requisition.read"
     EXPORT_DOWNLOAD = "export.download"  # fetch a sealed package (video: needs TOTP)
+    INCIDENT_READ = "incident.read"  # alarms and fault incidents of one's communes
+    INCIDENT_MANAGE = "incident.manage"  # acknowledge, dispose, close, annotate
+    ALARM_SUBMIT = "alarm.submit"  # push an alarm in (webhook: integrations' tokens)
     JOURNAL_READ = "journal.read"
     STORAGE_READ = "storage.read"
     METRICS_READ = "metrics.read"
@@ -72,6 +75,8 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.HOLD_MANAGE,
             P.REQUISITION_MANAGE,
             P.REQUISITION_READ,
+            P.INCIDENT_READ,
+            P.INCIDENT_MANAGE,
             P.JOURNAL_READ,
             P.STORAGE_READ,
             P.METRICS_READ,
@@ -79,7 +84,15 @@ MATRIX: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.OPERATOR: frozenset(
-        {P.ACCOUNT_SELF, P.CAMERA_LIST, P.CAMERA_VIEW_LIVE, P.RECORDING_READ, P.SNAPSHOT_READ}
+        {
+            P.ACCOUNT_SELF,
+            P.CAMERA_LIST,
+            P.CAMERA_VIEW_LIVE,
+            P.RECORDING_READ,
+            P.SNAPSHOT_READ,
+            P.INCIDENT_READ,
+            P.INCIDENT_MANAGE,
+        }
     ),
     Role.INVESTIGATOR: frozenset(
         {
@@ -92,13 +105,25 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.REQUISITION_READ,
         }
     ),
-    Role.PATROL: frozenset({P.ACCOUNT_SELF, P.CAMERA_LIST, P.CAMERA_VIEW_LIVE}),
+    # On call from a phone: sees and acknowledges the incidents it is notified of.
+    Role.PATROL: frozenset(
+        {P.ACCOUNT_SELF, P.CAMERA_LIST, P.CAMERA_VIEW_LIVE, P.INCIDENT_READ, P.INCIDENT_MANAGE}
+    ),
     # Registers (journal, requisitions) but no video: the DPO checks, he does not watch.
     Role.AUDITOR: frozenset(
-        {P.ACCOUNT_SELF, P.CAMERA_LIST, P.JOURNAL_READ, P.STORAGE_READ, P.REQUISITION_READ}
+        {
+            P.ACCOUNT_SELF,
+            P.CAMERA_LIST,
+            P.JOURNAL_READ,
+            P.STORAGE_READ,
+            P.REQUISITION_READ,
+            P.INCIDENT_READ,
+        }
     ),
     # The most a token may carry; each token holds a chosen subset (`Principal.scopes`).
-    Role.MACHINE: frozenset({P.CAMERA_LIST, P.STORAGE_READ, P.METRICS_READ, P.JOURNAL_READ}),
+    Role.MACHINE: frozenset(
+        {P.CAMERA_LIST, P.STORAGE_READ, P.METRICS_READ, P.JOURNAL_READ, P.ALARM_SUBMIT}
+    ),
 }
 
 # Permissions that show or hand over images. A role holding any of them needs TOTP.
