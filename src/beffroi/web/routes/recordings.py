@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -13,7 +14,13 @@ from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
 from beffroi.clock import from_ms, utc_ms
 from beffroi.journal.http import journal_action
-from beffroi.playback.snapshot import NoFrameError, encode_jpeg, locate_frame_at
+from beffroi.playback.snapshot import (
+    FrameAt,
+    NoFrameError,
+    encode_jpeg,
+    encode_png,
+    locate_frame_at,
+)
 from beffroi.playback.timeline import (
     Span,
     WindowError,
@@ -24,7 +31,7 @@ from beffroi.playback.timeline import (
     resolve_live_path,
     span_at,
 )
-from beffroi.web.camera_info import visible_camera_row
+from beffroi.web.camera_info import footage_camera_row
 from beffroi.web.context import AppContext
 from beffroi.web.deps import Ctx, require
 from beffroi.web.timeparams import parse_instant, unprocessable
@@ -73,7 +80,7 @@ class Recordings(BaseModel):
     )
 
 
-def _live(ctx: AppContext, camera_id: str) -> Span | None:
+def live_of(ctx: AppContext, camera_id: str) -> Span | None:
     state = ctx.recorder.camera_states().get(camera_id)
     return live_span(state.live if state else None, ctx.archive_root)
 
@@ -100,7 +107,7 @@ def recordings(
     except WindowError as e:
         raise unprocessable(str(e)) from None
     with ctx.engine.connect() as conn:
-        row = visible_camera_row(conn, principal, camera_id)
+        row = footage_camera_row(conn, principal, camera_id, start_ms, end_ms, timeline=True)
         finished = query_spans(conn, camera_id, start_ms, end_ms)
     journal_action(
         request,
@@ -112,7 +119,7 @@ def recordings(
         end_ms=end_ms,
     )
     timeline = build_timeline(
-        finished, _live(ctx, camera_id), start_ms, end_ms, utc_ms(ctx.clock.now())
+        finished, live_of(ctx, camera_id), start_ms, end_ms, utc_ms(ctx.clock.now())
     )
     return Recordings(
         camera=camera_id,
@@ -136,28 +143,22 @@ def recordings(
     )
 
 
-@router.get(
-    "/{camera_id}/snapshot",
-    response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}, "description": "The recorded frame"}},
-)
-def snapshot(
-    camera_id: str,
-    request: Request,
-    ctx: Ctx,
-    principal: Annotated[Principal, Depends(require(Permission.SNAPSHOT_READ))],
-    at: Annotated[str, Query(description=INSTANT_HELP)],
-) -> Response:
-    """The last frame recorded at or before `at`, as JPEG. Sync route: FastAPI runs it
-    in its threadpool, so decoding never blocks the event loop."""
-    at_ms = parse_instant("at", at)
+class ImageFormat(StrEnum):
+    png = "png"
+    jpeg = "jpeg"
+
+
+def recorded_frame(
+    ctx: AppContext, principal: Principal, camera_id: str, at_ms: int
+) -> tuple[FrameAt, Any]:
+    """(the last frame recorded at or before `at_ms`, the camera's row); 404 if none."""
     with ctx.engine.connect() as conn:
-        row = visible_camera_row(conn, principal, camera_id)
+        row = footage_camera_row(conn, principal, camera_id, at_ms, at_ms)
         finished = query_spans(conn, camera_id, at_ms, at_ms + 1)
     span = span_at(finished, at_ms)
     path = ctx.archive_root / span.path if span is not None and span.path else None
     if span is None:
-        live = _live(ctx, camera_id)
+        live = live_of(ctx, camera_id)
         if live is not None and live.path and span_at([live], at_ms) is not None:
             span, path = live, resolve_live_path(ctx.archive_root, live.path)
     missing = HTTPException(
@@ -172,9 +173,19 @@ def snapshot(
         log.error("%s: segment file missing: %s", camera_id, path)
         raise missing
     try:
-        found = locate_frame_at(path, span.start_ms, at_ms)
+        return locate_frame_at(path, span.start_ms, at_ms), row
     except NoFrameError:
         raise missing from None
+
+
+def frame_response(
+    request: Request,
+    principal: Principal,
+    camera_id: str,
+    found: FrameAt,
+    row: Any,
+    image: ImageFormat,
+) -> Response:
     journal_action(
         request,
         principal,
@@ -183,12 +194,59 @@ def snapshot(
         commune=row.commune_id,
         start_ms=found.wall_ms,
         end_ms=found.wall_ms,
+        detail={"format": image.value},
     )
+    content = encode_png(found.frame) if image is ImageFormat.png else encode_jpeg(found.frame)
     return Response(
-        content=encode_jpeg(found.frame),
-        media_type="image/jpeg",
+        content=content,
+        media_type=f"image/{image.value}",
         headers={
             "X-Frame-Time": from_ms(found.wall_ms).isoformat(),
+            "X-Frame-Size": f"{found.frame.width}x{found.frame.height}",
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@router.get(
+    "/{camera_id}/frame",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"image/png": {}, "image/jpeg": {}},
+            "description": "The recorded frame, at the camera's size; PNG is lossless",
+        }
+    },
+)
+def frame(
+    camera_id: str,
+    request: Request,
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require(Permission.SNAPSHOT_READ))],
+    at: Annotated[str, Query(description=INSTANT_HELP)],
+    format: Annotated[
+        ImageFormat, Query(description="png (lossless: for saving evidence) or jpeg")
+    ] = ImageFormat.png,
+) -> Response:
+    """The last frame recorded at or before `at`. `X-Frame-Time` is the frame's own
+    capture time (≤ `at`), to the millisecond."""
+    found, row = recorded_frame(ctx, principal, camera_id, parse_instant("at", at))
+    return frame_response(request, principal, camera_id, found, row, format)
+
+
+@router.get(
+    "/{camera_id}/snapshot",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "The recorded frame"}},
+)
+def snapshot(
+    camera_id: str,
+    request: Request,
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require(Permission.SNAPSHOT_READ))],
+    at: Annotated[str, Query(description=INSTANT_HELP)],
+) -> Response:
+    """The last frame recorded at or before `at`, as JPEG (see /frame for PNG). Sync
+    route: FastAPI runs it in its threadpool, so decoding never blocks the event loop."""
+    found, row = recorded_frame(ctx, principal, camera_id, parse_instant("at", at))
+    return frame_response(request, principal, camera_id, found, row, ImageFormat.jpeg)

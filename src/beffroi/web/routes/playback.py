@@ -1,0 +1,441 @@
+"""Playback of the archive by stream copy: an HLS playlist and a fragmented MP4 stream
+for a window, seeking to an instant, and short-lived links for standard players.
+
+Media routes take no path from the client: a segment is named by its index id (or
+`live-<start>` for the one being written) and must belong to the camera of the URL,
+which must be in the caller's scope. Playback is journaled once per playlist, stream or
+link (`recording.play`), never per media part.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from beffroi.access.permissions import Permission
+from beffroi.access.principal import Principal
+from beffroi.archive.tables import segments
+from beffroi.clock import from_ms, utc_ms
+from beffroi.journal.http import client_address, journal_action
+from beffroi.playback.grants import issue_grant, resolve_grant, revoke_grant
+from beffroi.playback.hls import MAX_PLAYLIST_MS, build_playlist, program_date_time, segment_key
+from beffroi.playback.stream import (
+    NoMediaError,
+    Piece,
+    WindowPlan,
+    iter_mp4,
+    iter_pieces_spans,
+    piece_of,
+    plan_window,
+    read_fragment,
+    read_init,
+)
+from beffroi.playback.timeline import (
+    Span,
+    WindowError,
+    check_window,
+    query_spans,
+    spans_from_rows,
+)
+from beffroi.web.camera_info import footage_camera_row, visible_camera_row
+from beffroi.web.context import AppContext
+from beffroi.web.deps import GUARD_ATTR, Ctx, _bearer, _cookie, authenticate, require
+from beffroi.web.routes.recordings import INSTANT_HELP, live_of
+from beffroi.web.timeparams import parse_instant, unprocessable
+
+router = APIRouter(prefix="/api/cameras", tags=["playback"])
+
+MP4 = "video/mp4"
+M3U8 = "application/vnd.apple.mpegurl"
+NO_STORE = {"Cache-Control": "private, no-store"}
+SEEK_WINDOW_MS = 3_600_000  # the media a seek URL covers from the instant
+SEGMENT_HELP = "Segment as named by the playlist: its index id, or live-<start ms>"
+GRANT_HELP = "Playback link token (from POST playback-links), for players without a header"
+
+
+class PlaybackLinkIn(BaseModel):
+    start: datetime = Field(description="Start of the window to play (with a time zone)")
+    end: datetime = Field(description="End of the window to play (with a time zone)")
+
+
+class PlaybackLink(BaseModel):
+    hls: str = Field(description="HLS playlist URL carrying the link's grant (VLC, ffplay)")
+    mp4: str = Field(description="Fragmented MP4 stream URL carrying the grant")
+    grant: str = Field(description="The grant token: shown once, valid for this window only")
+    expires_at: datetime = Field(description="When the link stops working (UTC)")
+
+
+class SeekOut(BaseModel):
+    url: str = Field(description="Media (fMP4) starting at the keyframe at or before `at`")
+    playlist: str = Field(description="The same window as an HLS playlist")
+    keyframe_at: datetime = Field(description="Wall time of the first frame of the media (UTC)")
+    offset_s: float = Field(
+        description="Seconds from `keyframe_at` to `at`: where a player should seek to"
+    )
+
+
+_require_read = require(Permission.RECORDING_READ)
+
+
+def playback_reader(
+    request: Request,
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+    grant: Annotated[str | None, Query(description=GRANT_HELP)] = None,
+) -> Principal:
+    """A session (header or cookie) as everywhere, or a playback link's `grant`: VLC and
+    ffplay cannot send a header. A grant is valid only with the camera and window it was
+    issued for (`start`, `end` as in the link), and only as its user is now."""
+    if grant is None:
+        principal = authenticate(request, ctx, credentials, cookie)
+    else:
+        q = request.query_params
+        camera_id = str(request.path_params.get("camera_id", ""))
+        try:
+            start_ms, end_ms = window(q.get("start", ""), q.get("end", ""))
+        except HTTPException:
+            found = None  # a grant is only ever valid with the window it was issued for
+        else:
+            found = resolve_grant(ctx.engine, ctx.clock, grant, camera_id, start_ms, end_ms)
+        if found is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail="playback link expired, revoked, or not for this camera and window",
+            )
+        request.state.grant_window = (start_ms, end_ms)
+        principal = found
+    return _require_read(principal)
+
+
+setattr(playback_reader, GUARD_ATTR, Permission.RECORDING_READ)
+PlaybackReader = Annotated[Principal, Depends(playback_reader)]
+
+
+def window(start: str, end: str, max_ms: int | None = None) -> tuple[int, int]:
+    start_ms, end_ms = parse_instant("start", start), parse_instant("end", end)
+    try:
+        check_window(start_ms, end_ms, *(() if max_ms is None else (max_ms,)))
+    except WindowError as e:
+        raise unprocessable(str(e)) from None
+    return start_ms, end_ms
+
+
+def no_recording(camera_id: str, start_ms: int, end_ms: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        detail=f"no recording of {camera_id} between {from_ms(start_ms).isoformat()} "
+        f"and {from_ms(end_ms).isoformat()}",
+    )
+
+
+def window_spans(ctx: AppContext, camera_id: str, start_ms: int, end_ms: int) -> list[Span]:
+    with ctx.engine.connect() as conn:
+        spans = query_spans(conn, camera_id, start_ms, end_ms)
+    live = live_of(ctx, camera_id)
+    return spans + ([live] if live is not None else [])
+
+
+def plan_or_404(
+    ctx: AppContext, camera_id: str, start_ms: int, end_ms: int, limit: int | None = None
+) -> tuple[WindowPlan, list[Span]]:
+    """The plan of the window (the first `limit` segments indexed) and the spans left."""
+    spans = iter_pieces_spans(window_spans(ctx, camera_id, start_ms, end_ms), start_ms, end_ms)
+    try:
+        plan = plan_window(camera_id, spans, start_ms, end_ms, ctx.archive_root, limit=limit)
+    except NoMediaError:
+        raise no_recording(camera_id, start_ms, end_ms) from None
+    last = plan.pieces[-1].span.start_ms
+    return plan, [s for s in spans if s.start_ms > last]
+
+
+def journal_play(
+    request: Request,
+    principal: Principal,
+    commune: str,
+    camera_id: str,
+    plan_range: tuple[int, int],
+    how: str,
+) -> None:
+    journal_action(
+        request,
+        principal,
+        "recording.play",
+        camera=camera_id,
+        commune=commune,
+        start_ms=plan_range[0],
+        end_ms=plan_range[1],
+        detail={"format": how},
+    )
+
+
+def iso_ms(wall_ms: float) -> str:
+    return program_date_time(math.floor(wall_ms))
+
+
+def window_query(start_ms: int, end_ms: int, **extra: str) -> str:
+    return urlencode({"start": iso_ms(start_ms), "end": iso_ms(end_ms), **extra})
+
+
+def media_query(request: Request, **extra: object) -> str:
+    """The query a media part repeats: the window and grant it was listed under."""
+    keep = {k: v for k, v in request.query_params.items() if k in ("start", "end", "grant")}
+    keep.update({k: str(v) for k, v in extra.items()})
+    return urlencode(keep)
+
+
+@router.get(
+    "/{camera_id}/playback.m3u8",
+    response_class=Response,
+    responses={200: {"content": {M3U8: {}}, "description": "HLS media playlist"}},
+)
+def playlist(
+    camera_id: str,
+    request: Request,
+    ctx: Ctx,
+    reader: PlaybackReader,
+    start: Annotated[str, Query(description=INSTANT_HELP)],
+    end: Annotated[str, Query(description=INSTANT_HELP)],
+) -> Response:
+    """HLS (version 7, fMP4) of the window, from the keyframe at or before `start`."""
+    start_ms, end_ms = window(start, end, MAX_PLAYLIST_MS)
+    with ctx.engine.connect() as conn:
+        row = footage_camera_row(conn, reader, camera_id, start_ms, end_ms)
+    plan, _ = plan_or_404(ctx, camera_id, start_ms, end_ms)
+    journal_play(request, reader, row.commune_id, camera_id, (start_ms, end_ms), "hls")
+
+    def init_uri(piece: Piece) -> str:
+        return f"playback/{segment_key(piece)}/init.mp4?{media_query(request)}"
+
+    def part_uri(piece: Piece, index: int, base: int) -> str:
+        return f"playback/{segment_key(piece)}/{index}.m4s?{media_query(request, base=base)}"
+
+    closed = end_ms <= utc_ms(ctx.clock.now())
+    text = build_playlist(plan, closed, init_uri, part_uri)
+    return Response(content=text, media_type=M3U8, headers=NO_STORE)
+
+
+def segment_span(ctx: AppContext, camera_id: str, segment: str) -> Span:
+    """The span a media URL names, if it belongs to `camera_id`; 404 otherwise."""
+    missing = HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown segment {segment}")
+    if segment.isdigit() and len(segment) < 19:
+        c = segments.c
+        with ctx.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.id, c.start_ms, c.end_ms, c.bytes, c.sha256, c.path).where(
+                    c.id == int(segment), c.camera_id == camera_id
+                )
+            ).all()
+        if rows:
+            return spans_from_rows(rows)[0]
+    elif segment.startswith("live-"):
+        live = live_of(ctx, camera_id)
+        if live is not None and segment == f"live-{live.start_ms}":
+            return live
+    raise missing
+
+
+def media_piece(
+    request: Request, ctx: AppContext, reader: Principal, camera_id: str, segment: str
+) -> Piece:
+    with ctx.engine.connect() as conn:
+        visible_camera_row(conn, reader, camera_id)  # first: scope before any lookup
+    span = segment_span(ctx, camera_id, segment)
+    with ctx.engine.connect() as conn:
+        footage_camera_row(conn, reader, camera_id, span.start_ms, span.end_ms)
+    granted = getattr(request.state, "grant_window", None)
+    if granted is not None and not (span.end_ms > granted[0] and span.start_ms < granted[1]):
+        # A link opens its own window only, not the camera's whole archive.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown segment {segment}")
+    piece = piece_of(span, ctx.archive_root, span.start_ms, span.end_ms + 1, first=False)
+    if piece is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"segment {segment} unreadable")
+    return piece
+
+
+@router.get(
+    "/{camera_id}/playback/{segment}/init.mp4",
+    response_class=Response,
+    responses={200: {"content": {MP4: {}}, "description": "Init part (ftyp+moov)"}},
+)
+def init_part(
+    camera_id: str,
+    request: Request,
+    ctx: Ctx,
+    reader: PlaybackReader,
+    segment: Annotated[str, Path(description=SEGMENT_HELP, max_length=40)],
+) -> Response:
+    """The init part of a segment, as listed by a playlist (not journaled: the playlist
+    was)."""
+    piece = media_piece(request, ctx, reader, camera_id, segment)
+    return Response(content=read_init(piece), media_type=MP4, headers=NO_STORE)
+
+
+@router.get(
+    "/{camera_id}/playback/{segment}/{index}.m4s",
+    response_class=Response,
+    responses={200: {"content": {MP4: {}}, "description": "One fragment (moof+mdat)"}},
+)
+def media_part(
+    camera_id: str,
+    request: Request,
+    ctx: Ctx,
+    reader: PlaybackReader,
+    segment: Annotated[str, Path(description=SEGMENT_HELP, max_length=40)],
+    index: Annotated[int, Path(ge=0, le=100_000, description="Fragment number in the segment")],
+    base: Annotated[
+        int,
+        Query(
+            ge=-(2**53),
+            le=2**53,
+            description="Decode time of the segment's first frame on the playlist's clock",
+        ),
+    ] = 0,
+) -> Response:
+    """One fragment of a segment, its decode time moved onto the playlist's clock."""
+    piece = media_piece(request, ctx, reader, camera_id, segment)
+    frags = piece.file.fragments
+    if index >= len(frags):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no fragment {index}")
+    data = read_fragment(piece.file, frags[index], base, index + 1)
+    return Response(content=data, media_type=MP4, headers=NO_STORE)
+
+
+@router.get(
+    "/{camera_id}/playback.mp4",
+    response_class=StreamingResponse,
+    responses={200: {"content": {MP4: {}}, "description": "Fragmented MP4, stream copy"}},
+)
+def stream(
+    camera_id: str,
+    request: Request,
+    ctx: Ctx,
+    reader: PlaybackReader,
+    start: Annotated[str, Query(description=INSTANT_HELP)],
+    end: Annotated[str, Query(description=INSTANT_HELP)],
+) -> StreamingResponse:
+    """One fragmented MP4 of the window, from the keyframe at or before `start`; media
+    time 0 is `X-Start-Time`. Gaps advance media time by their length."""
+    start_ms, end_ms = window(start, end)
+    with ctx.engine.connect() as conn:
+        row = footage_camera_row(conn, reader, camera_id, start_ms, end_ms)
+    # Index the first segments now (the keyframe, a 404 for nothing); the rest as sent.
+    plan, rest = plan_or_404(ctx, camera_id, start_ms, end_ms, limit=2)
+    journal_play(request, reader, row.commune_id, camera_id, (start_ms, end_ms), "mp4")
+    chunks: Iterator[bytes] = iter_mp4(plan, rest, ctx.archive_root)
+    return StreamingResponse(
+        chunks,
+        media_type=MP4,
+        headers={
+            **NO_STORE,
+            "X-Start-Time": iso_ms(plan.keyframe_wall_ms),
+        },
+    )
+
+
+@router.get("/{camera_id}/seek", response_model=SeekOut)
+def seek(
+    camera_id: str,
+    request: Request,
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require(Permission.RECORDING_READ))],
+    at: Annotated[str, Query(description=INSTANT_HELP)],
+) -> SeekOut:
+    """Where playback of `at` starts: the keyframe at or before it, and the offset."""
+    at_ms = parse_instant("at", at)
+    with ctx.engine.connect() as conn:
+        row = footage_camera_row(conn, principal, camera_id, at_ms, at_ms)
+    found = seek_plan(ctx, camera_id, at_ms)
+    journal_action(
+        request,
+        principal,
+        "recording.seek",
+        camera=camera_id,
+        commune=row.commune_id,
+        start_ms=at_ms,
+        end_ms=at_ms,
+    )
+    keyframe_ms = math.floor(found.keyframe_wall_ms)
+    query = window_query(at_ms, at_ms + SEEK_WINDOW_MS)
+    base = str(request.url_for("stream", camera_id=camera_id))
+    return SeekOut(
+        url=f"{base}?{query}",
+        playlist=f"{base.removesuffix('.mp4')}.m3u8?{query}",
+        keyframe_at=from_ms(keyframe_ms),
+        offset_s=(at_ms - keyframe_ms) / 1000,
+    )
+
+
+def seek_plan(ctx: AppContext, camera_id: str, at_ms: int) -> WindowPlan:
+    """The plan of the segment holding `at_ms` (404 if none): what a seek reads."""
+    plan, _ = plan_or_404(ctx, camera_id, at_ms, at_ms + 1, limit=1)
+    if plan.keyframe_wall_ms > at_ms:  # `at` falls in a gap: nothing at or before it
+        raise no_recording(camera_id, at_ms, at_ms + 1)
+    return plan
+
+
+def link_camera(
+    camera_id: str,
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require(Permission.RECORDING_READ))],
+) -> tuple[Principal, Any]:
+    """(the caller, the camera's row): scope is checked before the request's body or
+    query, so a camera outside it answers 404 whatever was sent, like a missing one."""
+    with ctx.engine.connect() as conn:
+        return principal, visible_camera_row(conn, principal, camera_id)
+
+
+LinkCamera = Annotated[tuple[Principal, Any], Depends(link_camera)]
+
+
+@router.post("/{camera_id}/playback-links", response_model=PlaybackLink, status_code=201)
+def create_link(
+    camera_id: str,
+    body: PlaybackLinkIn,
+    request: Request,
+    ctx: Ctx,
+    caller: LinkCamera,
+) -> PlaybackLink:
+    """A link a standard player can open without a header, valid 10 minutes, for this
+    camera and window only."""
+    principal, row = caller
+    start_ms, end_ms = window(body.start.isoformat(), body.end.isoformat())
+    with ctx.engine.connect() as conn:
+        footage_camera_row(conn, principal, camera_id, start_ms, end_ms)
+    journal_play(request, principal, row.commune_id, camera_id, (start_ms, end_ms), "link")
+    grant = issue_grant(
+        ctx.engine, ctx.clock, principal, camera_id, start_ms, end_ms, client_address(request)
+    )
+    query = window_query(start_ms, end_ms, grant=grant.token)
+    base = str(request.url_for("stream", camera_id=camera_id))
+    return PlaybackLink(
+        hls=f"{base.removesuffix('.mp4')}.m3u8?{query}",
+        mp4=f"{base}?{query}",
+        grant=grant.token,
+        expires_at=from_ms(grant.expires_ms),
+    )
+
+
+@router.delete("/{camera_id}/playback-links", status_code=204)
+def revoke_link(
+    camera_id: str,
+    ctx: Ctx,
+    caller: LinkCamera,
+    grant: Annotated[str, Query(description=GRANT_HELP, max_length=100)],
+    start: Annotated[str, Query(description=INSTANT_HELP)],
+    end: Annotated[str, Query(description=INSTANT_HELP)],
+) -> Response:
+    """Revoke one of your links before it expires (404 if no such live link)."""
+    start_ms, end_ms = window(start, end)
+    if not revoke_grant(ctx.engine, grant, camera_id, start_ms, end_ms, caller[0].user_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such playback link")
+    return Response(status_code=204)
