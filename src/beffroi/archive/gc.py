@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from beffroi.archive.holds import active_holds
+from beffroi.archive.holds import active_holds, lock_for_deletion
 from beffroi.archive.layout import fsync_dir
 from beffroi.archive.retention import HoldIndex, Run, SegmentSpan, contiguous_runs
 from beffroi.archive.tables import destructions, segment_garbage, segments
@@ -83,6 +83,8 @@ def delete_segments(
     if not rows:
         return result
     cameras = sorted({r.camera_id for r in rows})
+    # Holds are read under the cameras' hold lock: a hold being placed now is waited for.
+    lock_for_deletion(conn, cameras)
     holds = HoldIndex(h for cam in cameras for h in active_holds(conn, cam))
     kept = [r for r in rows if not holds.covers(r.camera_id, int(r.start_ms), int(r.end_ms))]
     result.skipped_held = len(rows) - len(kept)

@@ -17,6 +17,7 @@ from beffroi.access.principal import Principal
 from beffroi.clock import from_ms
 from beffroi.ingest.state import CameraState, Reason, Status
 from beffroi.playback.minima import LegalMinima, below_minima, legal_minima
+from beffroi.requisitions import assignments
 from beffroi.site.tables import cameras, communes
 
 
@@ -77,6 +78,29 @@ def visible_camera_row(conn: Connection, principal: Principal, camera_id: str) -
     row = conn.execute(_scoped(principal).where(cameras.c.id == camera_id)).first()
     if row is None:
         raise unknown_camera(camera_id)
+    return row
+
+
+def footage_camera_row(
+    conn: Connection,
+    principal: Principal,
+    camera_id: str,
+    start_ms: int,
+    end_ms: int,
+    *,
+    timeline: bool = False,
+) -> Any:
+    """`visible_camera_row`, and for an investigator, 404 unless `[start_ms, end_ms]`
+    lies within a requisition assigned to him (overlaps one, for a `timeline`)."""
+    row = visible_camera_row(conn, principal, camera_id)
+    allowed = (assignments.may_see_timeline if timeline else assignments.may_view)(
+        conn, principal, camera_id, start_ms, end_ms
+    )
+    if not allowed:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"no footage of {camera_id} at that time in the requisitions assigned to you",
+        )
     return row
 
 

@@ -1,0 +1,1 @@
+"""Judicial requisitions: the register, its numbering and state machine, legal holds."""
