@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # System packages the test suite needs: the PostgreSQL server (the suite runs on
-# SQLite and PostgreSQL). Installed with apt-get when running as root, else the exact
-# command to run is printed.
+# SQLite and PostgreSQL) and Debian's Chromium (browser tests drive it with Playwright,
+# whose own browser download is never used). Installed with apt-get when running as
+# root, else the exact command to run is printed.
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)  # the MQTT broker the on-call tests start
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing system packages: ${missing[*]}"

@@ -15,6 +15,7 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from beffroi.access import cli as access_cli
+    from beffroi.export import cli as export_cli
     from beffroi.journal import cli as journal_cli
     from beffroi.sim import cli as sim_cli
     from beffroi.site import cli as site_cli
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     journal_cli.add_parser(sub)
     access_cli.add_parser(sub)
     sim_cli.add_parser(sub)
+    export_cli.add_parser(sub)
     return parser
 
 

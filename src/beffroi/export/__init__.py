@@ -1,0 +1,1 @@
+"""Sealed export packages: clips by stream copy, signed manifest, jobs, offline verify."""
