@@ -18,6 +18,7 @@ from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
 from beffroi.clock import utc_ms
 from beffroi.ingest.state import CameraState, Status
+from beffroi.live.hub import LiveCounters
 from beffroi.web.camera_info import visible_camera_rows
 from beffroi.web.deps import Ctx, require
 
@@ -68,6 +69,36 @@ CAMERA_METRICS: list[tuple[str, str, str, Getter]] = [
 ]
 
 
+LIVE_METRICS: list[tuple[str, str, str, Callable[[LiveCounters], int]]] = [
+    ("beffroi_live_viewers", "gauge", "Live viewers of the camera now", lambda c: c.viewers),
+    (
+        "beffroi_live_sent_bytes_total",
+        "counter",
+        "Bytes of live video sent to viewers since start",
+        lambda c: c.bytes_sent,
+    ),
+    (
+        "beffroi_live_dropped_fragments_total",
+        "counter",
+        "Live fragments dropped for viewers too slow to keep up (they resume at a keyframe)",
+        lambda c: c.dropped_fragments,
+    ),
+]
+
+
+def live_lines(cameras: list[tuple[str, str]], counters: dict[str, LiveCounters]) -> list[str]:
+    """Live view per camera; a camera nobody watched since start is left out."""
+    lines: list[str] = []
+    for name, kind, help_text, getter in LIVE_METRICS:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        for camera_id, commune_id in cameras:
+            found = counters.get(camera_id)
+            if found is not None:
+                labels = f'camera="{escape_label(camera_id)}",commune="{escape_label(commune_id)}"'
+                lines.append(f"{name}{{{labels}}} {getter(found)}")
+    return lines
+
+
 def escape_label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
@@ -88,7 +119,11 @@ def _existing(path: Path) -> Path:
 
 
 def render(
-    cameras: list[tuple[str, str]], states: dict[str, CameraState], now_ms: int, disk: Path
+    cameras: list[tuple[str, str]],
+    states: dict[str, CameraState],
+    now_ms: int,
+    disk: Path,
+    live: dict[str, LiveCounters] | None = None,
 ) -> str:
     """The exposition text for `cameras` ((camera_id, commune_id) pairs)."""
     lines: list[str] = []
@@ -110,6 +145,7 @@ def render(
         "# TYPE beffroi_disk_total_bytes gauge",
         f"beffroi_disk_total_bytes {usage.total}",
     ]
+    lines += live_lines(cameras, live or {})
     return "\n".join(lines) + "\n"
 
 
@@ -124,5 +160,6 @@ def metrics(
         ctx.recorder.camera_states(),
         utc_ms(ctx.clock.now()),
         ctx.archive_root,
+        ctx.live.counters() if ctx.live is not None else None,
     )
     return PlainTextResponse(text, media_type=CONTENT_TYPE)

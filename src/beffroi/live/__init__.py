@@ -1,0 +1,1 @@
+"""Live view: the segment being recorded, served as it is written to any number of viewers."""
