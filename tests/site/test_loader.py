@@ -82,7 +82,7 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
             commune: joue-les-tours
             stream: rtsp://127.0.0.1:8554/cam2
             retension: 3d
-        buildings: []
+        batiments: []
         """
     )
     problems = errors_of(text)
@@ -96,7 +96,7 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
         (17, "cameras[1].location.lat"),
         (18, "cameras[2].id"),
         (21, "cameras[2].retension"),
-        (22, "buildings"),
+        (22, "batiments"),
     ]
     messages = {p.field: p.message for p in problems}
     assert "unknown commune 'joue'" in messages["cameras[0].commune"]
@@ -108,7 +108,7 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
     assert "maximum is 90" in messages["cameras[1].location.lat"]
     assert messages["cameras[2].id"] == "'id' is required but missing"
     assert "did you mean 'retention'?" in messages["cameras[2].retension"]
-    assert messages["buildings"].startswith("unknown section 'buildings'")
+    assert messages["batiments"].startswith("unknown section 'batiments'")
     assert [p.subject for p in problems[:3]] == ["jlt-001", "jlt-001", "jlt-001"]
 
 

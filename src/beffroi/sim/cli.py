@@ -18,7 +18,9 @@ SHOWN_URLS = 5
 
 def add_parser(subparsers: Any) -> None:
     """Add the ``sim`` command to an argparse ``subparsers`` object."""
-    sim = subparsers.add_parser("sim", help="simulated RTSP cameras for demos and tests")
+    sim = subparsers.add_parser(
+        "sim", help="simulated RTSP cameras and alarm panels for demos and tests"
+    )
     sim_sub = sim.add_subparsers(dest="sim_command", required=True)
     cams = sim_sub.add_parser("cameras", help="serve N looping cameras over RTSP")
     cams.add_argument("count", type=int, help="number of cameras (cam0 .. camN-1)")
@@ -35,6 +37,9 @@ def add_parser(subparsers: Any) -> None:
     cams.add_argument("--processes", type=int, default=1, help="worker processes (SO_REUSEPORT)")
     cams.add_argument("--cache-dir", default=None)
     cams.set_defaults(func=run_cameras)
+    from beffroi.sim import alarm as sim_alarm
+
+    sim_alarm.add_parser(sim_sub)
 
 
 def _cameras(args: argparse.Namespace) -> tuple[list[CameraSpec], Credentials | None]:

@@ -8,6 +8,7 @@ judicial hold), so its row stays, disabled, with `removed_ms` set.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -16,8 +17,16 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from beffroi.clock import Clock, utc_ms
 from beffroi.site.credentials import camera_stream_credentials, split_stream_url
-from beffroi.site.models import Camera, Commune, Site, legal_minima
-from beffroi.site.tables import cameras, communes, convention_communes, conventions
+from beffroi.site.models import Building, Camera, Commune, Site, legal_minima
+from beffroi.site.tables import (
+    building_zones,
+    buildings,
+    cameras,
+    communes,
+    convention_communes,
+    conventions,
+    zone_cameras,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class ApplyResult:
     # Still in the database (cameras and their footage refer to them) but not in the file.
     communes_absent: list[str] = field(default_factory=list)
     conventions_changed: list[str] = field(default_factory=list)
+    # Buildings added, changed (their zones included) or removed from the file.
+    buildings_changed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -46,6 +57,7 @@ class ApplyResult:
             or self.communes_added
             or self.communes_updated
             or self.conventions_changed
+            or self.buildings_changed
         )
 
 
@@ -177,6 +189,7 @@ def apply_site(engine: Engine, site: Site, clock: Clock) -> ApplyResult:
         _apply_communes(conn, site, now_ms, out)
         _apply_cameras(conn, site, now_ms, out)
         _apply_conventions(conn, site, now_ms, out)
+        _apply_buildings(conn, site, now_ms, out)
     return out
 
 
@@ -211,6 +224,107 @@ def _apply_conventions(conn: Connection, site: Site, now_ms: int, out: ApplyResu
             [{"convention_id": cid, "commune_id": m} for m in sorted(members)],
         )
         out.conventions_changed.append(cid)
+
+
+def building_values(building: Building) -> dict[str, Any]:
+    """The stored columns of a building (without `updated_ms`): no alarm key, ever."""
+    return {
+        "name": building.name,
+        "commune_id": building.commune,
+        "address": building.address,
+        "lat": building.location.lat if building.location else None,
+        "lon": building.location.lon if building.location else None,
+        "alarm_account": building.alarm_account,
+        "procedure": json.dumps(building.procedure, ensure_ascii=False),
+        "removed_ms": None,
+    }
+
+
+def _zone_rows(building: Building) -> list[tuple[Any, ...]]:
+    return [
+        (
+            z.zone,
+            z.name,
+            z.preset,
+            json.dumps(z.procedure, ensure_ascii=False),
+            tuple(z.cameras),
+        )
+        for z in sorted(building.zones, key=lambda z: z.zone)
+    ]
+
+
+def _stored_zones(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    cams: dict[tuple[str, int], list[str]] = {}
+    query = select(zone_cameras).order_by(zone_cameras.c.position)
+    for r in conn.execute(query):
+        cams.setdefault((r.building_id, r.zone), []).append(r.camera_id)
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for r in conn.execute(select(building_zones).order_by(building_zones.c.zone)):
+        cam_ids = tuple(cams.get((r.building_id, r.zone), []))
+        out.setdefault(r.building_id, []).append((r.zone, r.name, r.preset, r.procedure, cam_ids))
+    return out
+
+
+def _apply_buildings(conn: Connection, site: Site, now_ms: int, out: ApplyResult) -> None:
+    """Buildings are kept when they leave the file (their incidents refer to them), as
+    cameras are; their zones are replaced whole whenever they differ."""
+    stored = {r.id: r for r in conn.execute(select(buildings))}
+    zones = _stored_zones(conn)
+    # An account may move from one building to another in one edit: free every account
+    # that changes first, so the unique constraint never sees it twice.
+    wanted_accounts = {b.id: b.alarm_account for b in site.buildings}
+    for old in stored.values():
+        if old.alarm_account is not None and wanted_accounts.get(old.id) != old.alarm_account:
+            conn.execute(
+                update(buildings).where(buildings.c.id == old.id).values(alarm_account=None)
+            )
+    for building in site.buildings:
+        wanted, wanted_zones = building_values(building), _zone_rows(building)
+        row = stored.get(building.id)
+        if (
+            row is not None
+            and not _differs(row, wanted)
+            and zones.get(building.id, []) == wanted_zones
+        ):
+            continue
+        if row is None:
+            conn.execute(insert(buildings).values(id=building.id, updated_ms=now_ms, **wanted))
+        else:
+            conn.execute(
+                update(buildings)
+                .where(buildings.c.id == building.id)
+                .values(updated_ms=now_ms, **wanted)
+            )
+            conn.execute(delete(zone_cameras).where(zone_cameras.c.building_id == building.id))
+            conn.execute(delete(building_zones).where(building_zones.c.building_id == building.id))
+        for zone, name, preset, procedure, cam_ids in wanted_zones:
+            conn.execute(
+                insert(building_zones).values(
+                    building_id=building.id,
+                    zone=zone,
+                    name=name,
+                    preset=preset,
+                    procedure=procedure,
+                )
+            )
+            for position, camera_id in enumerate(cam_ids):
+                conn.execute(
+                    insert(zone_cameras).values(
+                        building_id=building.id, zone=zone, camera_id=camera_id, position=position
+                    )
+                )
+        out.buildings_changed.append(building.id)
+    in_file = {b.id for b in site.buildings}
+    for building_id in sorted(set(stored) - in_file):
+        if stored[building_id].removed_ms is not None:
+            continue
+        # Its account is freed: a panel of a removed building is an unknown account.
+        conn.execute(
+            update(buildings)
+            .where(buildings.c.id == building_id)
+            .values(removed_ms=now_ms, updated_ms=now_ms, alarm_account=None)
+        )
+        out.buildings_changed.append(building_id)
 
 
 def _row(r: Any) -> CameraRow:

@@ -20,7 +20,7 @@ from beffroi.site.problems import Problem, Severity
 from beffroi.site.yamltree import PathItem, locate
 
 AUTHORISATION_NOTICE = timedelta(days=90)
-_SUBJECT_SECTIONS = ("cameras", "communes", "conventions")
+_SUBJECT_SECTIONS = ("cameras", "communes", "conventions", "buildings")
 
 
 def format_path(path: Sequence[PathItem]) -> str:
@@ -111,6 +111,7 @@ def check_unique_ids(data: Any, report: Report) -> None:
     _unique_ids(data, report, "communes", "commune")
     _unique_ids(data, report, "cameras", "camera")
     _unique_ids(data, report, "conventions", "convention")
+    _unique_ids(data, report, "buildings", "building")
 
 
 def _districts(data: Any) -> dict[str, list[str]]:
@@ -252,6 +253,114 @@ def check_conventions(data: Any, report: Report) -> None:
                 )
 
 
+def _shared_communes(data: Any) -> dict[str, set[str]]:
+    """Commune -> the communes it shares cameras with (itself included)."""
+    out: dict[str, set[str]] = {c: {c} for c in _districts(data)}
+    for _, conv in _entries(data, "conventions"):
+        members = conv.get("communes")
+        names = {n for n in map(_text, members) if n} if isinstance(members, list) else set()
+        for name in names:
+            out.setdefault(name, {name}).update(names)
+    return out
+
+
+def check_buildings(data: Any, report: Report) -> None:
+    """Buildings name known communes and cameras; accounts and zone numbers are unique.
+
+    A zone camera of another commune is refused unless a convention joins the two
+    communes: an incident is shown to the agents of the building's commune, who may not
+    see another commune's cameras (Conseil constitutionnel 2021-817 DC)."""
+    communes = _districts(data)
+    shared = _shared_communes(data)
+    camera_commune = {
+        ident: _text(cam.get("commune"))
+        for _, cam in _entries(data, "cameras")
+        if (ident := _text(cam.get("id"))) is not None
+    }
+    accounts: dict[str, int] = {}
+    for i, building in _entries(data, "buildings"):
+        commune = _text(building.get("commune"))
+        if commune is not None and commune not in communes:
+            report.add(
+                ("buildings", i, "commune"),
+                f"unknown commune '{commune}'{did_you_mean(commune, list(communes))}: "
+                "declare it under `communes` first",
+            )
+        account = _text(building.get("alarm_account"))
+        if account is not None:
+            key = account.upper()
+            if key in accounts:
+                line = locate(report.root, ("buildings", accounts[key], "alarm_account"))
+                report.add(
+                    ("buildings", i, "alarm_account"),
+                    f"alarm account '{account}' is already used on line {line}: each panel "
+                    "needs its own account",
+                )
+            else:
+                accounts[key] = i
+        if building.get("alarm_key_env") is not None and building.get("alarm_key_file"):
+            report.add(
+                ("buildings", i, "alarm_key_file"),
+                "give the key either through alarm_key_env or alarm_key_file, not both",
+            )
+        has_key = building.get("alarm_key_env") is not None or building.get("alarm_key_file")
+        if has_key and account is None:
+            report.add(("buildings", i), "a key is given but no alarm_account: add the account")
+        _check_zones(report, i, building, commune, camera_commune, shared)
+
+
+def _check_zones(
+    report: Report,
+    i: int,
+    building: dict[str, Any],
+    commune: str | None,
+    camera_commune: dict[str, str | None],
+    shared: dict[str, set[str]],
+) -> None:
+    zones = building.get("zones")
+    if not isinstance(zones, list):
+        return
+    seen: dict[int, int] = {}
+    for j, zone in enumerate(zones):
+        if not isinstance(zone, dict):
+            continue
+        number = zone.get("zone")
+        if isinstance(number, int) and not isinstance(number, bool):
+            if number in seen:
+                line = locate(report.root, ("buildings", i, "zones", seen[number], "zone"))
+                report.add(
+                    ("buildings", i, "zones", j, "zone"),
+                    f"zone {number} is already declared on line {line}",
+                )
+            else:
+                seen[number] = j
+        cams = zone.get("cameras")
+        for k, cam in enumerate(cams if isinstance(cams, list) else []):
+            name = _text(cam)
+            if name is None:
+                continue
+            path = ("buildings", i, "zones", j, "cameras", k)
+            if name not in camera_commune:
+                report.add(
+                    path,
+                    f"unknown camera '{name}'{did_you_mean(name, list(camera_commune))}: "
+                    "declare it under `cameras`",
+                )
+                continue
+            other = camera_commune[name]
+            if (
+                commune is not None
+                and other is not None
+                and other not in shared.get(commune, {commune})
+            ):
+                report.add(
+                    path,
+                    f"camera '{name}' belongs to {other}, not to {commune}: the agents of "
+                    f"{commune} could not see it; link a camera of {commune}, or join the "
+                    "two communes in a convention",
+                )
+
+
 def check_not_empty(data: Any, report: Report) -> None:
     if isinstance(data, dict) and "communes" in data and not _items(data, "cameras"):
         report.warn(("cameras",), "no cameras declared yet")
@@ -265,6 +374,7 @@ CHECKS: list[Check] = [
     check_camera_places,
     check_camera_streams,
     check_conventions,
+    check_buildings,
     check_camera_warnings,
     check_not_empty,
 ]

@@ -15,13 +15,26 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from beffroi.site.models import (
+    AlarmMqttSettings,
+    AlarmSettings,
+    AlarmWebhookIntegration,
+    AlarmWebhookSettings,
     Authorisation,
+    Building,
     Camera,
     Commune,
     Convention,
     Location,
+    MqttAlarmTopic,
+    MqttSettings,
+    NotificationSettings,
+    NtfySettings,
     RecordingSettings,
+    SiaDc09Settings,
     Site,
+    SmtpSettings,
+    WebhookSettings,
+    Zone,
 )
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -32,6 +45,19 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`cameras[].authorisation`", Authorisation),
     ("`conventions[]`", Convention),
     ("`recording`", RecordingSettings),
+    ("`buildings[]`", Building),
+    ("`buildings[].zones[]`", Zone),
+    ("`alarms`", AlarmSettings),
+    ("`alarms.sia_dc09`", SiaDc09Settings),
+    ("`alarms.webhook`", AlarmWebhookSettings),
+    ("`alarms.webhook.integrations[]`", AlarmWebhookIntegration),
+    ("`alarms.mqtt`", AlarmMqttSettings),
+    ("`alarms.mqtt.topics[]`", MqttAlarmTopic),
+    ("`notifications`", NotificationSettings),
+    ("`notifications.smtp`", SmtpSettings),
+    ("`notifications.webhook`", WebhookSettings),
+    ("`notifications.ntfy`", NtfySettings),
+    ("`notifications.mqtt`", MqttSettings),
 ]
 
 

@@ -1,6 +1,18 @@
-"""Tables of the site model: communes and cameras, as applied from the site file."""
+"""Tables of the site model: communes, cameras, buildings and their alarm zones, as
+applied from the site file. Alarm keys are never stored: they stay in the environment
+or the file the site file names."""
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 
 from beffroi.db.base import Millis, metadata
 
@@ -58,4 +70,59 @@ convention_communes = Table(
         primary_key=True,
     ),
     Column("commune_id", String(64), ForeignKey("communes.id"), primary_key=True, index=True),
+)
+
+buildings = Table(
+    "buildings",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="Stable slug, e.g. gymnase-jean-bigot"),
+    Column("name", String(200), nullable=False),
+    Column("commune_id", String(64), ForeignKey("communes.id"), nullable=False, index=True),
+    Column("address", String(200), nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column(
+        "alarm_account",
+        String(16),
+        nullable=True,
+        unique=True,
+        comment="SIA account of the building's panel (upper-case hexadecimal)",
+    ),
+    Column("procedure", Text, nullable=False, default="[]", comment="JSON list of steps"),
+    Column(
+        "removed_ms",
+        Millis,
+        nullable=True,
+        comment="Set when the building left the site file; its incidents remain",
+    ),
+    Column("updated_ms", Millis, nullable=False),
+)
+
+building_zones = Table(
+    "building_zones",
+    metadata,
+    Column(
+        "building_id",
+        String(64),
+        ForeignKey("buildings.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("zone", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("preset", String(200), nullable=True, comment="PTZ preset name, for later"),
+    Column("procedure", Text, nullable=False, default="[]", comment="JSON list of steps"),
+)
+
+zone_cameras = Table(
+    "zone_cameras",
+    metadata,
+    Column("building_id", String(64), primary_key=True),
+    Column("zone", Integer, primary_key=True, autoincrement=False),
+    Column("camera_id", String(64), ForeignKey("cameras.id"), primary_key=True, index=True),
+    Column("position", Integer, nullable=False, comment="Order in the site file"),
+    ForeignKeyConstraint(
+        ["building_id", "zone"],
+        ["building_zones.building_id", "building_zones.zone"],
+        ondelete="CASCADE",
+    ),
 )
