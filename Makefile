@@ -41,7 +41,12 @@ bench: install
 	@command -v ffmpeg >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq ffmpeg >/dev/null; } \
 	  || { echo "the ingest baseline needs ffmpeg: run 'sudo apt-get install -y ffmpeg'"; exit 1; }
 	$(BIN)/python -m bench.timeline
+	$(BIN)/python -m bench.seek
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.journal
+	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.export
+	$(BIN)/python -m bench.alarms
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ Order matters for the archive invariants, so it is explicit here:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -21,6 +22,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from beffroi import __version__
+from beffroi.alarms.inputs import AlarmInputs
 from beffroi.archive.disk import floor_bytes
 from beffroi.archive.index import IndexWriter, reconcile
 from beffroi.archive.layout import archive_root
@@ -30,11 +32,19 @@ from beffroi.archive.storage import storage_report
 from beffroi.clock import Clock, SystemClock
 from beffroi.db.engine import database_url, make_engine
 from beffroi.db.migrate import upgrade
+from beffroi.export.jobs import ExportJobs
+from beffroi.incidents.faults import FaultIncidents
+from beffroi.incidents.health import HealthWatcher
+from beffroi.incidents.intake import AlarmIntake
+from beffroi.incidents.media import IncidentMedia, snapshot_jpeg
+from beffroi.incidents.service import IncidentService
 from beffroi.ingest.spec import CameraSpec
 from beffroi.ingest.state import Reason
 from beffroi.ingest.supervisor import Supervisor
 from beffroi.journal.http import principal_entry
 from beffroi.journal.service import Journal, JournalMaintenance
+from beffroi.live.hub import LiveHub
+from beffroi.oncall.runtime import OnCallRuntime
 from beffroi.site.apply import (
     ApplyResult,
     CameraRow,
@@ -125,6 +135,25 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     retention.start()
     journal_upkeep = JournalMaintenance(journal)
     journal_upkeep.start()
+    # Exports a crash interrupted are queued again and run from the start.
+    export_jobs = ExportJobs(engine, clock, data_dir, root, free_floor_bytes=floor, journal=journal)
+    export_jobs.start()
+    alarms = _start_alarms(site, engine, clock, journal)
+    inputs = _start_alarm_inputs(site, engine, clock, journal, alarms)
+    oncall = _start_oncall(site, engine, clock, journal, data_dir, recorder)
+    if oncall is not None:
+        service = alarms.service if alarms is not None else None
+        if service is not None:  # the webhook and MQTT inputs share the DC-09 one's
+            service.on_opened.append(lambda _incident: oncall.escalation.wake())
+    # Incidents' snapshots and clips (queued by the alarm path, made off its thread), and
+    # the watcher that opens fault incidents (camera offline, disk, retention, clock).
+    incident_media = IncidentMedia(engine, clock, data_dir, root, recorder, journal)
+    incident_media.start()
+    faults = FaultIncidents(engine, clock, journal)
+    health = HealthWatcher(
+        engine, clock, recorder, faults, archive_root=root, floor_bytes=floor, retention=retention
+    )
+    health.start()
 
     ctx = AppContext(
         engine=engine,
@@ -135,8 +164,14 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         free_floor_bytes=floor,
         storage_report=lambda: storage_report(engine, root, clock, floor),
         journal=journal,
+        exports=export_jobs,
+        # Live view reads the files the recorder writes (one RTSP session per camera,
+        # however many viewers); its tasks run on the API's event loop and end with it.
+        live=LiveHub.tailing(root, recorder),
     )
     app = create_app(ctx)
+    app.state.oncall = oncall  # test messages go through the configured channels
+    app.state.alarm_inputs = inputs  # POST /api/alarms: the webhook receiver
     url = f"http://{opts.host}:{opts.port}"
     _announce(url, len(specs), password, demo_lines)
     config = uvicorn.Config(app, host=opts.host, port=opts.port, log_level="warning")
@@ -157,21 +192,37 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
                 return 1
             if reload.is_set():
                 reload.clear()
-                reload_site(opts.site, engine, clock, recorder, journal)
+                reload_site(opts.site, engine, clock, recorder, journal, alarms, oncall, inputs)
     finally:
         server.should_exit = True
         api.join(10)
+        health.stop()  # before the recorder: cameras closing are not faults
         log.info("stopping: closing segments")
         recorder.stop()
+        if alarms is not None:
+            alarms.stop()
+        if inputs is not None:
+            inputs.stop()
+        if oncall is not None:
+            oncall.stop()
+        incident_media.stop()
         retention.stop()
         journal_upkeep.stop()
+        export_jobs.stop()
         index.wait_idle(timeout=15)
         index.stop()
     return 0
 
 
 def reload_site(
-    path: Path, engine: Engine, clock: Clock, recorder: Supervisor, journal: Journal
+    path: Path,
+    engine: Engine,
+    clock: Clock,
+    recorder: Supervisor,
+    journal: Journal,
+    alarms: AlarmIntake | None = None,
+    oncall: OnCallRuntime | None = None,
+    inputs: AlarmInputs | None = None,
 ) -> bool:
     """SIGHUP: re-read the site file and apply it. A file with errors changes nothing;
     only the cameras that changed are touched; removed ones stop recording and their
@@ -187,8 +238,57 @@ def reload_site(
     for camera_id in applied.cameras_removed:
         disabled[camera_id] = Reason.REMOVED
     changes = recorder.update(specs, disabled)
+    if alarms is not None:
+        alarms.reload(loaded.site)
+    if oncall is not None:
+        oncall.reload(loaded.site)
+    if inputs is not None:
+        inputs.reload(loaded.site)
     log.info("site reloaded: %s", changes)
     return True
+
+
+def _start_alarms(site: Site, engine: Engine, clock: Clock, journal: Journal) -> AlarmIntake | None:
+    """The alarm receivers the site file enables, wired to the incidents. One that cannot
+    start (port taken) is reported loudly, but the recorder keeps recording."""
+    try:
+        return AlarmIntake.start(site, engine, clock, journal)
+    except OSError as exc:
+        log.error("alarms: the receiver could not start: %s", exc)
+        print(f"ALARMS NOT RECEIVED: the SIA DC-09 receiver could not start: {exc}", flush=True)
+        return None
+
+
+def _start_alarm_inputs(
+    site: Site, engine: Engine, clock: Clock, journal: Journal, alarms: AlarmIntake | None
+) -> AlarmInputs | None:
+    """The webhook and MQTT receivers, on the DC-09 receiver's incident service (one
+    service: it serialises the opening of incidents)."""
+    service = alarms.service if alarms is not None else None
+    if service is None:
+        service = IncidentService(engine, clock, journal, site.alarms.group_seconds)
+    try:
+        return AlarmInputs.start(site, engine, clock, journal, service.alarm_received)
+    except Exception as exc:
+        log.exception("alarms: the webhook or MQTT receiver could not start")
+        print(f"ALARMS NOT RECEIVED: the webhook or MQTT receiver failed: {exc}", flush=True)
+        return None
+
+
+def _start_oncall(
+    site: Site, engine: Engine, clock: Clock, journal: Journal, data_dir: Path, recorder: Supervisor
+) -> OnCallRuntime | None:
+    """Escalation and notification channels. One that cannot start (an MQTT password
+    not set) is reported loudly, but recording and alarms go on."""
+    try:
+        # The alarm's snapshot goes with the alert when it is ready (0.1 to 1 s after
+        # the alarm); the first alert does not wait for it.
+        snapshot = functools.partial(snapshot_jpeg, engine, data_dir)
+        return OnCallRuntime.start(site, engine, clock, journal, data_dir, recorder, snapshot)
+    except Exception as exc:
+        log.exception("oncall: could not start")
+        print(f"ON-CALL AGENTS NOT NOTIFIED: the notification service failed: {exc}", flush=True)
+        return None
 
 
 def _journal_site(journal: Journal, path: Path, applied: ApplyResult) -> None:

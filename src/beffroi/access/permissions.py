@@ -39,6 +39,8 @@ class Permission(StrEnum):
     INCIDENT_READ = "incident.read"  # alarms and fault incidents of one's communes
     INCIDENT_MANAGE = "incident.manage"  # acknowledge, dispose, close, annotate
     ALARM_SUBMIT = "alarm.submit"  # push an alarm in (webhook: integrations' tokens)
+    ONCALL_MANAGE = "oncall.manage"  # on-call rotas and agents' notification contacts
+    REPORT_READ = "report.read"  # monthly activity reports for the town council
     JOURNAL_READ = "journal.read"
     STORAGE_READ = "storage.read"
     METRICS_READ = "metrics.read"
@@ -60,6 +62,8 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.SITE_ADMIN,
             P.USER_ADMIN,
             P.USER_UNLOCK,
+            P.ONCALL_MANAGE,
+            P.REPORT_READ,
             # No video: the administrator runs the system, he is not a designated viewer.
         }
     ),
@@ -77,6 +81,8 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.REQUISITION_READ,
             P.INCIDENT_READ,
             P.INCIDENT_MANAGE,
+            P.ONCALL_MANAGE,
+            P.REPORT_READ,
             P.JOURNAL_READ,
             P.STORAGE_READ,
             P.METRICS_READ,
@@ -118,6 +124,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.STORAGE_READ,
             P.REQUISITION_READ,
             P.INCIDENT_READ,
+            P.REPORT_READ,
         }
     ),
     # The most a token may carry; each token holds a chosen subset (`Principal.scopes`).

@@ -10,9 +10,27 @@ from beffroi import __version__
 from beffroi.access import events
 from beffroi.journal.http import access_event_recorder
 from beffroi.journal.service import Journal
+from beffroi.live.hub import LiveHub
 from beffroi.web.context import AppContext
 from beffroi.web.guard import unguarded_routes
-from beffroi.web.routes import auth, cameras, health, journal, metrics, recordings, storage
+from beffroi.web.routes import alarms as alarm_routes
+from beffroi.web.routes import (
+    auth,
+    cameras,
+    health,
+    holds,
+    journal,
+    metrics,
+    recordings,
+    requisitions,
+    storage,
+)
+from beffroi.web.routes import exports as export_routes
+from beffroi.web.routes import incidents as incident_routes
+from beffroi.web.routes import live as live_routes
+from beffroi.web.routes import oncall as oncall_routes
+from beffroi.web.routes import playback as playback_routes
+from beffroi.web.routes import reports as report_routes
 
 
 class UnguardedRouteError(RuntimeError):
@@ -34,8 +52,27 @@ def create_app(ctx: AppContext) -> FastAPI:
         description="API of a municipal urban supervision centre (CSU).",
     )
     app.state.ctx = ctx
-    for module in (health, auth, cameras, recordings, storage, metrics, journal):
+    for module in (
+        health,
+        auth,
+        cameras,
+        recordings,
+        storage,
+        metrics,
+        journal,
+        requisitions,
+        holds,
+    ):
         app.include_router(module.router)
+    app.include_router(playback_routes.router)
+    app.include_router(export_routes.router)
+    app.include_router(incident_routes.router)
+    app.include_router(live_routes.router)
+    app.include_router(oncall_routes.router)
+    app.include_router(alarm_routes.router)
+    app.include_router(report_routes.router)
+    if ctx.live is None:
+        ctx.live = LiveHub.tailing(ctx.archive_root, ctx.recorder)
     if ctx.journal is None:
         ctx.journal = Journal.open(ctx.engine, ctx.clock, ctx.data_dir)
     # Every action on video is journaled, denied attempts included (403/404 handler),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -12,6 +13,10 @@ from sqlalchemy import Engine
 from beffroi.clock import Clock
 from beffroi.ingest.state import RecorderView
 from beffroi.journal.service import Journal
+
+if TYPE_CHECKING:
+    from beffroi.export.jobs import ExportJobs
+    from beffroi.live.hub import LiveHub
 
 
 @dataclass
@@ -26,3 +31,9 @@ class AppContext:
     storage_report: Callable[[], BaseModel] | None = None
     # The installation's journal; `create_app` opens one on `data_dir` when None.
     journal: Journal | None = None
+    # The export job runner (`beffroi.export.jobs.ExportJobs`), started by `beffroi run`;
+    # None: exports answer 503.
+    exports: ExportJobs | None = None
+    # Live view's fan-out (`beffroi.live.hub.LiveHub`); `create_app` makes one that tails
+    # the recorder's files when None.
+    live: LiveHub | None = None
