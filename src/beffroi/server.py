@@ -139,12 +139,15 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     export_jobs = ExportJobs(engine, clock, data_dir, root, free_floor_bytes=floor, journal=journal)
     export_jobs.start()
     alarms = _start_alarms(site, engine, clock, journal)
-    inputs = _start_alarm_inputs(site, engine, clock, journal, alarms)
+    # One incident service for every receiver: it serialises the opening of incidents.
+    incident_service = alarms.service if alarms is not None else None
+    if incident_service is None:
+        incident_service = IncidentService(engine, clock, journal, site.alarms.group_seconds)
+    inputs = _start_alarm_inputs(site, engine, clock, journal, incident_service)
     oncall = _start_oncall(site, engine, clock, journal, data_dir, recorder)
     if oncall is not None:
-        service = alarms.service if alarms is not None else None
-        if service is not None:  # the webhook and MQTT inputs share the DC-09 one's
-            service.on_opened.append(lambda _incident: oncall.escalation.wake())
+        wake = oncall.escalation.wake
+        incident_service.on_opened.append(lambda _incident: wake())
     # Incidents' snapshots and clips (queued by the alarm path, made off its thread), and
     # the watcher that opens fault incidents (camera offline, disk, retention, clock).
     incident_media = IncidentMedia(engine, clock, data_dir, root, recorder, journal)
@@ -260,13 +263,9 @@ def _start_alarms(site: Site, engine: Engine, clock: Clock, journal: Journal) ->
 
 
 def _start_alarm_inputs(
-    site: Site, engine: Engine, clock: Clock, journal: Journal, alarms: AlarmIntake | None
+    site: Site, engine: Engine, clock: Clock, journal: Journal, service: IncidentService
 ) -> AlarmInputs | None:
-    """The webhook and MQTT receivers, on the DC-09 receiver's incident service (one
-    service: it serialises the opening of incidents)."""
-    service = alarms.service if alarms is not None else None
-    if service is None:
-        service = IncidentService(engine, clock, journal, site.alarms.group_seconds)
+    """The webhook and MQTT receivers, on the one incident service (the DC-09 one)."""
     try:
         return AlarmInputs.start(site, engine, clock, journal, service.alarm_received)
     except Exception as exc:

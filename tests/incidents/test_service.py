@@ -63,6 +63,23 @@ def test_alarms_within_the_window_group_and_the_window_slides(
     assert detail.procedure == ["Regarder les caméras", "Vérifier la porte"]
 
 
+def test_listeners_hear_of_each_opening_once_and_cannot_refuse_an_alarm(
+    engine: Engine, clock: FakeClock, service: IncidentService
+) -> None:
+    heard: list[int] = []
+
+    def broken(_incident: int) -> None:
+        raise RuntimeError("a listener's fault")
+
+    service.on_opened += [heard.append, broken]
+    first = service.alarm_received(alarm(engine, clock.now()))
+    clock.advance(10)
+    assert service.alarm_received(alarm(engine, clock.now())) == first  # joins: no news
+    clock.advance(400)
+    second = service.alarm_received(alarm(engine, clock.now()))
+    assert heard == [first, second] and second != first
+
+
 def test_restores_tests_and_openings_open_nothing(
     engine: Engine, clock: FakeClock, service: IncidentService
 ) -> None:
