@@ -1,0 +1,118 @@
+"""The site file's `notifications` section: how on-call agents are reached."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from beffroi.site.fields import (
+    EnvName,
+    HttpUrl,
+    Text,
+    _check_broker,
+    _check_topic_prefix,
+    _Strict,
+)
+
+
+class SmtpSettings(_Strict):
+    host: Text = Field(description="Mail server (relay) that sends the alerts: smtp.example.fr.")
+    port: int = Field(default=587, ge=1, le=65535, description="Its port (587 with STARTTLS).")
+    sender: Text = Field(
+        description="From address of the alert mails: Beffroi CSU <csu@ville.example.fr>."
+    )
+    starttls: bool = Field(
+        default=True, description="Upgrade the connection with STARTTLS before sending."
+    )
+    username: Text | None = Field(default=None, description="User name, if the relay asks one.")
+    password_env: EnvName | None = Field(
+        default=None, description="Environment variable holding the relay's password."
+    )
+    password_file: Text | None = Field(
+        default=None, description="File holding the relay's password (instead of password_env)."
+    )
+    timeout_seconds: int = Field(
+        default=10, ge=1, le=120, description="A relay silent for this long is a failed attempt."
+    )
+
+
+class WebhookSettings(_Strict):
+    secret_env: EnvName | None = Field(
+        default=None,
+        description="Environment variable holding the key that signs each POST "
+        "(HMAC-SHA256, header X-Beffroi-Signature).",
+    )
+    secret_file: Text | None = Field(
+        default=None, description="File holding that key (instead of secret_env)."
+    )
+    timeout_seconds: int = Field(
+        default=10, ge=1, le=120, description="A receiver silent for this long is a failure."
+    )
+
+
+class NtfySettings(_Strict):
+    url: HttpUrl = Field(
+        description="Base address of the ntfy-compatible push server: https://ntfy.sh or "
+        "the town's own server. Agents' contacts name their topic."
+    )
+    token_env: EnvName | None = Field(
+        default=None, description="Environment variable holding an access token, if needed."
+    )
+    token_file: Text | None = Field(
+        default=None, description="File holding that token (instead of token_env)."
+    )
+    timeout_seconds: int = Field(
+        default=10, ge=1, le=120, description="A server silent for this long is a failure."
+    )
+
+
+class MqttSettings(_Strict):
+    broker: Annotated[str, Field(max_length=300), AfterValidator(_check_broker)] = Field(
+        description="The broker: mqtt://host:1883, or mqtts://host:8883 (TLS)."
+    )
+    topic_prefix: Annotated[str, Field(max_length=100), AfterValidator(_check_topic_prefix)] = (
+        Field(
+            default="beffroi",
+            description="First level of every topic: <prefix>/<commune>/incidents/<id>.",
+        )
+    )
+    username: Text | None = Field(default=None, description="User name on the broker.")
+    password_env: EnvName | None = Field(
+        default=None, description="Environment variable holding the broker password."
+    )
+    password_file: Text | None = Field(
+        default=None, description="File holding the broker password (instead of password_env)."
+    )
+    publish_incidents: bool = Field(
+        default=True, description="Publish every incident and each change of its state."
+    )
+    publish_cameras: bool = Field(
+        default=True, description="Publish each camera's status (retained) when it changes."
+    )
+
+
+class NotificationSettings(_Strict):
+    public_url: HttpUrl | None = Field(
+        default=None,
+        description="Address of the console as the agents' phones reach it, for the "
+        "signed links in notifications: https://csu.ville.example.fr.",
+    )
+    link_minutes: int = Field(
+        default=120,
+        ge=5,
+        le=1440,
+        description="How long the link in a notification names its incident.",
+    )
+    smtp: SmtpSettings | None = Field(default=None, description="E-mail alerts; absent: none.")
+    webhook: WebhookSettings | None = Field(
+        default=None, description="Signed HTTP POST of each alert to a contact's URL."
+    )
+    ntfy: NtfySettings | None = Field(
+        default=None, description="Push notifications to phones through an ntfy server."
+    )
+    mqtt: MqttSettings | None = Field(
+        default=None,
+        description="An MQTT broker: alerts to a contact's topic, and incidents and "
+        "camera status for building management or Home Assistant.",
+    )
