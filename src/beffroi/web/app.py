@@ -13,24 +13,46 @@ from beffroi.journal.service import Journal
 from beffroi.live.hub import LiveHub
 from beffroi.web.context import AppContext
 from beffroi.web.guard import unguarded_routes
-from beffroi.web.routes import alarms as alarm_routes
 from beffroi.web.routes import (
+    alarms,
     auth,
     cameras,
+    exports,
     health,
     holds,
+    incidents,
     journal,
+    live,
     metrics,
+    oncall,
+    playback,
+    playback_links,
     recordings,
+    reports,
     requisitions,
     storage,
 )
-from beffroi.web.routes import exports as export_routes
-from beffroi.web.routes import incidents as incident_routes
-from beffroi.web.routes import live as live_routes
-from beffroi.web.routes import oncall as oncall_routes
-from beffroi.web.routes import playback as playback_routes
-from beffroi.web.routes import reports as report_routes
+
+# Every router of the API, in the order of the flow; each module owns its routes.
+ROUTERS = (
+    health,
+    auth,
+    cameras,
+    recordings,
+    playback,
+    playback_links,
+    live,
+    storage,
+    metrics,
+    journal,
+    requisitions,
+    holds,
+    exports,
+    alarms,
+    incidents,
+    oncall,
+    reports,
+)
 
 
 class UnguardedRouteError(RuntimeError):
@@ -52,25 +74,8 @@ def create_app(ctx: AppContext) -> FastAPI:
         description="API of a municipal urban supervision centre (CSU).",
     )
     app.state.ctx = ctx
-    for module in (
-        health,
-        auth,
-        cameras,
-        recordings,
-        storage,
-        metrics,
-        journal,
-        requisitions,
-        holds,
-    ):
+    for module in ROUTERS:
         app.include_router(module.router)
-    app.include_router(playback_routes.router)
-    app.include_router(export_routes.router)
-    app.include_router(incident_routes.router)
-    app.include_router(live_routes.router)
-    app.include_router(oncall_routes.router)
-    app.include_router(alarm_routes.router)
-    app.include_router(report_routes.router)
     if ctx.live is None:
         ctx.live = LiveHub.tailing(ctx.archive_root, ctx.recorder)
     if ctx.journal is None:
