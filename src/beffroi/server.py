@@ -36,8 +36,9 @@ from beffroi.export.jobs import ExportJobs
 from beffroi.incidents.faults import FaultIncidents
 from beffroi.incidents.health import HealthWatcher
 from beffroi.incidents.intake import AlarmIntake
-from beffroi.incidents.media import IncidentMedia, snapshot_jpeg
+from beffroi.incidents.media import IncidentMedia
 from beffroi.incidents.service import IncidentService
+from beffroi.incidents.stills import snapshot_jpeg
 from beffroi.ingest.spec import CameraSpec
 from beffroi.ingest.state import Reason
 from beffroi.ingest.supervisor import Supervisor

@@ -26,8 +26,9 @@ from beffroi.access.sessions import open_session
 from beffroi.access.tables import user_communes, users
 from beffroi.clock import SystemClock, from_ms, utc_ms
 from beffroi.incidents.footage import Footage, frame_near
-from beffroi.incidents.media import ClipWindow, IncidentMedia, MediaSettings, snapshot_jpeg
+from beffroi.incidents.media import ClipWindow, IncidentMedia, MediaSettings
 from beffroi.incidents.service import IncidentService
+from beffroi.incidents.stills import snapshot_jpeg
 from beffroi.incidents.tables import incident_media
 from beffroi.ingest.state import Status
 from beffroi.journal.tables import journal_entries

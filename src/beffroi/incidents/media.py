@@ -9,7 +9,7 @@ resumes what it interrupted):
 - snapshot, due at the alarm instant: the last frame at or before it, from the segment
   being written (readable up to its last flushed fragment, and the recorder flushes one
   at least every second), so it is ready about a second after the alarm. JPEG stored
-  (the list shows it); the lossless PNG is decoded again on demand (`frame_png`).
+  (the list shows it); the lossless PNG is decoded again on demand (`stills.frame_png`).
 - clip, due once `post` has passed (plus a flush margin): planned and written by
   `export.clips` (byte-level stream copy, SHA-256 of every finished source checked
   against the index). The unfinished segment has no index row yet, so its complete
@@ -56,14 +56,12 @@ from beffroi.incidents.footage import (
     write_atomic,
     write_clip_file,
 )
-from beffroi.incidents.tables import incident_cameras, incident_media
+from beffroi.incidents.tables import incident_media
 from beffroi.ingest.state import RecorderView, Status
 from beffroi.journal.http import principal_entry
 from beffroi.playback.snapshot import (
     NoFrameError,
     encode_jpeg,
-    encode_png,
-    locate_frame_at,
 )
 from beffroi.playback.timeline import (
     MERGE_TOLERANCE_MS,
@@ -393,56 +391,3 @@ class IncidentMedia:
                 )
             )
         return len(rows)
-
-
-def snapshot_jpeg(engine: Engine, data_dir: Path, incident_id: int) -> bytes | None:
-    """The incident's first ready snapshot (a `oncall.notify.SnapshotSource`, bound to
-    its engine and data directory); None while none is ready."""
-    with engine.connect() as conn:
-        path = conn.scalar(
-            select(incident_media.c.path)
-            .join(
-                incident_cameras,
-                (incident_cameras.c.incident_id == incident_media.c.incident_id)
-                & (incident_cameras.c.camera_id == incident_media.c.camera_id),
-            )
-            .where(
-                incident_media.c.incident_id == incident_id,
-                incident_media.c.kind == SNAPSHOT,
-                incident_media.c.state == READY,
-            )
-            .order_by(incident_cameras.c.position)
-            .limit(1)
-        )
-    try:
-        return (data_dir / path).read_bytes() if path else None
-    except FileNotFoundError:
-        return None
-
-
-def frame_png(media: Footage, row: Any) -> bytes | None:
-    """The snapshot's frame, lossless: decoded again from the archive, or from the
-    incident's clip once the archive has let it go; None when neither holds it."""
-    try:
-        found = frame_near(media, row.camera_id, row.start_ms, late=True)
-    except NoFrameError:
-        found = None
-    if found is None:
-        with media.engine.connect() as conn:
-            clip = conn.execute(
-                select(incident_media).where(
-                    incident_media.c.incident_id == row.incident_id,
-                    incident_media.c.camera_id == row.camera_id,
-                    incident_media.c.kind == CLIP,
-                    incident_media.c.state == READY,
-                    incident_media.c.start_ms <= row.start_ms,
-                    incident_media.c.end_ms > row.start_ms,
-                )
-            ).first()
-        if clip is None:
-            return None
-        try:
-            found = locate_frame_at(media.data_dir / clip.path, clip.start_ms, row.start_ms)
-        except NoFrameError:
-            return None
-    return encode_png(found.frame)

@@ -26,7 +26,7 @@ from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
 from beffroi.clock import from_ms, utc_ms
 from beffroi.incidents.footage import Footage
-from beffroi.incidents.media import READY, frame_png
+from beffroi.incidents.media import READY
 from beffroi.incidents.queries import (
     IncidentDetail,
     IncidentOut,
@@ -37,6 +37,7 @@ from beffroi.incidents.queries import (
 )
 from beffroi.incidents.service import Actor, IncidentService, UnknownIncidentError
 from beffroi.incidents.states import Disposition, IllegalTransitionError, State
+from beffroi.incidents.stills import frame_png
 from beffroi.incidents.tables import incident_media
 from beffroi.journal.http import journal_action
 from beffroi.site.tables import cameras
