@@ -9,7 +9,13 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DATA ?= demo-data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: install run test test-fast lint bench clean system-deps
+FRONT := frontend
+FRONT_DEPS := $(FRONT)/node_modules/.installed-stamp
+FRONT_BUILD := $(FRONT)/dist/index.html
+FRONT_SRC := $(shell find $(FRONT)/src $(FRONT)/public -type f 2>/dev/null) \
+	$(FRONT)/index.html $(FRONT)/vite.config.ts $(FRONT)/tsconfig.json
+
+.PHONY: install run test test-fast lint bench clean system-deps frontend
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +25,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# The console (TypeScript, Vite): npm packages from the registry, built files not committed.
+$(FRONT_DEPS): $(FRONT)/package.json $(FRONT)/package-lock.json
+	@./scripts/node-check.sh
+	cd $(FRONT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(FRONT_BUILD): $(FRONT_DEPS) $(FRONT_SRC)
+	cd $(FRONT) && npm run --silent build -- --logLevel warn
+
+frontend: $(FRONT_BUILD)
+
+run: install frontend
 	$(BIN)/beffroi demo --data $(DEMO_DATA) --listen $(LISTEN)
 
 system-deps:
 	@./scripts/system-deps.sh
 
-test: install system-deps
+test: install system-deps frontend
+	cd $(FRONT) && npm test --silent
 	BEFFROI_TEST_PG_URL="$$(./scripts/test-postgres.sh)" $(BIN)/pytest -q
 	$(MAKE) --no-print-directory lint
 
@@ -49,4 +67,4 @@ bench: install
 	$(BIN)/python -m bench.alarms
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONT)/node_modules $(FRONT)/dist

@@ -17,6 +17,7 @@ from beffroi.web.routes import (
     alarms,
     auth,
     cameras,
+    console,
     exports,
     health,
     holds,
@@ -52,6 +53,7 @@ ROUTERS = (
     incidents,
     oncall,
     reports,
+    console,
 )
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from beffroi.access import accounts, events, tokens
 from beffroi.access import login as login_flow
 from beffroi.access.agents import ExpiryWarning, expiring_users
-from beffroi.access.permissions import Permission
+from beffroi.access.permissions import MATRIX, Permission
 from beffroi.access.principal import Principal
 from beffroi.access.sessions import (
     ABSOLUTE,
@@ -93,6 +93,10 @@ class SessionInfo(BaseModel):
     communes: list[str] | None = Field(description="Commune scope; null: every commune")
     auth: str = Field(description="bearer | cookie | api_token")
     csrf_token: str | None = Field(default=None, description="For cookie sessions")
+    permissions: list[str] = Field(
+        default_factory=list,
+        description="What the role may do (the permission matrix): the console shows only that",
+    )
 
 
 class EnrolResponse(BaseModel):
@@ -237,6 +241,7 @@ def session_info(
         communes=None if principal.communes is None else sorted(principal.communes),
         auth=principal.auth,
         csrf_token=csrf_token(cookie) if cookie else None,
+        permissions=sorted(p.value for p in MATRIX[principal.role]),
     )
 
 

@@ -1,0 +1,6 @@
+import type { PageProps } from "../app";
+
+// Placeholder: the screen is being built (issue 5).
+export function MapPage(_props: PageProps) {
+  return <p class="empty">…</p>;
+}
