@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", type=Path, default=Path("demo-data"), help="data directory")
     demo.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT of the API")
     demo.add_argument("--sim-port", type=int, default=8554, help="port of the simulated cameras")
+    demo.add_argument(
+        "--dc09-port", type=int, default=12128, help="port of the SIA DC-09 alarm receiver"
+    )
     demo.set_defaults(func=_demo)
 
     check = sub.add_parser("check", help="verify archive files, index and hash chains")
@@ -72,7 +75,7 @@ def _demo(args: argparse.Namespace) -> int:
     from beffroi.demo import run_demo
 
     host, _, port = args.listen.rpartition(":")
-    return run_demo(args.data, host or "127.0.0.1", int(port), args.sim_port)
+    return run_demo(args.data, host or "127.0.0.1", int(port), args.sim_port, args.dc09_port)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -38,8 +38,33 @@ def demo_admin_password(data_dir: Path) -> str:
     return password
 
 
-def run_demo(data_dir: Path, host: str, port: int, sim_port: int = 8554) -> int:
-    site_path = demo_site_path()
+DEFAULT_SIM_PORT = 8554
+DEFAULT_DC09_PORT = 12128
+
+
+def demo_site_for(data_dir: Path, sim_port: int, dc09_port: int) -> Path:
+    """The demo site file, or a copy in the data directory naming other ports, so two
+    demos (a developer's and the end-to-end tests') can run side by side."""
+    site = demo_site_path()
+    if (sim_port, dc09_port) == (DEFAULT_SIM_PORT, DEFAULT_DC09_PORT):
+        return site
+    text = site.read_text()
+    text = text.replace(f"rtsp://127.0.0.1:{DEFAULT_SIM_PORT}/", f"rtsp://127.0.0.1:{sim_port}/")
+    text = text.replace(f'"127.0.0.1:{DEFAULT_DC09_PORT}"', f'"127.0.0.1:{dc09_port}"')
+    data_dir.mkdir(parents=True, exist_ok=True)
+    copy = data_dir / "demo-site.yaml"
+    copy.write_text(text)
+    return copy
+
+
+def run_demo(
+    data_dir: Path,
+    host: str,
+    port: int,
+    sim_port: int = DEFAULT_SIM_PORT,
+    dc09_port: int = DEFAULT_DC09_PORT,
+) -> int:
+    site_path = demo_site_for(data_dir, sim_port, dc09_port)
     cameras = len(load_site(site_path).site.cameras)
     password = os.environ.get(ADMIN_PASSWORD_ENV) or demo_admin_password(data_dir)
     os.environ[ADMIN_PASSWORD_ENV] = password

@@ -136,11 +136,11 @@ def test_totp_required_enrol_and_replay(db: Engine, clock: FakeClock, journal: l
     with pytest.raises(accounts.TotpStateError):  # a second enrolment needs a reset
         accounts.begin_totp_enrolment(db, uid, "agent")
     assert attempt(db, clock, "agent", PW).outcome == login.TOTP_REQUIRED
-    assert attempt(db, clock, "agent", PW, code).outcome == login.FAILED  # used by confirm
+    assert attempt(db, clock, "agent", PW, code).outcome == login.TOTP_INVALID  # used by confirm
     clock.advance(30)
     code = code_at(enrolment.secret, clock.now())
     assert attempt(db, clock, "agent", PW, code).outcome == login.OK
-    assert attempt(db, clock, "agent", PW, code).outcome == login.FAILED  # replay
+    assert attempt(db, clock, "agent", PW, code).outcome == login.TOTP_INVALID  # replay
     assert ("auth.login", "agent", "10.0.0.1", "failed", "wrong or replayed TOTP code") in journal
     accounts.reset_totp(db, "agent", "admin2", None)
     assert attempt(db, clock, "agent", PW).outcome == login.ENROLL

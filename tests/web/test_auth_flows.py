@@ -52,6 +52,9 @@ def test_video_user_enrols_totp_on_first_login(
     r = client.post(LOGIN, json={"username": "agent", "password": PW})
     assert r.status_code == 401 and r.json() == {"detail": "totp_required"}
     wrong = client.post(LOGIN, json={"username": "agent", "password": PW, "totp": "123456"})
+    # The password was right: the answer says the code was wrong, not the password.
+    assert wrong.status_code == 401 and wrong.json() == {"detail": "totp_invalid"}
+    wrong = client.post(LOGIN, json={"username": "agent", "password": "x" * 12, "totp": "123456"})
     assert wrong.json() == {"detail": "invalid username or password"}
     login_totp(client, clock, "agent", e["secret"])
 

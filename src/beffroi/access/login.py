@@ -43,7 +43,10 @@ OK = "ok"
 ENROLL = "enroll"  # password right, TOTP required but not set up: enrol first
 TOTP_REQUIRED = "totp_required"
 REFUSED = "refused"  # password right, the agent record or a lockout says no
-FAILED = "failed"  # wrong password or code, unknown user: one generic answer
+FAILED = "failed"  # wrong password, unknown user: one generic answer
+# Password right, code wrong or replayed: said so, since reasons are told after a correct
+# password (the agent retypes the code, not the password). Counted as a failure.
+TOTP_INVALID = "totp_invalid"
 THROTTLED = "throttled"
 
 
@@ -98,7 +101,8 @@ def attempt_login(
             events.record_event(events.LOGIN, username, source, REFUSED, TOTP_REQUIRED)
             return LoginResult(TOTP_REQUIRED, **base)
         if not consume_totp(engine, row.id, row.totp_secret, totp_code, clock):
-            return _fail(engine, clock, row, username, src, "wrong or replayed TOTP code")
+            _fail(engine, clock, row, username, src, "wrong or replayed TOTP code")
+            return LoginResult(TOTP_INVALID, **base)
     with engine.begin() as conn:
         conn.execute(
             update(users)

@@ -202,6 +202,8 @@ def login(
     if r.outcome == login_flow.REFUSED:
         retry = {"Retry-After": str(r.retry_after_s)} if r.retry_after_s else None
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=r.reason, headers=retry)
+    if r.outcome == login_flow.TOTP_INVALID:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="totp_invalid")
     if r.outcome == login_flow.TOTP_REQUIRED:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="totp_required")
     assert r.user_id is not None and r.username is not None and r.role is not None
