@@ -22,6 +22,15 @@ from tests.console.harness import (
 )
 
 
+DEMO_COMMUNES = [
+    "joue-les-tours",
+    "ballan-mire",
+    "saint-avertin",
+    "chambray-les-tours",
+    "savonnieres",
+]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,12 +94,20 @@ def _wait_recording(server: ConsoleServer) -> None:
 @pytest.fixture(scope="session")
 def operator(console: ConsoleServer) -> ConsoleUser:
     """A municipal police operator of every demo commune."""
-    communes = ["joue-les-tours", "ballan-mire", "saint-avertin", "chambray-les-tours", "savonnieres"]
+    communes = [
+        "joue-les-tours",
+        "ballan-mire",
+        "saint-avertin",
+        "chambray-les-tours",
+        "savonnieres",
+    ]
     return console.add_user("agent.mur", "operator", communes)
 
 
 @pytest.fixture
-def operator_page(browser: Browser, console: ConsoleServer, operator: ConsoleUser) -> Iterator[BrowserPage]:  # noqa: F811
+def operator_page(
+    browser: Browser, console: ConsoleServer, operator: ConsoleUser
+) -> Iterator[BrowserPage]:  # noqa: F811
     """A page signed in as `operator`, errors collected like `tests.browser.page`."""
     context = signed_in_context(browser, console, operator)
     yield from _page_of(context)
@@ -121,4 +138,3 @@ def page_as(browser: Browser, console: ConsoleServer) -> Iterator:  # noqa: F811
     for gen in opened:
         for _ in gen:
             pass
-

@@ -29,7 +29,9 @@ def test_demo_operator_first_sign_in_enrols_totp_then_sees_the_wall(
     expect(p.get_by_test_id("totp-qr").locator("svg")).to_be_visible()
     secret = p.get_by_test_id("totp-secret").inner_text().strip()
     assert re.fullmatch(r"[A-Z2-7]{16,}", secret), secret
-    p.locator("input[name=code]").fill("000000" if code_at(secret, datetime.now(UTC)) != "000000" else "111111")
+    p.locator("input[name=code]").fill(
+        "000000" if code_at(secret, datetime.now(UTC)) != "000000" else "111111"
+    )
     p.get_by_role("button", name="Valider le code").click()
     expect(p.get_by_role("alert")).to_contain_text("Code incorrect")
     p.locator("input[name=code]").fill(code_at(secret, datetime.now(UTC)))
@@ -64,7 +66,9 @@ def test_refusals_are_explained(console: ConsoleServer, page: BrowserPage) -> No
     sign_in_form(p, user, console.base)
 
 
-def test_english_on_demand(console: ConsoleServer, operator: ConsoleUser, operator_page: BrowserPage) -> None:
+def test_english_on_demand(
+    console: ConsoleServer, operator: ConsoleUser, operator_page: BrowserPage
+) -> None:
     p = operator_page.page
     p.goto(console.base + "/#/wall")
     p.get_by_role("button", name="English").click()
