@@ -21,7 +21,6 @@ from tests.console.harness import (
     signed_in_context,
 )
 
-
 DEMO_COMMUNES = [
     "joue-les-tours",
     "ballan-mire",
@@ -106,8 +105,10 @@ def operator(console: ConsoleServer) -> ConsoleUser:
 
 @pytest.fixture
 def operator_page(
-    browser: Browser, console: ConsoleServer, operator: ConsoleUser
-) -> Iterator[BrowserPage]:  # noqa: F811
+    browser: Browser,  # noqa: F811
+    console: ConsoleServer,
+    operator: ConsoleUser,
+) -> Iterator[BrowserPage]:
     """A page signed in as `operator`, errors collected like `tests.browser.page`."""
     context = signed_in_context(browser, console, operator)
     yield from _page_of(context)
