@@ -15,7 +15,7 @@ FRONT_BUILD := $(FRONT)/dist/index.html
 FRONT_SRC := $(shell find $(FRONT)/src $(FRONT)/public -type f 2>/dev/null) \
 	$(FRONT)/index.html $(FRONT)/vite.config.ts $(FRONT)/tsconfig.json
 
-.PHONY: install run test test-fast lint bench clean system-deps frontend
+.PHONY: install run test test-fast lint bench clean system-deps frontend screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,12 +43,16 @@ system-deps:
 	@./scripts/system-deps.sh
 
 test: install system-deps frontend
-	cd $(FRONT) && npm test --silent
+	cd $(FRONT) && npm run --silent typecheck && npm test --silent
 	BEFFROI_TEST_PG_URL="$$(./scripts/test-postgres.sh)" $(BIN)/pytest -q
 	$(MAKE) --no-print-directory lint
 
 test-fast: install
 	BEFFROI_TEST_BACKENDS=sqlite $(BIN)/pytest -q -x
+
+# The guide's screenshots (docs/guide/img), taken by the console's end-to-end tests.
+screenshots: install system-deps frontend
+	BEFFROI_SCREENSHOTS=1 BEFFROI_TEST_BACKENDS=sqlite $(BIN)/pytest -q tests/console
 
 lint: install
 	$(BIN)/ruff check src tests bench

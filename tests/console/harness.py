@@ -8,6 +8,7 @@ once per test session; later tests reuse that browser session's cookie.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import subprocess
@@ -141,11 +142,26 @@ def signed_in_context(browser: Browser, server: ConsoleServer, user: ConsoleUser
 
 
 def ensure_console_built() -> None:
-    """`make frontend` is a no-op when the build is up to date (make test runs it first)."""
-    subprocess.run(["make", "-s", "--no-print-directory", "frontend"], cwd=REPO, check=True)
+    """`make frontend` is a no-op when the build is up to date (make test runs it first).
+    A lock keeps concurrent test runs from writing `dist/` at the same time."""
+    with (REPO / "frontend" / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["make", "-s", "--no-print-directory", "frontend"], cwd=REPO, check=True)
 
 
 def demo_env() -> dict[str, str]:
     env = dict(os.environ, BEFFROI_ADMIN_PASSWORD=ADMIN_PASSWORD)
     env.pop("BEFFROI_DATABASE_URL", None)  # the demo's own SQLite, as `make run` has
     return env
+
+
+SCREENSHOTS = REPO / "docs" / "guide" / "img"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Refresh `docs/guide/img/NAME.png` when BEFFROI_SCREENSHOTS=1 (`make screenshots`):
+    the guide shows the screens the tests have just seen. Off by default, so a test run
+    leaves the working tree as it found it."""
+    if os.environ.get("BEFFROI_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

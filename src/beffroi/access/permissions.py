@@ -47,6 +47,7 @@ class Permission(StrEnum):
     SITE_ADMIN = "site.admin"  # cameras, communes, retention
     USER_ADMIN = "user.admin"  # users, their second factor, API tokens
     USER_UNLOCK = "user.unlock"  # lift a lockout (a supervisor: users of its communes)
+    LAYOUT_SHARE = "layout.share"  # wall layouts shared with every operator of the centre
 
 
 P = Permission
@@ -70,6 +71,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset(
         {
             P.ACCOUNT_SELF,
+            P.LAYOUT_SHARE,
             P.CAMERA_LIST,
             P.CAMERA_VIEW_LIVE,
             P.RECORDING_READ,
