@@ -33,6 +33,9 @@ def test_index_and_assets_are_served_without_a_session(client: TestClient, built
     assert asset.status_code == 200
     assert asset.text == "console.log('beffroi')"
     assert "immutable" in asset.headers["cache-control"]
+    # A notification's signed link opens the console on the incident.
+    link = client.get("/incidents/42?link=abc")
+    assert link.status_code == 200 and "/assets/index-abc.js" in link.text
 
 
 @pytest.mark.parametrize("name", ["..%2Fsecret.txt", "missing.js", "..%2F..%2Fdist%2Findex.html"])

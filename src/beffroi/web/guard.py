@@ -24,7 +24,9 @@ from beffroi.web.deps import GUARD_ATTR, PUBLIC
 # Set (True) on the dependencies that guard WebSocket routes.
 WS_GUARD_ATTR = "__beffroi_ws_guard__"
 # The console's static files (`routes/console.py`) hold no data: the page must load to sign in.
-PUBLIC_PATHS = frozenset({"/api/health", "/api/auth/login", "/", "/assets/{name}"})
+PUBLIC_PATHS = frozenset(
+    {"/api/health", "/api/auth/login", "/", "/incidents/{incident_id}", "/assets/{name}"}
+)
 # FastAPI's own documentation routes: they describe the API, they serve no data.
 DOC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 

@@ -52,7 +52,10 @@ def console_dir() -> Path:
 
 
 @router.get("/", response_model=None)
+@router.get("/incidents/{incident_id}", response_model=None)
 def index(_: Public) -> Response:
+    """The console's page; `/incidents/N?link=…` is the signed link a notification carries
+    (`oncall/links.py`): the page opens that incident after sign-in."""
     page = console_dir() / "index.html"
     if not page.is_file():
         return HTMLResponse(NOT_BUILT, status_code=503, headers=_HEADERS)
