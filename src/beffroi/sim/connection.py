@@ -193,6 +193,7 @@ class RtspConnection(asyncio.Protocol):
                 rtp_channel=rtp_channel,
                 rtcp_channel=rtcp_channel,
                 sr_interval=self.server.sr_interval,
+                stamp=camera.spec.stamp_send_time,
             )
             self._arm_timeout()
         session = self.session

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from beffroi.sim.bitstream import RTP_CLOCK
 from beffroi.sim.faults import NO_FAULT, Fault, FaultClock
 from beffroi.sim.rtp import FrameTemplate, PacketizedClip, rtcp_sender_report
+from beffroi.sim.stamp import stamp_packet
 
 __all__ = ["FaultSource", "StreamSession", "StreamStats"]
 
@@ -55,6 +57,7 @@ class StreamSession:
         rtp_channel: int = 0,
         rtcp_channel: int = 1,
         sr_interval: float = 5.0,
+        stamp: bool = False,
     ) -> None:
         self.loop = loop
         self.transport = transport
@@ -64,6 +67,7 @@ class StreamSession:
         self.rtp_channel = rtp_channel
         self.rtcp_channel = rtcp_channel
         self.sr_interval = sr_interval
+        self.stamp = stamp and clip.clip.codec == "h264"
         rng = random.SystemRandom()
         self.ssrc = rng.getrandbits(32)
         self.seq = rng.getrandbits(16)
@@ -189,6 +193,14 @@ class StreamSession:
                 self.jump_ticks += round(jump * RTP_CLOCK)
             garbage = faults.take_garbage(now)
         timestamp = self.rtp_time(offset)
+        if self.stamp and not garbage:
+            # Written just before the frame: the time the picture leaves the camera.
+            stamp = stamp_packet(time.time_ns() // 1000, self.seq, timestamp, self.ssrc,
+                                 self.rtp_channel)  # fmt: skip
+            self.seq = (self.seq + 1) & 0xFFFF
+            self.packets += 1
+            self.octets += len(stamp) - 16
+            self.transport.write(stamp)
         if garbage:
             data = frame.render_garbage(self.seq, timestamp, self.ssrc, self.rtp_channel)
         else:

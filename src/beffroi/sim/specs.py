@@ -36,6 +36,8 @@ class CameraSpec:
     duration: float = 10.0
     credentials: Credentials | None = None
     fault: Fault | None = None
+    # An SEI before each frame with its send time (sim/stamp.py), for latency benchmarks.
+    stamp_send_time: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or " " in self.name:
