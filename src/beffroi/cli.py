@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--dc09-port", type=int, default=12128, help="port of the SIA DC-09 alarm receiver"
     )
+    demo.add_argument(
+        "--mail-port", type=int, default=2525, help="port of the demo's mailbox (SMTP)"
+    )
     demo.set_defaults(func=_demo)
 
     check = sub.add_parser("check", help="verify archive files, index and hash chains")
@@ -75,7 +78,9 @@ def _demo(args: argparse.Namespace) -> int:
     from beffroi.demo import run_demo
 
     host, _, port = args.listen.rpartition(":")
-    return run_demo(args.data, host or "127.0.0.1", int(port), args.sim_port, args.dc09_port)
+    return run_demo(
+        args.data, host or "127.0.0.1", int(port), args.sim_port, args.dc09_port, args.mail_port
+    )
 
 
 def _check(args: argparse.Namespace) -> int:

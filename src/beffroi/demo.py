@@ -13,6 +13,7 @@ import secrets
 import string
 from pathlib import Path
 
+from beffroi.demo_oncall import demo_mailbox
 from beffroi.server import ADMIN_PASSWORD_ENV, Options, serve
 from beffroi.sim.runner import ShardedServer
 from beffroi.sim.specs import make_cameras
@@ -40,17 +41,28 @@ def demo_admin_password(data_dir: Path) -> str:
 
 DEFAULT_SIM_PORT = 8554
 DEFAULT_DC09_PORT = 12128
+DEFAULT_MAIL_PORT = 2525
+DEFAULT_URL = "http://127.0.0.1:8080"
 
 
-def demo_site_for(data_dir: Path, sim_port: int, dc09_port: int) -> Path:
+def demo_site_for(
+    data_dir: Path,
+    sim_port: int,
+    dc09_port: int,
+    mail_port: int = DEFAULT_MAIL_PORT,
+    url: str = DEFAULT_URL,
+) -> Path:
     """The demo site file, or a copy in the data directory naming other ports, so two
     demos (a developer's and the end-to-end tests') can run side by side."""
     site = demo_site_path()
-    if (sim_port, dc09_port) == (DEFAULT_SIM_PORT, DEFAULT_DC09_PORT):
+    ports = (sim_port, dc09_port, mail_port, url)
+    if ports == (DEFAULT_SIM_PORT, DEFAULT_DC09_PORT, DEFAULT_MAIL_PORT, DEFAULT_URL):
         return site
     text = site.read_text()
     text = text.replace(f"rtsp://127.0.0.1:{DEFAULT_SIM_PORT}/", f"rtsp://127.0.0.1:{sim_port}/")
     text = text.replace(f'"127.0.0.1:{DEFAULT_DC09_PORT}"', f'"127.0.0.1:{dc09_port}"')
+    text = text.replace(f"port: {DEFAULT_MAIL_PORT},", f"port: {mail_port},")
+    text = text.replace(f'public_url: "{DEFAULT_URL}"', f'public_url: "{url}"')
     data_dir.mkdir(parents=True, exist_ok=True)
     copy = data_dir / "demo-site.yaml"
     copy.write_text(text)
@@ -63,19 +75,26 @@ def run_demo(
     port: int,
     sim_port: int = DEFAULT_SIM_PORT,
     dc09_port: int = DEFAULT_DC09_PORT,
+    mail_port: int = DEFAULT_MAIL_PORT,
 ) -> int:
-    site_path = demo_site_for(data_dir, sim_port, dc09_port)
+    url = f"http://{host}:{port}"
+    site_path = demo_site_for(data_dir, sim_port, dc09_port, mail_port, url)
     cameras = len(load_site(site_path).site.cameras)
     password = os.environ.get(ADMIN_PASSWORD_ENV) or demo_admin_password(data_dir)
     os.environ[ADMIN_PASSWORD_ENV] = password
     sims = make_cameras(cameras, width=1280, height=720, fps=15, bitrate=1_500_000)
-    with ShardedServer(sims, "127.0.0.1", sim_port, processes=1):
+    with (
+        ShardedServer(sims, "127.0.0.1", sim_port, processes=1),
+        demo_mailbox(data_dir, mail_port) as mailbox,
+    ):
         kept = data_dir / DEMO_PASSWORD_FILE
         print(
             f"Demo: {cameras} simulated cameras on "
             f"rtsp://127.0.0.1:{sim_port}/cam0..cam{cameras - 1}\n"
             f"Demo administrator (no video, by law): user 'admin', password '{password}' "
-            f"(kept in {kept})",
+            f"(kept in {kept})\n"
+            f"Demo mailbox (the on-call agents' e-mails): smtp://127.0.0.1:{mail_port}, "
+            f"messages in {mailbox}",
             flush=True,
         )
         return serve(Options(site=site_path, data_dir=data_dir, host=host, port=port, demo=True))

@@ -76,6 +76,7 @@ class Options:
 def serve(opts: Options, clock: Clock | None = None) -> int:
     from beffroi.access.demo import ensure_demo_operator
     from beffroi.access.users import ensure_admin
+    from beffroi.demo_oncall import DEMO_SUPERVISOR, ensure_demo_oncall
 
     clock = clock or SystemClock()
     try:
@@ -101,6 +102,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     demo_lines: list[str] = []
     if opts.demo:
         operator = ensure_demo_operator(engine, clock, data_dir)
+        supervisor_password = ensure_demo_oncall(engine, clock, data_dir, operator.username)
         demo_lines.append(
             f"Demo operator (sees video): user '{operator.username}', password "
             f"'{operator.password}'; "
@@ -110,6 +112,11 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
                 else "the first sign-in enrols the second factor (TOTP): scan the QR code "
                 "with an authenticator app"
             )
+        )
+        demo_lines.append(
+            f"Demo supervisor (on-call escalation): user '{DEMO_SUPERVISOR}', password "
+            f"'{supervisor_password}'. On-call rota: '{operator.username}' around the clock, "
+            f"then '{DEMO_SUPERVISOR}' after 2 minutes without acknowledgement"
         )
 
     floor = floor_bytes(site.recording.free_space_floor, root)

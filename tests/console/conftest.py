@@ -41,16 +41,18 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]
     """`beffroi demo` on free ports: 12 simulated cameras of five communes, recording."""
     ensure_console_built()
     data = tmp_path_factory.mktemp("console-demo")
-    port, sim_port, dc09_port = _free_port(), _free_port(), _free_port()
+    port, sim_port, dc09_port, mail_port = (_free_port() for _ in range(4))
     env = demo_env()
     log = (data / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "beffroi.cli", "demo", "--data", str(data),
          "--listen", f"127.0.0.1:{port}", "--sim-port", str(sim_port),
-         "--dc09-port", str(dc09_port)],
+         "--dc09-port", str(dc09_port), "--mail-port", str(mail_port)],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    server = ConsoleServer(f"http://127.0.0.1:{port}", data, env, proc, dc09_port=dc09_port)
+    server = ConsoleServer(
+        f"http://127.0.0.1:{port}", data, env, proc, dc09_port=dc09_port, mail_port=mail_port
+    )
     deadline = time.monotonic() + 180
     while True:
         if proc.poll() is not None:

@@ -61,6 +61,7 @@ class ConsoleServer:
     env: dict[str, str]
     proc: subprocess.Popen[str]
     dc09_port: int = 12128
+    mail_port: int = 2525
     users: dict[str, ConsoleUser] = field(default_factory=dict)
 
     def cli(self, *args: str, stdin: str | None = None) -> str:

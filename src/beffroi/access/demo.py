@@ -25,18 +25,24 @@ class DemoOperator(NamedTuple):
     totp_enrolled: bool  # False: the first login returns an enrolment token
 
 
+def ensure_demo_password(data_dir: Path, filename: str) -> str:
+    """A demo user's generated password, kept in the data directory (0600) so every
+    `make run` can print it; a real installation never writes a password down."""
+    path = data_dir / filename
+    if path.exists():
+        return path.read_text().strip()
+    password = generate_password()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password
+
+
 def ensure_demo_operator(engine: Engine, clock: Clock, data_dir: Path) -> DemoOperator:
     """Create `operateur` (municipal police, operator of every commune in the database)
     once, its password kept in the data directory like the demo admin's. Its first
     login enrols TOTP. Call after the site is applied (communes exist)."""
-    path = data_dir / DEMO_OPERATOR_PASSWORD_FILE
-    if path.exists():
-        password = path.read_text().strip()
-    else:
-        password = generate_password()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(password + "\n")
-        path.chmod(0o600)
+    password = ensure_demo_password(data_dir, DEMO_OPERATOR_PASSWORD_FILE)
     with engine.connect() as conn:
         row = conn.execute(
             select(users.c.totp_secret).where(users.c.username == DEMO_OPERATOR)
