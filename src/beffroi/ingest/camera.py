@@ -18,6 +18,7 @@ from typing import Any
 
 import av
 
+from beffroi.ingest.arrival import ProbeBacklog
 from beffroi.ingest.errors import classify, scrub
 from beffroi.ingest.spec import CameraSpec, Emit, PacketSink, SinkFactory
 from beffroi.ingest.state import CameraState, Reason, Status
@@ -161,6 +162,7 @@ class CameraRecorder:
         recorded = False
         st = self.state
         seconds_per_tick = float(stream.time_base)
+        backlog = ProbeBacklog()
         for packet in container.demux(stream):
             if self.stop_event.is_set():
                 break
@@ -169,22 +171,33 @@ class CameraRecorder:
             now = wall_ms()
             size = packet.size
             media_s = packet.dts * seconds_per_tick  # before the sink re-bases it
-            try:
-                sink.write(packet, now)
-            except (av.FFmpegError, OSError) as exc:
-                raise _SinkError() from exc
-            if not recorded:
-                recorded = True
-                self._set(Status.RECORDING)
-            st.last_packet_ms = now
-            st.timestamp_jumps = sink.timestamp_jumps
-            st.segment_write_lag_ms = round(sink.last_write_lag_ms, 3)
+            ready = backlog.feed(packet, media_s * 1000, now, time.monotonic_ns())
+            if ready:
+                self._write(sink, ready)
+                if not recorded:
+                    recorded = True
+                    self._set(Status.RECORDING)
+                st.last_packet_ms = now
+                st.timestamp_jumps = sink.timestamp_jumps
+                st.segment_write_lag_ms = round(sink.last_write_lag_ms, 3)
             mono = time.monotonic()
             self._window.append((mono, media_s, size))
             while self._window and mono - self._window[0][0] > RATE_WINDOW_S:
                 self._window.popleft()
             self._publish()
+        leftover = backlog.flush()
+        if leftover:
+            self._write(sink, leftover)
+            recorded = True
         return recorded
+
+    @staticmethod
+    def _write(sink: PacketSink, packets: list[tuple[Any, int]]) -> None:
+        try:
+            for packet, at_ms in packets:
+                sink.write(packet, at_ms)
+        except (av.FFmpegError, OSError) as exc:
+            raise _SinkError() from exc
 
     def _stalled(self) -> bool:
         last = self.state.last_packet_ms
