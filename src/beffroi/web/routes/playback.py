@@ -204,8 +204,9 @@ def playlist(
     def init_uri(piece: Piece) -> str:
         return f"playback/{segment_key(piece)}/init.mp4?{media_query(request)}"
 
-    def part_uri(piece: Piece, index: int, base: int) -> str:
-        return f"playback/{segment_key(piece)}/{index}.m4s?{media_query(request, base=base)}"
+    def part_uri(piece: Piece, index: int, base: int, count: int) -> str:
+        query = media_query(request, base=base, count=count)
+        return f"playback/{segment_key(piece)}/{index}.m4s?{query}"
 
     closed = end_ms <= utc_ms(ctx.clock.now())
     text = build_playlist(plan, closed, init_uri, part_uri)
@@ -271,7 +272,7 @@ def init_part(
 @router.get(
     "/{camera_id}/playback/{segment}/{index}.m4s",
     response_class=Response,
-    responses={200: {"content": {MP4: {}}, "description": "One fragment (moof+mdat)"}},
+    responses={200: {"content": {MP4: {}}, "description": "Fragments (moof+mdat)…"}},
 )
 def media_part(
     camera_id: str,
@@ -288,13 +289,19 @@ def media_part(
             description="Decode time of the segment's first frame on the playlist's clock",
         ),
     ] = 0,
+    count: Annotated[
+        int, Query(ge=1, le=256, description="Fragments from `index` on: one media segment")
+    ] = 1,
 ) -> Response:
-    """One fragment of a segment, its decode time moved onto the playlist's clock."""
+    """A media segment: `count` fragments of a segment from `index` (one GOP, as the
+    playlist lists them), decode times moved onto the playlist's clock."""
     piece = media_piece(request, ctx, reader, camera_id, segment)
     frags = piece.file.fragments
-    if index >= len(frags):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no fragment {index}")
-    data = read_fragment(piece.file, frags[index], base, index + 1)
+    if index + count > len(frags):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no fragment {index + count - 1}")
+    data = b"".join(
+        read_fragment(piece.file, frags[i], base, i + 1) for i in range(index, index + count)
+    )
     return Response(content=data, media_type=MP4, headers=NO_STORE)
 
 
