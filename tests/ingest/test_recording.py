@@ -25,7 +25,8 @@ def test_cameras_record_contiguous_segments_whose_frames_move(sim, rec_engine, t
         assert st.status == Status.RECORDING and st.reason is None
         assert st.codec == "h264" and (st.width, st.height) == (320, 240)
         assert st.fps is not None and 12 <= st.fps <= 18
-        assert st.bitrate_bps and st.bitrate_bps > 50_000
+        # The simulator encodes at 300 kbit/s on average (tests/ingest/conftest.py).
+        assert st.bitrate_bps and 150_000 < st.bitrate_bps < 600_000, st.bitrate_bps
 
         def fragment_on_disk() -> bool:
             live = rig.state("cam0").live

@@ -79,7 +79,9 @@ class CameraRecorder:
                     span = w[-1][0] - w[0][0]
                 if span > 0:
                     self.state.fps = round((len(w) - 1) / span, 2)
-                    self.state.bitrate_bps = round(sum(b for _, _, b in w) - w[0][2] * 8 / span)
+                    # The first packet opens the span; its bytes came before it.
+                    bits = (sum(b for _, _, b in w) - w[0][2]) * 8
+                    self.state.bitrate_bps = round(bits / span)
             self.emit.state(self.state)
 
     # -- the loop ------------------------------------------------------------------
