@@ -25,8 +25,9 @@ from beffroi.access.permissions import Role
 from beffroi.access.sessions import open_session
 from beffroi.access.tables import user_communes, users
 from beffroi.clock import SystemClock, from_ms, utc_ms
+from beffroi.incidents.clip_window import ClipWindow, MediaSettings
 from beffroi.incidents.footage import Footage, frame_near
-from beffroi.incidents.media import ClipWindow, IncidentMedia, MediaSettings
+from beffroi.incidents.media import IncidentMedia
 from beffroi.incidents.service import IncidentService
 from beffroi.incidents.stills import snapshot_jpeg
 from beffroi.incidents.tables import incident_media

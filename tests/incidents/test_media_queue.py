@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select, update
 
 from beffroi.alarms.events import PanelEvent
 from beffroi.clock import FakeClock, utc_ms
-from beffroi.incidents.media import ClipWindow, IncidentMedia, MediaSettings
+from beffroi.incidents.clip_window import ClipWindow, MediaSettings
+from beffroi.incidents.media import IncidentMedia
 from beffroi.incidents.service import IncidentService
 from beffroi.incidents.tables import incident_media
 from beffroi.journal.service import Journal

@@ -19,6 +19,7 @@ from beffroi.alarms.decoder import Dc09Policy
 from beffroi.alarms.intake import JournalLike, MessageLog
 from beffroi.alarms.receiver import Dc09Receiver, Receiver
 from beffroi.clock import Clock
+from beffroi.incidents.clip_window import MediaSettings
 from beffroi.incidents.service import IncidentService
 from beffroi.site.models import Site
 
@@ -35,7 +36,9 @@ class AlarmIntake:
     def start(
         cls, site: Site, engine: Engine, clock: Clock, journal: JournalLike | None
     ) -> AlarmIntake:
-        service = IncidentService(engine, clock, journal, site.alarms.group_seconds)
+        service = IncidentService(
+            engine, clock, journal, site.alarms.group_seconds, MediaSettings.of_site(site)
+        )
         intake = cls(service)
         settings = site.alarms.sia_dc09
         if settings is None:

@@ -30,9 +30,8 @@ import json
 import logging
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from beffroi.export.clips import (
     plan_files,
     scan_segment,
 )
+from beffroi.incidents.clip_window import ClipWindow
 from beffroi.incidents.footage import (
     Footage,
     frame_near,
@@ -89,24 +89,6 @@ FLUSH_MARGIN_MS = 1500
 PATIENCE_MS = 10_000
 RETRY_MS = 250
 MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class ClipWindow:
-    pre_s: float = 20.0
-    post_s: float = 40.0
-
-
-@dataclass(frozen=True)
-class MediaSettings:
-    """The clip window, global and per building (`buildings[building_id]`). The site
-    file has no key for it yet: `IncidentService` takes it as a constructor argument."""
-
-    clip: ClipWindow = ClipWindow()
-    buildings: Mapping[str, ClipWindow] = field(default_factory=dict)
-
-    def window(self, building_id: str | None) -> ClipWindow:
-        return self.buildings.get(building_id or "", self.clip)
 
 
 def schedule_media(

@@ -26,7 +26,8 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from beffroi.alarms.intake import Alarm, JournalLike
 from beffroi.clock import Clock, utc_ms
-from beffroi.incidents.media import MediaSettings, schedule_media
+from beffroi.incidents.clip_window import MediaSettings
+from beffroi.incidents.media import schedule_media
 from beffroi.incidents.states import (
     OPEN_STATES,
     TRANSITIONS,

@@ -43,6 +43,22 @@ class Zone(_Strict):
     )
 
 
+class ClipWindowSettings(_Strict):
+    before_seconds: int = Field(
+        default=20,
+        ge=0,
+        le=300,
+        description="Seconds of footage before the alarm in the incident's clip (the "
+        "intruder coming in).",
+    )
+    after_seconds: int = Field(
+        default=40,
+        ge=1,
+        le=600,
+        description="Seconds after the alarm; the clip is assembled once they have passed.",
+    )
+
+
 class Building(_Strict):
     id: Slug = Field(description="Stable identifier, lower-case with dashes: gymnase-jean-bigot.")
     name: Text = Field(description="Name of the building: Gymnase Jean Bigot.")
@@ -78,6 +94,12 @@ class Building(_Strict):
 
     def zone(self, number: int) -> Zone | None:
         return next((z for z in self.zones if z.zone == number), None)
+
+    clip: ClipWindowSettings | None = Field(
+        default=None,
+        description="This building's clip window, instead of `alarms.clip` (a car park "
+        "wants more before the alarm than a hall).",
+    )
 
 
 class SiaDc09Settings(_Strict):
@@ -210,6 +232,11 @@ class AlarmSettings(_Strict):
     mqtt: AlarmMqttSettings | None = Field(
         default=None,
         description="The MQTT receiver: alarms read from a broker's topics; absent: not started.",
+    )
+    clip: ClipWindowSettings = Field(
+        default_factory=ClipWindowSettings,
+        description="The clip each alarm's cameras get: 20 s before to 40 s after, unless "
+        "a building says otherwise.",
     )
     group_seconds: int = Field(
         default=300,

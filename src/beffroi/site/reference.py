@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from beffroi.site.alarm_models import ClipWindowSettings
 from beffroi.site.models import (
     AlarmMqttSettings,
     AlarmSettings,
@@ -24,7 +25,9 @@ from beffroi.site.models import (
     Camera,
     Commune,
     Convention,
+    FieldOfView,
     Location,
+    MapSettings,
     MqttAlarmTopic,
     MqttSettings,
     NotificationSettings,
@@ -33,6 +36,7 @@ from beffroi.site.models import (
     SiaDc09Settings,
     Site,
     SmtpSettings,
+    TileServer,
     WebhookSettings,
     Zone,
 )
@@ -42,11 +46,13 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`communes[]`", Commune),
     ("`cameras[]`", Camera),
     ("`cameras[].location`", Location),
+    ("`cameras[].field_of_view`", FieldOfView),
     ("`cameras[].authorisation`", Authorisation),
     ("`conventions[]`", Convention),
     ("`recording`", RecordingSettings),
     ("`buildings[]`", Building),
     ("`buildings[].zones[]`", Zone),
+    ("`alarms.clip`, `buildings[].clip`", ClipWindowSettings),
     ("`alarms`", AlarmSettings),
     ("`alarms.sia_dc09`", SiaDc09Settings),
     ("`alarms.webhook`", AlarmWebhookSettings),
@@ -58,6 +64,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`notifications.webhook`", WebhookSettings),
     ("`notifications.ntfy`", NtfySettings),
     ("`notifications.mqtt`", MqttSettings),
+    ("`map`", MapSettings),
+    ("`map.tiles`", TileServer),
 ]
 
 
