@@ -66,6 +66,8 @@ def demo_site_for(
     data_dir.mkdir(parents=True, exist_ok=True)
     copy = data_dir / "demo-site.yaml"
     copy.write_text(text)
+    for geo in site.parent.glob("*.geojson"):  # the map's outlines, named relative to it
+        (data_dir / geo.name).write_bytes(geo.read_bytes())
     return copy
 
 

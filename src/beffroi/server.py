@@ -33,6 +33,8 @@ from beffroi.clock import Clock, SystemClock
 from beffroi.db.engine import database_url, make_engine
 from beffroi.db.migrate import upgrade
 from beffroi.export.jobs import ExportJobs
+from beffroi.health.sampler import HealthSampler
+from beffroi.incidents.clip_window import MediaSettings
 from beffroi.incidents.faults import FaultIncidents
 from beffroi.incidents.health import HealthWatcher
 from beffroi.incidents.intake import AlarmIntake
@@ -150,7 +152,9 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     # One incident service for every receiver: it serialises the opening of incidents.
     incident_service = alarms.service if alarms is not None else None
     if incident_service is None:
-        incident_service = IncidentService(engine, clock, journal, site.alarms.group_seconds)
+        incident_service = IncidentService(
+            engine, clock, journal, site.alarms.group_seconds, MediaSettings.of_site(site)
+        )
     inputs = _start_alarm_inputs(site, engine, clock, journal, incident_service)
     oncall = _start_oncall(site, engine, clock, journal, data_dir, recorder)
     if oncall is not None:
@@ -165,6 +169,9 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         engine, clock, recorder, faults, archive_root=root, floor_bytes=floor, retention=retention
     )
     health.start()
+    # One sample a minute per camera (status, fps, bitrate) for the health page's charts.
+    sampler = HealthSampler(engine, clock, recorder)
+    sampler.start()
 
     ctx = AppContext(
         engine=engine,
@@ -208,6 +215,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         server.should_exit = True
         api.join(10)
         health.stop()  # before the recorder: cameras closing are not faults
+        sampler.stop()
         log.info("stopping: closing segments")
         recorder.stop()
         if alarms is not None:

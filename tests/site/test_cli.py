@@ -21,7 +21,7 @@ def test_check_valid_demo_prints_warnings_and_exits_0(capsys: pytest.CaptureFixt
     assert run_site_check(args) == 0
     out, err = capsys.readouterr()
     assert "warning: cameras[7].authorisation.expires (sta-001)" in out
-    assert "valid: 5 communes, 12 cameras, 1 warning" in out
+    assert "valid: 6 communes, 12 cameras, 1 warning" in out
     assert err == ""
 
 

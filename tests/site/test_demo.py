@@ -25,17 +25,25 @@ def inside(point: tuple[float, float], ring: list[list[float]]) -> bool:
 def test_demo_site_validates_with_only_the_expiring_authorisation() -> None:
     loaded = load_site(demo_site_path(), today=date(2026, 11, 26))
     site = loaded.site
-    assert [c.insee for c in site.communes] == ["37122", "37050", "37208", "37018", "37243"]
+    assert [c.insee for c in site.communes] == [
+        "37122",
+        "37050",
+        "37208",
+        "37018",
+        "37243",
+        "37100",
+    ]
     assert len(site.cameras) == 12
     assert [c.stream for c in site.cameras] == [f"rtsp://127.0.0.1:8554/cam{i}" for i in range(12)]
     per_commune = [sum(c.commune == k.id for c in site.cameras) for k in site.communes]
-    assert per_commune == [5, 2, 2, 2, 1]
+    assert per_commune == [5, 2, 2, 2, 1, 0]
     assert {c.view for c in site.cameras} == {"close-up", "general", "traffic"}
     [warning] = loaded.warnings
     assert warning.subject == "sta-001" and "expires on 2027-01-20" in warning.message
+    # Druye is outside the shared centre: its agents see none of the five communes.
     assert (
         set(site.conventions[0].communes)
-        == {c.id for c in site.communes}
+        == {c.id for c in site.communes} - {"druye"}
         == {
             "joue-les-tours",
             "chambray-les-tours",
@@ -65,7 +73,7 @@ def test_demo_cameras_lie_inside_their_commune_outline() -> None:
 def test_demo_site_applies(engine: Engine, clock: FakeClock) -> None:
     site = load_site(demo_site_path(), today=date(2026, 11, 26)).site
     result = apply_site(engine, site, clock)
-    assert len(result.cameras_added) == 12 and len(result.communes_added) == 5
+    assert len(result.cameras_added) == 12 and len(result.communes_added) == 6
     rows = active_cameras(engine)
     assert [r.id for r in rows][:2] == ["bmi-001", "bmi-002"]
     assert all(r.retention_s <= 30 * 86400 for r in rows)

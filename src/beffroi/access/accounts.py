@@ -1,4 +1,4 @@
-"""Account administration: TOTP enrolment and reset, unlock, disable, listing.
+"""Account administration: TOTP enrolment and reset, unlock, disable, changes, listing.
 
 Each function reports itself through `events` with the acting user and source, so the
 journal sees the same action whether it came from the API or the command line.
@@ -6,17 +6,21 @@ journal sees the same action whether it came from the API or the command line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 
 from beffroi.access import events
 from beffroi.access.login import consume_totp
+from beffroi.access.permissions import USER_ROLES, Role, needs_approval
 from beffroi.access.principal import Principal
 from beffroi.access.sessions import close_user_sessions
-from beffroi.access.tables import user_communes, users
+from beffroi.access.tables import user_cameras, user_communes, users
 from beffroi.access.totp import generate_secret, otpauth_uri, qr_svg
+from beffroi.access.users import replace_communes, replace_designations
 from beffroi.clock import Clock, utc_ms
 
 
@@ -51,6 +55,8 @@ class UserSummary:
     disabled: bool
     totp: bool
     locked: bool
+    cameras: tuple[str, ...] = ()  # a patrol agent's designated cameras
+    locked_until_ms: int | None = None  # while `locked`
 
 
 def _user_id(engine: Engine, username: str) -> int:
@@ -175,14 +181,24 @@ def set_disabled(
     events.record_event(events.USER_DISABLE, actor, source, "ok", detail)
 
 
-def list_users(engine: Engine, clock: Clock) -> list[UserSummary]:
+def list_users(
+    engine: Engine, clock: Clock, within: frozenset[str] | None = None
+) -> list[UserSummary]:
+    """Every user with its agent record; with `within`, only the users an actor scoped
+    to those communes may manage (the rule of `may_manage`)."""
     now = utc_ms(clock.now())
     with engine.connect() as conn:
         rows = conn.execute(select(users).order_by(users.c.username)).all()
         links = conn.execute(select(user_communes.c.user_id, user_communes.c.commune_id)).all()
+        designated = conn.execute(select(user_cameras.c.user_id, user_cameras.c.camera_id)).all()
     by_user: dict[int, list[str]] = {}
     for uid, commune in links:
         by_user.setdefault(uid, []).append(commune)
+    cameras_of: dict[int, list[str]] = {}
+    for uid, camera in designated:
+        cameras_of.setdefault(uid, []).append(camera)
+    if within is not None:
+        rows = [r for r in rows if by_user.get(r.id) and set(by_user[r.id]) <= within]
     return [
         UserSummary(
             username=r.username,
@@ -198,6 +214,127 @@ def list_users(engine: Engine, clock: Clock) -> list[UserSummary]:
             disabled=bool(r.disabled),
             totp=r.totp_secret is not None,
             locked=r.locked_until_ms is not None and now < r.locked_until_ms,
+            cameras=tuple(sorted(cameras_of.get(r.id, []))),
+            locked_until_ms=(
+                int(r.locked_until_ms)
+                if r.locked_until_ms is not None and now < r.locked_until_ms
+                else None
+            ),
         )
         for r in rows
     ]
+
+
+# Fields of a user an administrator may change (`update_user`); the password and the
+# second factor have their own paths.
+UPDATABLE = frozenset(
+    {
+        "role",
+        "communes",
+        "cameras",
+        "full_name",
+        "service",
+        "is_police",
+        "approval_ref",
+        "approval_expires",
+        "training_date",
+        "account_expires",
+        "disabled",
+    }
+)
+_RECORD = (
+    "full_name",
+    "service",
+    "is_police",
+    "approval_ref",
+    "approval_expires",
+    "training_date",
+    "account_expires",
+    "disabled",
+)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value) or "-"
+    return "-" if value is None else str(value)
+
+
+def update_user(
+    engine: Engine, username: str, changes: Mapping[str, Any], actor: str, source: str | None
+) -> list[str]:
+    """Apply `changes` (only the keys given; a None clears a field) and return the names
+    of the fields that changed. Raises `UnknownUserError`, or `ValueError` for a bad
+    role, an unknown commune or camera, cameras for a role other than patrol, or a role
+    that needs a prefectoral approval left without one (the rule of `create_user`,
+    checked when the role, the police flag or the approval changes: an older record
+    without one can still be disabled).
+
+    A patrol agent who changes role loses its designated cameras. The user's sessions
+    end when its role changes (a session opened without a second factor must not gain
+    video) or when it is disabled; other changes apply from its next request, which
+    reloads the principal. Journaled: `user.update`, and `user.disable` for (en|dis)abling.
+    """
+    extra = set(changes) - UPDATABLE
+    if extra:
+        raise ValueError(f"cannot change: {', '.join(sorted(extra))}")
+    with engine.begin() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+        if row is None:
+            raise UnknownUserError(username)
+        role = Role(changes.get("role", row.role))
+        if role not in USER_ROLES:
+            raise ValueError(f"role {role.value!r} is not a role for people")
+        values: dict[str, Any] = {
+            k: changes[k] for k in _RECORD if k in changes and changes[k] != getattr(row, k)
+        }
+        if role.value != row.role:
+            values["role"] = role.value
+        police, ref, expires = (
+            values.get(k, getattr(row, k))
+            for k in ("is_police", "approval_ref", "approval_expires")
+        )
+        touched = {"role", "is_police", "approval_ref", "approval_expires"} & set(values)
+        if touched and needs_approval(role, bool(police)) and not (ref and expires):
+            raise ValueError(
+                f"a {role.value} who is not municipal police needs a prefectoral approval "
+                "reference and its expiry date"
+            )
+        before: dict[str, Any] = {k: getattr(row, k) for k in values}
+        after: dict[str, Any] = dict(values)
+        old_communes = sorted(
+            conn.execute(
+                select(user_communes.c.commune_id).where(user_communes.c.user_id == row.id)
+            ).scalars()
+        )
+        if "communes" in changes and sorted(set(changes["communes"])) != old_communes:
+            replace_communes(conn, row.id, changes["communes"])
+            before["communes"], after["communes"] = old_communes, sorted(set(changes["communes"]))
+        old_cameras = sorted(
+            conn.execute(
+                select(user_cameras.c.camera_id).where(user_cameras.c.user_id == row.id)
+            ).scalars()
+        )
+        if "cameras" in changes:
+            wanted = sorted(set(changes["cameras"]))
+        else:  # kept while patrol; a patrol agent who changes role loses them
+            wanted = old_cameras if role == Role.PATROL else []
+        if wanted and role != Role.PATROL:
+            raise ValueError("only patrol agents have designated cameras")
+        if wanted != old_cameras:
+            replace_designations(conn, row.id, role, wanted)
+            before["cameras"], after["cameras"] = old_cameras, wanted
+        if values:
+            conn.execute(update(users).where(users.c.id == row.id).values(**values))
+    if "role" in values or values.get("disabled") is True:
+        close_user_sessions(engine, row.id)
+    if "disabled" in values:
+        state = "disabled" if values["disabled"] else "enabled"
+        events.record_event(events.USER_DISABLE, actor, source, "ok", f"{state} {username}")
+    described = [
+        f"{k} {_shown(before[k])} -> {_shown(after[k])}" for k in sorted(after) if k != "disabled"
+    ]
+    if described:
+        detail = f"{username}: " + "; ".join(described)
+        events.record_event(events.USER_UPDATE, actor, source, "ok", detail)
+    return sorted(after)

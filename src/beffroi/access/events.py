@@ -41,6 +41,7 @@ TOTP_RESET = "auth.totp_reset"
 UNLOCK = "user.unlock"
 USER_ADD = "user.add"
 USER_DISABLE = "user.disable"
+USER_UPDATE = "user.update"  # role, communes, cameras, agent record
 TOKEN_CREATE = "token.create"
 TOKEN_REVOKE = "token.revoke"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.orm import aliased
 
 from beffroi.access.agents import record_refusal
@@ -70,14 +70,7 @@ def create_user(
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise UserExistsError(f"user {username!r} already exists")
-        known = set(
-            conn.execute(
-                select(communes_table.c.id).where(communes_table.c.id.in_(wanted))
-            ).scalars()
-        )
-        unknown = [c for c in wanted if c not in known]
-        if unknown:
-            raise ValueError(f"unknown commune(s): {', '.join(unknown)}")
+        check_communes(conn, wanted)
         user_id = conn.execute(
             insert(users)
             .values(
@@ -101,6 +94,33 @@ def create_user(
             conn.execute(insert(user_communes), rows)
         _designate(conn, user_id, role, sorted(set(cameras)))
     return int(user_id)
+
+
+def check_communes(conn: Connection, wanted: Iterable[str]) -> None:
+    """ValueError naming the communes of `wanted` the site does not know."""
+    ids = sorted(set(wanted))
+    known = set(
+        conn.execute(select(communes_table.c.id).where(communes_table.c.id.in_(ids))).scalars()
+    )
+    unknown = [c for c in ids if c not in known]
+    if unknown:
+        raise ValueError(f"unknown commune(s): {', '.join(unknown)}")
+
+
+def replace_communes(conn: Connection, user_id: int, wanted: Iterable[str]) -> None:
+    ids = sorted(set(wanted))
+    check_communes(conn, ids)
+    conn.execute(delete(user_communes).where(user_communes.c.user_id == user_id))
+    if ids:
+        conn.execute(insert(user_communes), [{"user_id": user_id, "commune_id": c} for c in ids])
+
+
+def replace_designations(
+    conn: Connection, user_id: int, role: Role, camera_ids: Iterable[str]
+) -> None:
+    """The patrol agent's designated cameras become `camera_ids` (none for other roles)."""
+    conn.execute(delete(user_cameras).where(user_cameras.c.user_id == user_id))
+    _designate(conn, user_id, role, sorted(set(camera_ids)))
 
 
 def _designate(conn: Connection, user_id: int, role: Role, camera_ids: list[str]) -> None:

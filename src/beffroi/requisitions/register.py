@@ -23,6 +23,7 @@ from beffroi.access.principal import Principal
 from beffroi.archive.holds import lock_for_holds, place_hold_in
 from beffroi.requisitions.numbering import allocate_number, register_year
 from beffroi.requisitions.states import (
+    CLOSED,
     EXTRACTING,
     RECEIVED,
     IllegalTransition,
@@ -43,14 +44,20 @@ __all__ = [
     "IllegalTransition",
     "NewRequisition",
     "Requisition",
+    "RequisitionClosed",
     "RequisitionItem",
     "RequisitionNotFound",
+    "TooManyItems",
+    "add_items",
     "load_requisition",
     "mark_extracting",
     "record_requisition",
     "transition",
     "visible_requisition",
 ]
+
+# Items of one requisition, at creation and after additions (the API's limit).
+MAX_ITEMS = 200
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,14 @@ class NewRequisition:
 
 class RequisitionNotFound(LookupError):
     """Missing, or outside the principal's scope: both read as 404."""
+
+
+class RequisitionClosed(ValueError):
+    """Delivered, closed without footage, or refused: nothing more may be added."""
+
+
+class TooManyItems(ValueError):
+    """More than MAX_ITEMS items in one requisition."""
 
 
 def record_requisition(conn: Connection, new: NewRequisition, by: str, now_ms: int) -> Requisition:
@@ -190,6 +205,76 @@ def record_requisition(conn: Connection, new: NewRequisition, by: str, now_ms: i
     found = load_requisition(conn, int(req_id))
     assert found is not None  # just inserted in this transaction
     return found
+
+
+def add_items(
+    conn: Connection,
+    requisition_id: int,
+    items: Sequence[RequisitionItem],
+    by: str,
+    now_ms: int,
+) -> tuple[Requisition, list[int]]:
+    """Append `items` to an open requisition and hold their ranges, in the caller's
+    transaction; returns the requisition after and the ids of the holds placed.
+
+    The first statement is a write guarded by the state (`SET state = state WHERE state
+    is open`): it takes the requisition row's lock on PostgreSQL and the write lock on
+    SQLite, so a concurrent close either happens before (RequisitionClosed) or waits for
+    this commit; the items are never added to a closed requisition. The addition is
+    recorded in the history (same state before and after, the items in its facts).
+    """
+    if not items:
+        raise ValueError("no item to add")
+    r = requisitions.c
+    opened = conn.execute(
+        update(requisitions)
+        .where(r.id == requisition_id, r.state.not_in(sorted(CLOSED)))
+        .values(state=r.state)
+    ).rowcount
+    req = load_requisition(conn, requisition_id)
+    if req is None:
+        raise RequisitionNotFound(f"no requisition #{requisition_id}")
+    if opened != 1:
+        raise RequisitionClosed(f"requisition {req.number} is closed ({req.state})")
+    if len(req.items) + len(items) > MAX_ITEMS:
+        raise TooManyItems(
+            f"at most {MAX_ITEMS} items per requisition: it has {len(req.items)}, "
+            f"{len(items)} more asked"
+        )
+    missing = {i.camera_id for i in items} - lock_for_holds(conn, (i.camera_id for i in items))
+    if missing:
+        raise LookupError(f"unknown camera {sorted(missing)[0]}")
+    conn.execute(
+        insert(requisition_items),
+        [
+            {
+                "requisition_id": requisition_id,
+                "position": len(req.items) + pos,
+                "camera_id": i.camera_id,
+                "start_ms": i.start_ms,
+                "end_ms": i.end_ms,
+            }
+            for pos, i in enumerate(items)
+        ],
+    )
+    placed = [
+        place_hold_in(
+            conn,
+            i.camera_id,
+            i.start_ms,
+            i.end_ms,
+            f"réquisition {req.number} (procédure {req.procedure})",
+            by,
+            now_ms,
+            requisition_id=requisition_id,
+        )
+        for i in items
+    ]
+    added = [{"camera": i.camera_id, "start_ms": i.start_ms, "end_ms": i.end_ms} for i in items]
+    _history(conn, requisition_id, req.state, req.state, by, now_ms, {"added_items": added})
+    after = load_requisition(conn, requisition_id)
+    assert after is not None
+    return after, placed
 
 
 def load_requisition(conn: Connection, requisition_id: int) -> Requisition | None:

@@ -99,6 +99,15 @@ class RequisitionIn(BaseModel):
         return self
 
 
+class ItemsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[ItemIn] = Field(
+        min_length=1,
+        max_length=200,
+        description="Cameras and ranges to add (the requisition holds at most 200 in all)",
+    )
+
+
 class DeliverIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     delivered_to: Name = Field(description="Name of the person the package was handed to")
@@ -207,7 +216,9 @@ class RequisitionOut(BaseModel):
         default_factory=list, description="Its legal holds (GET of one requisition only)"
     )
     history: list[HistoryOut] = Field(
-        default_factory=list, description="Every state change (GET of one requisition only)"
+        default_factory=list,
+        description="Every state change, and each addition of items (same state before "
+        "and after, the items in `detail`) (GET of one requisition only)",
     )
 
 

@@ -25,6 +25,8 @@ from beffroi.site.tables import (
     communes,
     convention_communes,
     conventions,
+    districts,
+    map_settings,
     zone_cameras,
 )
 
@@ -72,6 +74,8 @@ class CameraRow:
     lat: float | None
     lon: float | None
     direction: float | None
+    fov_angle: float | None
+    fov_range_m: float | None
     stream_url: str
     username: str | None
     password_env: str | None
@@ -97,9 +101,15 @@ class CameraRow:
         return self.removed_ms is not None
 
 
-def commune_values(commune: Commune) -> dict[str, Any]:
-    """The stored columns of a commune (without `updated_ms`)."""
-    return {"name": commune.name, "insee": commune.insee}
+def commune_values(commune: Commune, site: Site | None = None) -> dict[str, Any]:
+    """The stored columns of a commune (without `updated_ms`), its map outline included."""
+    geo = site.map_data if site is not None else None
+    outline = geo.outlines.get(commune.id) if geo is not None else None
+    return {"name": commune.name, "insee": commune.insee, "outline": _geojson(outline)}
+
+
+def _geojson(geometry: dict[str, Any] | None) -> str | None:
+    return json.dumps(geometry, separators=(",", ":")) if geometry is not None else None
 
 
 def camera_values(camera: Camera) -> dict[str, Any]:
@@ -112,7 +122,9 @@ def camera_values(camera: Camera) -> dict[str, Any]:
         "district": camera.district,
         "lat": camera.location.lat if camera.location else None,
         "lon": camera.location.lon if camera.location else None,
-        "direction_deg": camera.direction,
+        "direction_deg": camera.bearing,
+        "fov_angle_deg": camera.field_of_view.angle if camera.field_of_view else None,
+        "fov_range_m": camera.field_of_view.range_m if camera.field_of_view else None,
         "stream_url": split.url,
         "username": split.username or camera.username,
         "password_env": camera.password_env,
@@ -132,7 +144,7 @@ def _differs(stored: Any, wanted: dict[str, Any]) -> bool:
 def _apply_communes(conn: Connection, site: Site, now_ms: int, out: ApplyResult) -> None:
     stored = {r.id: r for r in conn.execute(select(communes))}
     for commune in site.communes:
-        wanted = commune_values(commune)
+        wanted = commune_values(commune, site)
         row = stored.get(commune.id)
         if row is None:
             conn.execute(communes.insert().values(id=commune.id, updated_ms=now_ms, **wanted))
@@ -190,7 +202,67 @@ def apply_site(engine: Engine, site: Site, clock: Clock) -> ApplyResult:
         _apply_cameras(conn, site, now_ms, out)
         _apply_conventions(conn, site, now_ms, out)
         _apply_buildings(conn, site, now_ms, out)
+        _apply_map(conn, site, now_ms, out)
     return out
+
+
+def _district_rows(site: Site) -> dict[str, list[tuple[str, int, str | None]]]:
+    geo = site.map_data
+    out: dict[str, list[tuple[str, int, str | None]]] = {}
+    for commune in site.communes:
+        out[commune.id] = [
+            (name, position, _geojson(geo.districts.get((commune.id, name)) if geo else None))
+            for position, name in enumerate(dict.fromkeys(commune.districts))
+        ]
+    return out
+
+
+def map_settings_values(site: Site) -> dict[str, Any]:
+    """The stored map settings (without `updated_ms`)."""
+    tiles, center = site.map.tiles, site.map.center
+    return {
+        "tiles_url": tiles.url if tiles else None,
+        "tiles_attribution": tiles.attribution if tiles else None,
+        "tiles_max_zoom": tiles.max_zoom if tiles else None,
+        "center_lat": center.lat if center else None,
+        "center_lon": center.lon if center else None,
+        "zoom": site.map.zoom,
+    }
+
+
+def _apply_map(conn: Connection, site: Site, now_ms: int, out: ApplyResult) -> None:
+    """Districts (names and outlines) are replaced whole per commune when they differ;
+    the map settings are one row. A change shows as the commune updated."""
+    stored: dict[str, list[tuple[str, int, str | None]]] = {}
+    query = select(districts).order_by(districts.c.commune_id, districts.c.position)
+    for r in conn.execute(query):
+        stored.setdefault(r.commune_id, []).append((r.name, r.position, r.outline))
+    wanted = _district_rows(site)
+    for commune_id in sorted(stored.keys() - wanted.keys()):
+        conn.execute(delete(districts).where(districts.c.commune_id == commune_id))
+    for commune_id, rows in wanted.items():
+        if stored.get(commune_id, []) == rows:
+            continue
+        conn.execute(delete(districts).where(districts.c.commune_id == commune_id))
+        if rows:
+            conn.execute(
+                insert(districts),
+                [
+                    {"commune_id": commune_id, "name": n, "position": p, "outline": o}
+                    for n, p, o in rows
+                ],
+            )
+        if commune_id in out.communes_unchanged:
+            out.communes_unchanged.remove(commune_id)
+            out.communes_updated.append(commune_id)
+    settings = map_settings_values(site)
+    row = conn.execute(select(map_settings).where(map_settings.c.id == 1)).first()
+    if row is None:
+        conn.execute(insert(map_settings).values(id=1, updated_ms=now_ms, **settings))
+    elif _differs(row, settings):
+        conn.execute(
+            update(map_settings).where(map_settings.c.id == 1).values(updated_ms=now_ms, **settings)
+        )
 
 
 def _apply_conventions(conn: Connection, site: Site, now_ms: int, out: ApplyResult) -> None:
@@ -336,6 +408,8 @@ def _row(r: Any) -> CameraRow:
         lat=r.lat,
         lon=r.lon,
         direction=r.direction_deg,
+        fov_angle=r.fov_angle_deg,
+        fov_range_m=r.fov_range_m,
         stream_url=r.stream_url,
         username=r.username,
         password_env=r.password_env,

@@ -159,6 +159,16 @@ def check_camera_places(data: Any, report: Report) -> None:
             )
 
 
+def check_camera_bearing(data: Any, report: Report) -> None:
+    for i, cam in _entries(data, "cameras"):
+        if cam.get("direction") is not None and isinstance(cam.get("field_of_view"), dict):
+            report.add(
+                ("cameras", i, "direction"),
+                "the bearing is given twice: direction is the short form of "
+                "field_of_view.bearing; keep field_of_view only",
+            )
+
+
 def check_camera_streams(data: Any, report: Report) -> None:
     first: dict[str, int] = {}
     for i, cam in _entries(data, "cameras"):
@@ -372,6 +382,7 @@ CHECKS: list[Check] = [
     check_unique_ids,
     check_communes,
     check_camera_places,
+    check_camera_bearing,
     check_camera_streams,
     check_conventions,
     check_buildings,

@@ -169,3 +169,22 @@ def _check_topic_prefix(value: str) -> str:
 
 EnvName = Annotated[str, AfterValidator(_check_env_name)]
 HttpUrl = Annotated[str, Field(max_length=500), AfterValidator(_check_http_url)]
+
+
+class FieldOfView(_Strict):
+    bearing: float = Field(
+        ge=0, le=360, description="Direction the camera looks, in degrees: 0 = north, 90 = east."
+    )
+    angle: float | None = Field(
+        default=None,
+        gt=0,
+        le=360,
+        description="Horizontal opening of the view in degrees (60 for a common fixed "
+        "camera, 360 for a dome); unknown when left out.",
+    )
+    range_m: float | None = Field(
+        default=None,
+        gt=0,
+        le=5000,
+        description="How far the camera usefully sees, in metres; unknown when left out.",
+    )

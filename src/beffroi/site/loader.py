@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 
 from beffroi.clock import PARIS, Clock, default_clock
 from beffroi.site.checks import CHECKS, Report, did_you_mean
+from beffroi.site.geojson import read_map_files
 from beffroi.site.models import SECTIONS, Site
 from beffroi.site.problems import Problem, SiteError, sort_problems
 from beffroi.site.yamltree import PathItem, compose_and_construct, locate
@@ -50,11 +51,14 @@ def load_site(path: Path | str, today: date | None = None) -> LoadedSite:
         raise SiteError(
             [Problem(name, line, "", "the file is not UTF-8 text: save it as UTF-8")]
         ) from None
-    return load_site_text(text, file=name, today=today)
+    return load_site_text(text, file=name, today=today, base_dir=Path(path).parent)
 
 
-def load_site_text(text: str, file: str = "<site>", today: date | None = None) -> LoadedSite:
-    """Validate a site file given as text (`file` is only used in messages)."""
+def load_site_text(
+    text: str, file: str = "<site>", today: date | None = None, base_dir: Path | None = None
+) -> LoadedSite:
+    """Validate a site file given as text (`file` is only used in messages). The map's
+    GeoJSON files are read relative to `base_dir` (default: the current directory)."""
     today = today or today_from()
     try:
         root, data, duplicates = compose_and_construct(text)
@@ -101,11 +105,13 @@ def load_site_text(text: str, file: str = "<site>", today: date | None = None) -
             _add_validation_error(report, error)
     for check in CHECKS:
         check(data, report)
+    map_data = read_map_files(report, base_dir if base_dir is not None else Path())
 
     errors = sort_problems([p for p in report.problems if p.severity == "error"])
     warnings = sort_problems([p for p in report.problems if p.severity == "warning"])
     if errors or site is None:
         raise SiteError(errors, warnings)
+    site._map_data = map_data
     return LoadedSite(site=site, file=file, warnings=warnings)
 
 

@@ -12,9 +12,9 @@ a module of their own (`alarm_models`, `notification_models`), on the building b
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr
 
 from beffroi.site.alarm_models import (
     AlarmMqttSettings,
@@ -27,6 +27,7 @@ from beffroi.site.alarm_models import (
     Zone,
 )
 from beffroi.site.fields import (
+    FieldOfView,
     Location,
     Slug,
     Text,
@@ -41,6 +42,7 @@ from beffroi.site.fields import (
     _Strict,
     legal_minima,
 )
+from beffroi.site.map_models import MapSettings, TileServer
 from beffroi.site.notification_models import (
     MqttSettings,
     NotificationSettings,
@@ -49,6 +51,9 @@ from beffroi.site.notification_models import (
     WebhookSettings,
 )
 from beffroi.site.units import SpaceFloor, parse_retention, parse_space
+
+if TYPE_CHECKING:
+    from beffroi.site.geojson import MapData
 
 
 class Authorisation(_Strict):
@@ -89,7 +94,13 @@ class Camera(_Strict):
         default=None,
         ge=0,
         le=360,
-        description="Bearing of the field of view in degrees, 0 = north, 90 = east.",
+        description="Bearing of the field of view in degrees, 0 = north, 90 = east: the "
+        "short form of field_of_view.bearing (give one or the other).",
+    )
+    field_of_view: FieldOfView | None = Field(
+        default=None,
+        description="What the camera looks at, drawn on the map as a cone: "
+        "{bearing: 135, angle: 60, range_m: 80} (degrees from north, degrees, metres).",
     )
     stream: Annotated[str, AfterValidator(_check_stream)] = Field(
         description="RTSP address of the stream: rtsp:// or rtsps://. Credentials may be "
@@ -118,6 +129,11 @@ class Camera(_Strict):
         "when missing, expired or expiring within 90 days.",
     )
     enabled: bool = Field(default=True, description="false stops recording this camera.")
+
+    @property
+    def bearing(self) -> float | None:
+        """Direction of the view in degrees from north, from either way of writing it."""
+        return self.field_of_view.bearing if self.field_of_view else self.direction
 
     @property
     def retention_s(self) -> int:
@@ -190,6 +206,18 @@ class Site(_Strict):
         default_factory=NotificationSettings,
         description="How on-call agents are reached: e-mail, webhook, push, MQTT.",
     )
+    map: Annotated[MapSettings, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=MapSettings,
+        description="The console's map: outlines of the communes and districts (GeoJSON "
+        "files next to the site file) and, only if named, a tile server.",
+    )
+    # The outlines read from the `map` files by the loader (`beffroi.site.geojson`);
+    # None for a site validated without its files (then nothing is drawn).
+    _map_data: MapData | None = PrivateAttr(default=None)
+
+    @property
+    def map_data(self) -> MapData | None:
+        return self._map_data
 
     def commune(self, commune_id: str) -> Commune | None:
         return next((c for c in self.communes if c.id == commune_id), None)
@@ -216,7 +244,9 @@ __all__ = [
     "Camera",
     "Commune",
     "Convention",
+    "FieldOfView",
     "Location",
+    "MapSettings",
     "MqttAlarmTopic",
     "MqttSettings",
     "NotificationSettings",
@@ -225,6 +255,7 @@ __all__ = [
     "SiaDc09Settings",
     "Site",
     "SmtpSettings",
+    "TileServer",
     "WebhookSettings",
     "Zone",
     "legal_minima",

@@ -22,6 +22,39 @@ communes = Table(
     Column("id", String(64), primary_key=True, comment="Stable slug, e.g. joue-les-tours"),
     Column("name", String(200), nullable=False),
     Column("insee", String(5), nullable=True, comment="INSEE code of the commune"),
+    Column(
+        "outline",
+        Text,
+        nullable=True,
+        comment="GeoJSON geometry (Polygon or MultiPolygon) from the map's outlines file",
+    ),
+    Column("updated_ms", Millis, nullable=False),
+)
+
+districts = Table(
+    "districts",
+    metadata,
+    Column(
+        "commune_id",
+        String(64),
+        ForeignKey("communes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(200), primary_key=True),
+    Column("position", Integer, nullable=False, comment="Order in the site file"),
+    Column("outline", Text, nullable=True, comment="GeoJSON geometry, when the map draws it"),
+)
+
+map_settings = Table(
+    "map_settings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False, comment="Always 1"),
+    Column("tiles_url", String(500), nullable=True, comment="Raster tiles, only when named"),
+    Column("tiles_attribution", String(300), nullable=True),
+    Column("tiles_max_zoom", Integer, nullable=True),
+    Column("center_lat", Float, nullable=True),
+    Column("center_lon", Float, nullable=True),
+    Column("zoom", Integer, nullable=True),
     Column("updated_ms", Millis, nullable=False),
 )
 
@@ -35,6 +68,8 @@ cameras = Table(
     Column("lat", Float, nullable=True),
     Column("lon", Float, nullable=True),
     Column("direction_deg", Float, nullable=True, comment="Field-of-view bearing, 0 = north"),
+    Column("fov_angle_deg", Float, nullable=True, comment="Field-of-view opening, degrees"),
+    Column("fov_range_m", Float, nullable=True, comment="Field-of-view depth, metres"),
     Column("stream_url", Text, nullable=False, comment="Stored without credentials"),
     Column("username", String(200), nullable=True),
     Column("password_env", String(200), nullable=True),

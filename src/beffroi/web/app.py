@@ -16,22 +16,27 @@ from beffroi.web.guard import unguarded_routes
 from beffroi.web.routes import (
     alarms,
     auth,
+    camera_health,
     cameras,
+    communes,
     console,
     exports,
     health,
     holds,
     incidents,
     journal,
+    layouts,
     live,
     metrics,
     oncall,
     playback,
     playback_links,
     recordings,
+    registers,
     reports,
     requisitions,
     storage,
+    users,
 )
 
 # Every router of the API, in the order of the flow; each module owns its routes.
@@ -39,6 +44,8 @@ ROUTERS = (
     health,
     auth,
     cameras,
+    communes,
+    camera_health,
     recordings,
     playback,
     playback_links,
@@ -46,6 +53,8 @@ ROUTERS = (
     storage,
     metrics,
     journal,
+    registers,
+    users,
     requisitions,
     holds,
     exports,
@@ -54,6 +63,7 @@ ROUTERS = (
     oncall,
     reports,
     console,
+    layouts,
 )
 
 

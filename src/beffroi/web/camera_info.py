@@ -26,6 +26,12 @@ class Location(BaseModel):
     lon: float = Field(description="Longitude, WGS 84 degrees")
 
 
+class FieldOfView(BaseModel):
+    bearing: float = Field(description="Direction the camera looks, degrees from north")
+    angle: float | None = Field(description="Horizontal opening, degrees; null when unknown")
+    range_m: float | None = Field(description="Useful depth, metres; null when unknown")
+
+
 class Authorisation(BaseModel):
     ref: str | None = Field(description="Prefectoral authorisation reference")
     expires: str | None = Field(description="Expiry date of the authorisation (ISO date)")
@@ -38,6 +44,9 @@ class CameraOut(BaseModel):
     commune_name: str = Field(description="Name of that commune")
     district: str | None = Field(description="District (quartier)")
     location: Location | None = Field(description="Position, when known")
+    field_of_view: FieldOfView | None = Field(
+        description="What the camera looks at (drawn on the map); null when unknown"
+    )
     view: str = Field(description="close-up | general | traffic: sets the legal minima")
     status: Status = Field(description="recording | connecting | offline | disabled")
     reason: Reason | None = Field(description="Why the camera is not recording")
@@ -130,6 +139,11 @@ def camera_out(r: Any, state: CameraState | None) -> CameraOut:
     location = None
     if r.lat is not None and r.lon is not None:
         location = Location(lat=r.lat, lon=r.lon)
+    field_of_view = None
+    if r.direction_deg is not None:
+        field_of_view = FieldOfView(
+            bearing=r.direction_deg, angle=r.fov_angle_deg, range_m=r.fov_range_m
+        )
     authorisation = None
     if r.authorisation_ref or r.authorisation_expires:
         authorisation = Authorisation(
@@ -143,6 +157,7 @@ def camera_out(r: Any, state: CameraState | None) -> CameraOut:
         commune_name=r.commune_name,
         district=r.district,
         location=location,
+        field_of_view=field_of_view,
         view=r.view,
         status=status_,
         reason=reason,

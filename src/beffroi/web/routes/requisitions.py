@@ -7,6 +7,7 @@ unjournaled change is never reported as done.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response, status
@@ -30,8 +31,11 @@ from beffroi.requisitions.register import (
     IllegalTransition,
     NewRequisition,
     Requisition,
+    RequisitionClosed,
     RequisitionItem,
     RequisitionNotFound,
+    TooManyItems,
+    add_items,
     record_requisition,
     transition,
     visible_requisition,
@@ -39,6 +43,8 @@ from beffroi.requisitions.register import (
 from beffroi.requisitions.report import register_csv, register_html
 from beffroi.requisitions.schemas import (
     DeliverIn,
+    ItemIn,
+    ItemsIn,
     NoFootageIn,
     RefuseIn,
     RequisitionIn,
@@ -103,7 +109,7 @@ def create_requisition(
         legal_basis_other=body.legal_basis_other,
         procedure=body.procedure,
         received_ms=received_ms,
-        items=tuple(RequisitionItem(i.camera, utc_ms(i.start), utc_ms(i.end)) for i in body.items),
+        items=_items(body.items),
         notes=body.notes,
         assigned_to=assigned,
     )
@@ -130,6 +136,17 @@ def create_requisition(
             "assigned_to": sorted(names.values()),
         },
     )
+    _journal_holds(request, principal, placed, communes, req.number)
+    return requisition_out(req, names)
+
+
+def _journal_holds(
+    request: Request,
+    principal: Principal,
+    placed: Iterable[Any],
+    communes: dict[str, str],
+    number: str,
+) -> None:
     for h in placed:
         journal_action(
             request,
@@ -139,9 +156,61 @@ def create_requisition(
             commune=communes[h.camera_id],
             start_ms=int(h.start_ms),
             end_ms=int(h.end_ms),
-            detail={"hold": int(h.id), "requisition": req.number},
+            detail={"hold": int(h.id), "requisition": number},
         )
-    return requisition_out(req, names)
+
+
+def _items(body_items: list[ItemIn]) -> tuple[RequisitionItem, ...]:
+    return tuple(RequisitionItem(i.camera, utc_ms(i.start), utc_ms(i.end)) for i in body_items)
+
+
+@router.post("/{requisition_id}/items", response_model=RequisitionOut)
+def add_requisition_items(
+    requisition_id: RequisitionId, body: ItemsIn, request: Request, ctx: Ctx, principal: Manager
+) -> RequisitionOut:
+    """Add cameras and ranges to an open requisition (received or extracting), holding
+    them in the same transaction. 409 when it is closed; a later export includes them."""
+    now_ms = utc_ms(ctx.clock.now())
+    items = _items(body.items)
+    with ctx.engine.begin() as conn:
+        req = _visible(conn, principal, requisition_id)
+        communes = {
+            i.camera: visible_camera_row(conn, principal, i.camera).commune_id for i in body.items
+        }
+        try:
+            after, hold_ids = add_items(conn, requisition_id, items, principal.username, now_ms)
+        except RequisitionClosed as e:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
+        except TooManyItems as e:
+            raise unprocessable(str(e)) from None
+        except RequisitionNotFound:
+            raise _not_found(requisition_id) from None
+        except LookupError:
+            raise unknown_camera(body.items[0].camera) from None
+        placed = conn.execute(
+            select(holds).where(holds.c.id.in_(hold_ids)).order_by(holds.c.id)
+        ).all()
+        names = usernames(conn, after.assigned_to)
+    journal_action(
+        request,
+        principal,
+        "requisition.update",
+        start_ms=min(i.start_ms for i in items),
+        end_ms=max(i.end_ms for i in items),
+        detail={
+            "requisition": req.number,
+            "added_items": [
+                {
+                    "camera": i.camera_id,
+                    "start": from_ms(i.start_ms).isoformat(),
+                    "end": from_ms(i.end_ms).isoformat(),
+                }
+                for i in items
+            ],
+        },
+    )
+    _journal_holds(request, principal, placed, communes, req.number)
+    return requisition_out(after, names)
 
 
 @router.get(
