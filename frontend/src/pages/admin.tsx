@@ -1,6 +1,86 @@
-import type { PageProps } from "../app";
+// Administration: #/admin/<tab>, each tab shown only to the roles whose permission opens
+// it (the API refuses the rest anyway). The administrator manages users and sees the
+// cameras and the health page but no image; the auditor reads the journal and the
+// registers; a supervisor unlocks its agents, manages holds and watches health.
+import "./admin.css";
 
-// Placeholder: the screen is being built (issue 5).
-export function AdminPage(_props: PageProps) {
-  return <p class="empty">…</p>;
+import type { ComponentType } from "preact";
+
+import type { PageProps } from "../app";
+import { CamerasTab } from "../components/admin/cameras";
+import { DestructionsTab } from "../components/admin/destructions";
+import { HealthTab } from "../components/admin/health";
+import { HoldsTab } from "../components/admin/holds";
+import { JournalTab } from "../components/admin/journal";
+import { UsersTab } from "../components/admin/users";
+import { messages } from "../lib/i18n";
+import { href } from "../lib/router";
+import { can, session } from "../lib/session";
+
+const t = messages({
+  fr: {
+    title: "Administration",
+    users: "Utilisateurs",
+    cameras: "Caméras",
+    health: "Santé",
+    holds: "Conservation et scellés",
+    destructions: "Registre des destructions",
+    journal: "Journal",
+  },
+  en: {
+    title: "Administration",
+    users: "Users",
+    cameras: "Cameras",
+    health: "Health",
+    holds: "Retention and holds",
+    destructions: "Destruction register",
+    journal: "Journal",
+  },
+});
+
+interface Tab {
+  key: "users" | "cameras" | "health" | "holds" | "destructions" | "journal";
+  /** Any one of these opens the tab. */
+  permissions: string[];
+  page: ComponentType;
+}
+
+const TABS: Tab[] = [
+  { key: "users", permissions: ["user.admin", "user.unlock"], page: UsersTab },
+  { key: "cameras", permissions: ["camera.list"], page: CamerasTab },
+  { key: "health", permissions: ["storage.read"], page: HealthTab },
+  { key: "holds", permissions: ["hold.manage"], page: HoldsTab },
+  { key: "destructions", permissions: ["journal.read"], page: DestructionsTab },
+  { key: "journal", permissions: ["journal.read"], page: JournalTab },
+];
+
+/** Where each role starts: its main job here. */
+const HOME: Record<string, Tab["key"]> = { auditor: "journal", supervisor: "health", admin: "users" };
+
+export function AdminPage({ route }: PageProps) {
+  const tabs = TABS.filter((tab) => tab.permissions.some(can));
+  const wanted = route.path[1] ?? HOME[session.value?.role ?? ""];
+  const current = tabs.find((tab) => tab.key === wanted) ?? tabs[0];
+  if (!current) return null;
+  const Page = current.page;
+  return (
+    <div class="admin">
+      <nav class="admin-tabs" aria-label={t("title")}>
+        {tabs.map((tab) => (
+          <a
+            key={tab.key}
+            href={href(`admin/${tab.key}`)}
+            class={tab === current ? "active" : ""}
+            aria-current={tab === current ? "page" : undefined}
+            data-testid={`admin-tab-${tab.key}`}
+          >
+            {t(tab.key)}
+          </a>
+        ))}
+      </nav>
+      <section class="admin-body">
+        <Page key={current.key} />
+      </section>
+    </div>
+  );
 }

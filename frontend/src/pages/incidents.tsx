@@ -1,6 +1,15 @@
-import type { PageProps } from "../app";
+// Incidents: #/incidents (the queue) and #/incidents/{id}[?link=TOKEN] (one incident,
+// opened from a notification's signed link on a phone).
+import "./incidents.css";
 
-// Placeholder: the screen is being built (issue 5).
-export function IncidentsPage(_props: PageProps) {
-  return <p class="empty">…</p>;
+import type { PageProps } from "../app";
+import { IncidentPage } from "../components/incidents/detail";
+import { IncidentList } from "../components/incidents/list";
+
+export function IncidentsPage({ route }: PageProps) {
+  const sub = route.path[1];
+  if (sub && /^\d+$/.test(sub)) {
+    return <IncidentPage key={sub} id={Number(sub)} token={route.params.get("link")} />;
+  }
+  return <IncidentList route={route} />;
 }

@@ -1,6 +1,124 @@
-import type { PageProps } from "../app";
+// The video wall (#/wall): 1, 4, 9 or 16 live cameras, chosen by drag and drop or by
+// click from the side panel, by commune or district, or from a saved layout. The wall
+// as it is survives a reload (localStorage, per user).
+import { useEffect, useMemo, useReducer } from "preact/hooks";
 
-// Placeholder: the screen is being built (issue 5).
+import type { PageProps } from "../app";
+import { useCameras } from "../components/wall/cameras";
+import { GRIDS, loadWall, onlyKnown, saveWall, visibleCameras, wallReducer } from "../components/wall/layout";
+import { SavedLayouts } from "../components/wall/saved";
+import { CameraSidebar } from "../components/wall/sidebar";
+import { WallTile } from "../components/wall/tile";
+import { messages } from "../lib/i18n";
+import { session } from "../lib/session";
+import "./wall.css";
+
+const t = messages({
+  fr: {
+    title: "Mur d'images",
+    grid: "Disposition de la grille",
+    tiles: "{n} case(s)",
+    loading: "Chargement des caméras…",
+    error: "Liste des caméras indisponible : {error}",
+    exit: "Échap ou double-clic pour revenir au mur",
+  },
+  en: {
+    title: "Video wall",
+    grid: "Grid layout",
+    tiles: "{n} tile(s)",
+    loading: "Loading cameras…",
+    error: "Camera list unavailable: {error}",
+    exit: "Escape or double-click to go back to the wall",
+  },
+});
+
 export function WallPage(_props: PageProps) {
-  return <p class="empty">…</p>;
+  const user = session.value?.username ?? "";
+  const [state, dispatch] = useReducer(wallReducer, undefined, () => loadWall(localStorage, user));
+  const { cameras, error } = useCameras(5000);
+  const byId = useMemo(() => new Map((cameras ?? []).map((c) => [c.id, c])), [cameras]);
+
+  useEffect(() => saveWall(localStorage, user, state), [user, state.grid, state.tiles]);
+
+  // Cameras the user does not (or no longer) see leave the wall once the list is known.
+  const shown = cameras ? onlyKnown(state, new Set(byId.keys())) : state;
+  const tiles = visibleCameras(shown);
+  const onWall = useMemo(() => new Set(tiles.filter((c): c is string => c !== null)), [tiles.join(",")]);
+
+  useEffect(() => {
+    if (state.full === null) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") dispatch({ type: "full", tile: null });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [state.full]);
+
+  return (
+    <div class={`wall-page${state.full !== null ? " has-full" : ""}`} data-testid="wall">
+      <div class="wall-toolbar toolbar">
+        <h1>{t("title")}</h1>
+        <div class="grid-choice" role="group" aria-label={t("grid")}>
+          {GRIDS.map((g) => (
+            <button
+              key={g}
+              type="button"
+              aria-pressed={state.grid === g}
+              class={state.grid === g ? "primary" : ""}
+              title={t("tiles", { n: g })}
+              data-testid={`grid-${g}`}
+              onClick={() => dispatch({ type: "grid", grid: g })}
+            >
+              {g}
+            </button>
+          ))}
+        </div>
+        <SavedLayouts
+          grid={state.grid}
+          cameras={tiles}
+          onLoad={(l) => dispatch({ type: "load", grid: l.grid, cameras: l.cameras })}
+        />
+        {error && (
+          <span class="error" role="alert">
+            {t("error", { error })}
+          </span>
+        )}
+      </div>
+      <div class="wall-body">
+        {cameras === null ? (
+          <p class="loading">{t("loading")}</p>
+        ) : (
+          <CameraSidebar
+            cameras={cameras}
+            onWall={onWall}
+            onPick={(camera) => dispatch({ type: "place", camera })}
+            onFill={(list) => dispatch({ type: "fill", cameras: list })}
+          />
+        )}
+        <div class={`wall-grid g${state.grid}`} data-testid="wall-grid" data-grid={state.grid}>
+          {cameras !== null && tiles.map((cameraId, index) => (
+            <WallTile
+              key={index}
+              index={index}
+              cameraId={cameraId}
+              camera={cameraId ? byId.get(cameraId) : undefined}
+              selected={state.selected === index}
+              full={state.full === index}
+              compact={state.grid >= 9}
+              onSelect={() => dispatch({ type: "select", tile: index })}
+              onDropCamera={(camera) => dispatch({ type: "assign", tile: index, camera })}
+              onDropTile={(from) => dispatch({ type: "move", from, to: index })}
+              onClear={() => dispatch({ type: "clear", tile: index })}
+              onFull={() => dispatch({ type: "full", tile: state.full === index ? null : index })}
+            />
+          ))}
+        </div>
+      </div>
+      {state.full !== null && (
+        <p class="full-hint" role="status">
+          {t("exit")}
+        </p>
+      )}
+    </div>
+  );
 }

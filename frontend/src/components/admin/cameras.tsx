@@ -1,0 +1,163 @@
+// Cameras as the administrator checks them: status, what the stream really is (codec,
+// size, frame rate, bitrate), the legal minima of the camera's view and whether they
+// are met, the prefectoral authorisation and its end (warned 30 days ahead), and the
+// retention in force. No image: this is the camera register, not the wall.
+import { useEffect, useState } from "preact/hooks";
+
+import { api } from "../../lib/api";
+import { formatTime, messages } from "../../lib/i18n";
+import { type CameraOut, daysUntil, expiryLevel, formatBitrate, formatDate, formatNumber, refusal } from "./model";
+import { statusBadge, statusName, words } from "./words";
+
+const t = messages({
+  fr: {
+    camera: "Caméra",
+    commune: "Commune",
+    status: "État",
+    since: "depuis le {at}",
+    stream: "Flux",
+    minima: "Minima légaux",
+    minima_met: "respectés",
+    minima_below: "non respectés",
+    minima_unknown: "non mesuré",
+    authorisation: "Autorisation préfectorale",
+    no_authorisation: "aucune",
+    expires_in: "expire dans {days} j",
+    expired: "expirée",
+    retention: "Conservation",
+    days: "{n} j",
+    count: "{n} caméra(s), {bad} sous les minima, {warn} autorisation(s) à renouveler",
+    filter: "Filtrer",
+  },
+  en: {
+    camera: "Camera",
+    commune: "Commune",
+    status: "State",
+    since: "since {at}",
+    stream: "Stream",
+    minima: "Legal minima",
+    minima_met: "met",
+    minima_below: "not met",
+    minima_unknown: "not measured",
+    authorisation: "Prefectoral authorisation",
+    no_authorisation: "none",
+    expires_in: "expires in {days} d",
+    expired: "expired",
+    retention: "Retention",
+    days: "{n} d",
+    count: "{n} camera(s), {bad} below the minima, {warn} authorisation(s) to renew",
+    filter: "Filter",
+  },
+});
+
+export function CamerasTab() {
+  const [cameras, setCameras] = useState<CameraOut[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState("");
+  const load = async () => {
+    try {
+      setCameras(await api<CameraOut[]>("/api/cameras"));
+      setError(null);
+    } catch (e) {
+      setError(refusal(e, () => null));
+    }
+  };
+  useEffect(() => void load(), []);
+  if (error) return <p class="error">{error}</p>;
+  if (cameras === null) return <p class="loading">{words("loading")}</p>;
+  const now = Date.now();
+  const needle = filter.trim().toLowerCase();
+  const shown = cameras.filter((c) => !needle || `${c.id} ${c.name} ${c.commune_name}`.toLowerCase().includes(needle));
+  const warn = cameras.filter((c) => ["warn", "bad"].includes(expiryLevel(c.authorisation?.expires ?? null, now))).length;
+  return (
+    <div class="cameras-admin">
+      <div class="toolbar">
+        <label>
+          {t("filter")}
+          <input type="search" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+        </label>
+        <button type="button" onClick={() => void load()}>
+          {words("refresh")}
+        </button>
+        <span class="muted-text">
+          {t("count", { n: cameras.length, bad: cameras.filter((c) => c.below_legal_minima).length, warn })}
+        </span>
+      </div>
+      <table class="list" data-testid="cameras-admin">
+        <thead>
+          <tr>
+            <th>{t("camera")}</th>
+            <th>{t("commune")}</th>
+            <th>{t("status")}</th>
+            <th>{t("stream")}</th>
+            <th>{t("minima")}</th>
+            <th>{t("authorisation")}</th>
+            <th>{t("retention")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((c) => {
+            const level = expiryLevel(c.authorisation?.expires ?? null, now);
+            const m = c.legal_minima;
+            const measured = c.status === "recording" && c.width !== null && c.fps !== null;
+            return (
+              <tr key={c.id} data-testid="camera-admin-row" data-camera={c.id}>
+                <td>
+                  <strong>{c.name}</strong>
+                  <div class="sub">
+                    <code>{c.id}</code>
+                  </div>
+                </td>
+                <td>{c.commune_name}</td>
+                <td>
+                  <span class={`badge ${statusBadge(c.status)}`}>{statusName(c.status)}</span>
+                  {c.reason && <div class="sub">{c.reason}</div>}
+                  {c.since && c.status !== "recording" && <div class="sub">{t("since", { at: formatTime(c.since, false) })}</div>}
+                </td>
+                <td>
+                  {c.codec ? (
+                    <>
+                      <div>
+                        {c.codec.toUpperCase()} · {c.width}×{c.height}
+                      </div>
+                      <div class="sub">
+                        {formatNumber(c.fps)} i/s · {formatBitrate(c.bitrate_bps)}
+                      </div>
+                    </>
+                  ) : (
+                    "—"
+                  )}
+                </td>
+                <td>
+                  <div>
+                    {m.width}×{m.height} · {formatNumber(m.fps, 0)} i/s
+                  </div>
+                  <span class={`badge ${!measured ? "" : c.below_legal_minima ? "bad" : "ok"}`}>
+                    {!measured ? t("minima_unknown") : c.below_legal_minima ? t("minima_below") : t("minima_met")}
+                  </span>
+                </td>
+                <td>
+                  {c.authorisation ? (
+                    <>
+                      <div>{c.authorisation.ref ?? "—"}</div>
+                      {c.authorisation.expires && (
+                        <span class={`badge ${level}`} data-testid="authorisation-expiry">
+                          {formatDate(c.authorisation.expires)}
+                          {level === "warn" && ` · ${t("expires_in", { days: daysUntil(c.authorisation.expires, now) })}`}
+                          {level === "bad" && ` · ${t("expired")}`}
+                        </span>
+                      )}
+                    </>
+                  ) : (
+                    <span class="badge warn">{t("no_authorisation")}</span>
+                  )}
+                </td>
+                <td>{t("days", { n: formatNumber(c.retention_days, 1) })}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,231 @@
+// Retention and holds: the holds in force (footage the retention may not destroy) and
+// those released, each release with its reason; and per camera the retention in force
+// and the oldest footage still kept. Holds are placed from a requisition or the camera
+// page; here they are reviewed and released.
+import { useEffect, useState } from "preact/hooks";
+
+import { api } from "../../lib/api";
+import { formatTime, messages } from "../../lib/i18n";
+import { can } from "../../lib/session";
+import { type CameraOut, formatBytes, formatNumber, refusal, type StorageReport } from "./model";
+import { words } from "./words";
+
+const t = messages({
+  fr: {
+    in_force: "En vigueur",
+    released: "Levés",
+    number: "N°",
+    camera: "Caméra",
+    range: "Images conservées",
+    reason: "Motif",
+    requisition: "Réquisition",
+    placed: "Posé par",
+    release: "Lever le scellé",
+    release_reason: "Motif de la levée (décision du parquet…)",
+    release_confirm: "Lever",
+    released_by: "Levé par",
+    released_ok: "Scellé n° {id} levé : ses images suivront la durée de conservation.",
+    reason_needed: "Indiquez le motif de la levée.",
+    none: "Aucun scellé.",
+    retention_title: "Durée de conservation par caméra",
+    retention: "Durée autorisée",
+    oldest: "Images les plus anciennes",
+    stored: "Volume",
+    days: "{n} j",
+  },
+  en: {
+    in_force: "In force",
+    released: "Released",
+    number: "No.",
+    camera: "Camera",
+    range: "Footage held",
+    reason: "Reason",
+    requisition: "Requisition",
+    placed: "Placed by",
+    release: "Release the hold",
+    release_reason: "Why it is released (prosecutor's decision…)",
+    release_confirm: "Release",
+    released_by: "Released by",
+    released_ok: "Hold no. {id} released: its footage follows the retention again.",
+    reason_needed: "Give the reason for the release.",
+    none: "No hold.",
+    retention_title: "Retention per camera",
+    retention: "Authorised retention",
+    oldest: "Oldest footage",
+    stored: "Volume",
+    days: "{n} d",
+  },
+});
+
+interface Hold {
+  id: number;
+  camera: string;
+  start: string;
+  end: string;
+  reason: string;
+  requisition_id: number | null;
+  created_by: string;
+  created_at: string;
+  active: boolean;
+  released_by: string | null;
+  released_at: string | null;
+  release_reason: string | null;
+}
+
+export function HoldsTab() {
+  const [active, setActive] = useState(true);
+  const [holds, setHolds] = useState<Hold[] | null>(null);
+  const [releasing, setReleasing] = useState<number | null>(null);
+  const [reason, setReason] = useState("");
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const load = async () => {
+    try {
+      setHolds(await api<Hold[]>("/api/holds", { query: { active } }));
+    } catch (e) {
+      setNotice({ ok: false, text: refusal(e, () => null) });
+    }
+  };
+  useEffect(() => {
+    setHolds(null);
+    void load();
+  }, [active]);
+
+  const release = async (id: number) => {
+    if (!reason.trim()) return setNotice({ ok: false, text: t("reason_needed") });
+    try {
+      await api(`/api/holds/${id}/release`, { method: "POST", body: { reason: reason.trim() } });
+      setNotice({ ok: true, text: t("released_ok", { id }) });
+      setReleasing(null);
+      setReason("");
+    } catch (e) {
+      setNotice({ ok: false, text: refusal(e, () => null) });
+    }
+    await load();
+  };
+
+  return (
+    <div class="holds">
+      <div class="toolbar segmented">
+        <button type="button" class={active ? "primary" : ""} onClick={() => setActive(true)}>
+          {t("in_force")}
+        </button>
+        <button type="button" class={active ? "" : "primary"} onClick={() => setActive(false)}>
+          {t("released")}
+        </button>
+      </div>
+      {notice && (
+        <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
+          {notice.text}
+        </p>
+      )}
+      {holds === null ? (
+        <p class="loading">{words("loading")}</p>
+      ) : holds.length === 0 ? (
+        <p class="empty">{t("none")}</p>
+      ) : (
+        <table class="list" data-testid="holds">
+          <thead>
+            <tr>
+              <th>{t("number")}</th>
+              <th>{t("camera")}</th>
+              <th>{t("range")}</th>
+              <th>{t("reason")}</th>
+              <th>{t("requisition")}</th>
+              <th>{t("placed")}</th>
+              <th>{active ? "" : t("released_by")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {holds.map((h) => (
+              <tr key={h.id}>
+                <td>{h.id}</td>
+                <td>
+                  <code>{h.camera}</code>
+                </td>
+                <td>
+                  {formatTime(h.start)} → {formatTime(h.end)}
+                </td>
+                <td>{h.reason}</td>
+                <td>{h.requisition_id ? <a href={`#/requisitions/${h.requisition_id}`}>{h.requisition_id}</a> : "—"}</td>
+                <td>
+                  {h.created_by}
+                  <div class="sub">{formatTime(h.created_at, false)}</div>
+                </td>
+                <td>
+                  {h.active ? (
+                    releasing === h.id ? (
+                      <div class="release">
+                        <input
+                          aria-label={t("release_reason")}
+                          placeholder={t("release_reason")}
+                          value={reason}
+                          onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+                        />
+                        <button type="button" class="danger" onClick={() => void release(h.id)}>
+                          {t("release_confirm")}
+                        </button>
+                        <button type="button" class="link" onClick={() => setReleasing(null)}>
+                          {words("cancel")}
+                        </button>
+                      </div>
+                    ) : (
+                      <button type="button" onClick={() => setReleasing(h.id)}>
+                        {t("release")}
+                      </button>
+                    )
+                  ) : (
+                    <>
+                      {h.released_by}
+                      <div class="sub">{formatTime(h.released_at, false)}</div>
+                      <div class="sub">{h.release_reason}</div>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <RetentionTable />
+    </div>
+  );
+}
+
+function RetentionTable() {
+  const [cameras, setCameras] = useState<CameraOut[]>([]);
+  const [storage, setStorage] = useState<StorageReport | null>(null);
+  useEffect(() => {
+    void api<CameraOut[]>("/api/cameras").then(setCameras).catch(() => undefined);
+    if (can("storage.read")) void api<StorageReport>("/api/storage").then(setStorage).catch(() => undefined);
+  }, []);
+  if (cameras.length === 0) return null;
+  const stored = new Map((storage?.cameras ?? []).map((c) => [c.camera_id, c]));
+  return (
+    <>
+      <h2>{t("retention_title")}</h2>
+      <table class="list compact" data-testid="retention">
+        <thead>
+          <tr>
+            <th>{t("camera")}</th>
+            <th>{t("retention")}</th>
+            <th>{t("oldest")}</th>
+            <th>{t("stored")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {cameras.map((c) => (
+            <tr key={c.id}>
+              <td>
+                {c.name} <code>{c.id}</code>
+              </td>
+              <td>{t("days", { n: formatNumber(c.retention_days, 1) })}</td>
+              <td>{formatTime(stored.get(c.id)?.oldest ?? null, false)}</td>
+              <td>{storage ? formatBytes(stored.get(c.id)?.bytes ?? 0) : "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

@@ -1,0 +1,302 @@
+// Users: the administrator's list of every account with its agent record (role,
+// communes, prefectoral approval, training, expiry, second factor, lockout, last
+// sign-in), creation and changes, disabling, TOTP reset and unlock. A supervisor, who
+// does not administer users, sees only the locked accounts of its communes to unlock.
+import { useEffect, useState } from "preact/hooks";
+
+import { api } from "../../lib/api";
+import { formatTime, messages } from "../../lib/i18n";
+import { can } from "../../lib/session";
+import { ConfirmButton } from "./confirm-button";
+import { type CameraOut, expiryLevel, formatDate, type LockedUser, refusal, type UserOut } from "./model";
+import { type Commune, policyMessage, UserForm } from "./user-form";
+import { roleName, words } from "./words";
+
+const t = messages({
+  fr: {
+    new_user: "Nouvel utilisateur",
+    user: "Utilisateur",
+    role: "Rôle",
+    communes: "Communes",
+    all_communes: "Toutes",
+    approval: "Agrément préfectoral",
+    police: "Police municipale",
+    none: "aucun",
+    training: "Formation",
+    account: "Fin du compte",
+    state: "État",
+    last_login: "Dernière connexion",
+    actions: "Actions",
+    disabled: "Désactivé",
+    locked: "Verrouillé",
+    locked_until: "Verrouillé jusqu'au {at}",
+    totp_on: "TOTP",
+    totp_off: "Sans TOTP",
+    edit: "Modifier",
+    disable: "Désactiver",
+    enable: "Réactiver",
+    reset_totp: "Réinitialiser le TOTP",
+    unlock: "Déverrouiller",
+    created: "Utilisateur {username} créé.",
+    saved: "Utilisateur {username} modifié.",
+    done_disable: "{username} désactivé : ses sessions sont fermées.",
+    done_enable: "{username} réactivé.",
+    done_totp: "Double authentification de {username} réinitialisée : il l'activera à sa prochaine connexion.",
+    done_unlock: "{username} déverrouillé.",
+    locked_title: "Comptes verrouillés de vos communes",
+    no_locked: "Aucun compte verrouillé.",
+    cameras: "caméras : {list}",
+  },
+  en: {
+    new_user: "New user",
+    user: "User",
+    role: "Role",
+    communes: "Communes",
+    all_communes: "All",
+    approval: "Prefectoral approval",
+    police: "Municipal police",
+    none: "none",
+    training: "Training",
+    account: "Account ends",
+    state: "State",
+    last_login: "Last sign-in",
+    actions: "Actions",
+    disabled: "Disabled",
+    locked: "Locked",
+    locked_until: "Locked until {at}",
+    totp_on: "TOTP",
+    totp_off: "No TOTP",
+    edit: "Change",
+    disable: "Disable",
+    enable: "Enable",
+    reset_totp: "Reset TOTP",
+    unlock: "Unlock",
+    created: "User {username} created.",
+    saved: "User {username} changed.",
+    done_disable: "{username} disabled: their sessions are closed.",
+    done_enable: "{username} enabled.",
+    done_totp: "{username}'s second factor reset: they will enrol again at their next sign-in.",
+    done_unlock: "{username} unlocked.",
+    locked_title: "Locked accounts of your communes",
+    no_locked: "No locked account.",
+    cameras: "cameras: {list}",
+  },
+});
+
+export function UsersTab() {
+  return can("user.admin") ? <UserAdmin /> : <LockedUsers />;
+}
+
+function useNotice() {
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  const run = async (action: () => Promise<unknown>, success: string, after: () => Promise<void>) => {
+    setNotice(null);
+    try {
+      await action();
+      setNotice({ ok: true, text: success });
+    } catch (e) {
+      setNotice({ ok: false, text: refusal(e, policyMessage) });
+    }
+    await after();
+  };
+  const view = notice && (
+    <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
+      {notice.text}
+    </p>
+  );
+  return { run, view, setNotice };
+}
+
+function UserAdmin() {
+  const [users, setUsers] = useState<UserOut[] | null>(null);
+  const [cameras, setCameras] = useState<CameraOut[]>([]);
+  const [communes, setCommunes] = useState<Commune[]>([]);
+  const [editing, setEditing] = useState<UserOut | "new" | null>(null);
+  const { run, view, setNotice } = useNotice();
+
+  const load = async () => {
+    try {
+      setUsers(await api<UserOut[]>("/api/users"));
+    } catch (e) {
+      setNotice({ ok: false, text: refusal(e, policyMessage) });
+    }
+  };
+  useEffect(() => {
+    void load();
+    void (async () => {
+      const cams = await api<CameraOut[]>("/api/cameras").catch(() => [] as CameraOut[]);
+      setCameras(cams);
+      const listed = await api<{ communes: Commune[] }>("/api/communes")
+        .then((r) => r.communes.map((c) => ({ id: c.id, name: c.name })))
+        .catch(() => null);
+      // Without the communes route, the communes that have cameras.
+      const fromCameras = [...new Map(cams.map((c) => [c.commune, { id: c.commune, name: c.commune_name }])).values()];
+      setCommunes((listed ?? fromCameras).sort((a, b) => a.name.localeCompare(b.name, "fr")));
+    })();
+  }, []);
+
+  const path = (u: UserOut) => `/api/users/${encodeURIComponent(u.username)}`;
+  const now = Date.now();
+  const communeName = (id: string) => communes.find((c) => c.id === id)?.name ?? id;
+
+  return (
+    <div class="users">
+      <div class="toolbar">
+        <button type="button" class="primary" onClick={() => setEditing("new")} disabled={editing !== null}>
+          {t("new_user")}
+        </button>
+        <button type="button" onClick={() => void load()}>
+          {words("refresh")}
+        </button>
+      </div>
+      {view}
+      {editing !== null && (
+        <UserForm
+          key={editing === "new" ? "new" : editing.username}
+          user={editing === "new" ? null : editing}
+          communes={communes}
+          cameras={cameras}
+          onCancel={() => setEditing(null)}
+          onDone={(username) => {
+            setNotice({ ok: true, text: t(editing === "new" ? "created" : "saved", { username }) });
+            setEditing(null);
+            void load();
+          }}
+        />
+      )}
+      {users === null ? (
+        <p class="loading">{words("loading")}</p>
+      ) : (
+        <table class="list" data-testid="users">
+          <thead>
+            <tr>
+              <th>{t("user")}</th>
+              <th>{t("role")}</th>
+              <th>{t("communes")}</th>
+              <th>{t("approval")}</th>
+              <th>{t("training")}</th>
+              <th>{t("account")}</th>
+              <th>{t("state")}</th>
+              <th>{t("last_login")}</th>
+              <th>{t("actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.username} data-testid="user-row" data-username={u.username} class={u.disabled ? "muted" : ""}>
+                <td>
+                  <strong>{u.username}</strong>
+                  {u.full_name && <div class="sub">{u.full_name}</div>}
+                  {u.service && <div class="sub">{u.service}</div>}
+                </td>
+                <td>{roleName(u.role)}</td>
+                <td>
+                  {u.role === "admin" ? t("all_communes") : u.communes.map(communeName).join(", ") || "—"}
+                  {u.cameras.length > 0 && <div class="sub">{t("cameras", { list: u.cameras.join(", ") })}</div>}
+                </td>
+                <td>
+                  {u.is_police ? (
+                    <span class="badge ok">{t("police")}</span>
+                  ) : u.approval_ref ? (
+                    <>
+                      <div>{u.approval_ref}</div>
+                      <span class={`badge ${expiryLevel(u.approval_expires, now)}`}>{formatDate(u.approval_expires)}</span>
+                    </>
+                  ) : (
+                    <span class="muted-text">{t("none")}</span>
+                  )}
+                </td>
+                <td>{formatDate(u.training_date)}</td>
+                <td>
+                  {u.account_expires ? <span class={`badge ${expiryLevel(u.account_expires, now)}`}>{formatDate(u.account_expires)}</span> : "—"}
+                </td>
+                <td>
+                  <div class="badges">
+                    {u.disabled && <span class="badge bad">{t("disabled")}</span>}
+                    {u.locked && (
+                      <span class="badge bad" title={u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : undefined}>
+                        {t("locked")}
+                      </span>
+                    )}
+                    <span class={`badge ${u.totp ? "ok" : ""}`}>{u.totp ? t("totp_on") : t("totp_off")}</span>
+                  </div>
+                </td>
+                <td>{u.last_login ? formatTime(u.last_login, false) : "—"}</td>
+                <td>
+                  <div class="actions">
+                    <button type="button" onClick={() => setEditing(u)} disabled={editing !== null}>
+                      {t("edit")}
+                    </button>
+                    {u.disabled ? (
+                      <button type="button" onClick={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: false } }), t("done_enable", { username: u.username }), load)}>
+                        {t("enable")}
+                      </button>
+                    ) : (
+                      <ConfirmButton danger onConfirm={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: true } }), t("done_disable", { username: u.username }), load)}>
+                        {t("disable")}
+                      </ConfirmButton>
+                    )}
+                    {u.totp && (
+                      <ConfirmButton onConfirm={() => void run(() => api(`${path(u)}/totp`, { method: "DELETE" }), t("done_totp", { username: u.username }), load)}>
+                        {t("reset_totp")}
+                      </ConfirmButton>
+                    )}
+                    {u.locked && (
+                      <button type="button" onClick={() => void run(() => api(`${path(u)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
+                        {t("unlock")}
+                      </button>
+                    )}
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function LockedUsers() {
+  const [locked, setLocked] = useState<LockedUser[] | null>(null);
+  const { run, view, setNotice } = useNotice();
+  const load = async () => {
+    try {
+      setLocked(await api<LockedUser[]>("/api/users/locked"));
+    } catch (e) {
+      setNotice({ ok: false, text: refusal(e, policyMessage) });
+    }
+  };
+  useEffect(() => void load(), []);
+  return (
+    <div class="users">
+      <h2>{t("locked_title")}</h2>
+      {view}
+      {locked === null ? (
+        <p class="loading">{words("loading")}</p>
+      ) : locked.length === 0 ? (
+        <p class="empty">{t("no_locked")}</p>
+      ) : (
+        <table class="list" data-testid="locked-users">
+          <tbody>
+            {locked.map((u) => (
+              <tr key={u.username}>
+                <td>
+                  <strong>{u.username}</strong>
+                </td>
+                <td>{roleName(u.role)}</td>
+                <td>{u.communes.join(", ")}</td>
+                <td>{u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : t("locked")}</td>
+                <td>
+                  <button type="button" onClick={() => void run(() => api(`/api/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
+                    {t("unlock")}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

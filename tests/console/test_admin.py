@@ -1,0 +1,129 @@
+"""Administration in the console: the demo administrator creates an operator through the
+form (the password policy answers in French), the health page charts every camera from
+the sampler's minutes, and an auditor (no video) reads the journal and its integrity."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.console.conftest import DEMO_COMMUNES
+from tests.console.harness import ConsoleServer, ConsoleUser, screenshot
+
+TIMEOUT = 20_000
+
+
+def _admin(console: ConsoleServer) -> ConsoleUser:
+    if "admin" not in console.users:
+        console.users["admin"] = ConsoleUser(
+            "admin", console.env["BEFFROI_ADMIN_PASSWORD"], "admin"
+        )  # the administrator sees no video: no second factor
+    return console.users["admin"]
+
+
+def test_admin_creates_an_operator_through_the_form(console: ConsoleServer, page_as) -> None:
+    admin = _admin(console)
+    p = page_as(admin).page
+    p.goto(console.base + "/#/admin")
+    expect(p.get_by_test_id("admin-tab-users")).to_have_attribute(
+        "aria-current", "page", timeout=TIMEOUT
+    )
+    expect(p.get_by_test_id("user-row").first).to_be_visible(timeout=TIMEOUT)
+    # The administrator administers but does not watch: no wall in its menu.
+    expect(p.locator(".topbar nav")).not_to_contain_text("Mur d'images", timeout=TIMEOUT)
+    p.get_by_role("button", name="Nouvel utilisateur").click()
+    form = p.get_by_test_id("user-form")
+    form.get_by_label("Identifiant").fill("agent.formulaire")
+    form.get_by_label("Mot de passe initial").fill("court1!A")
+    form.get_by_label("Rôle").select_option("operator")
+    form.get_by_label("Nom et prénom").fill("Camille Formulaire")
+    form.get_by_label("Joué-lès-Tours").check()
+    form.get_by_label("Saint-Avertin").check()
+    form.get_by_label("Référence de l'agrément préfectoral").fill("PREF-37-2026-204")
+    form.get_by_label("Fin de validité de l'agrément").fill("2027-09-30")
+    form.get_by_role("button", name="Créer l'utilisateur").click()
+    expect(form.get_by_role("alert")).to_have_text(
+        "Mot de passe trop court : 12 caractères au moins.", timeout=TIMEOUT
+    )
+    form.get_by_label("Mot de passe initial").fill("Vigie-Formulaire-2026!")
+    form.get_by_role("button", name="Créer l'utilisateur").click()
+    expect(p.get_by_role("status")).to_contain_text("agent.formulaire", timeout=TIMEOUT)
+    row = p.locator('[data-testid=user-row][data-username="agent.formulaire"]')
+    expect(row).to_contain_text("Opérateur", timeout=TIMEOUT)
+    expect(row).to_contain_text("Joué-lès-Tours, Saint-Avertin", timeout=TIMEOUT)
+    expect(row).to_contain_text("PREF-37-2026-204", timeout=TIMEOUT)
+    expect(row).to_contain_text("Sans TOTP", timeout=TIMEOUT)
+    with console.api(admin) as api:
+        made = {u["username"]: u for u in api.get("/api/users").json()}["agent.formulaire"]
+        assert made["communes"] == ["joue-les-tours", "saint-avertin"]
+        assert made["approval_expires"] == "2027-09-30" and made["is_police"] is False
+        journal = api.get("/api/journal", params={"action": "user.add"}).json()["entries"]
+        assert any(
+            e["username"] == "admin" and "agent.formulaire" in str(e["detail"]) for e in journal
+        )
+    screenshot(p, "console-utilisateurs")
+
+
+def test_health_page_charts_every_camera(console: ConsoleServer, page_as) -> None:
+    admin = _admin(console)
+    with console.api(admin) as api:
+        cameras = [c["id"] for c in api.get("/api/cameras").json()]
+        # The sampler takes its first minute once the recorder has settled (at most
+        # 15 s after start), not a minute later.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            health = api.get("/api/camera-health").json()
+            if health and all(h["samples"] >= 1 for h in health):
+                break
+            time.sleep(0.5)
+    assert len(cameras) == 12
+    assert {h["camera"] for h in health if h["samples"] >= 1} == set(cameras)
+    p = page_as(admin).page
+    p.goto(console.base + "/#/admin/health")
+    charts = p.get_by_test_id("health-chart")
+    expect(charts).to_have_count(len(cameras), timeout=TIMEOUT)
+    for camera in cameras:
+        chart = p.locator(f'[data-testid=health-chart][data-camera="{camera}"]')
+        # The sampler's first minute is taken at start: every chart has a sample, drawn
+        # as a run of the status strip.
+        expect(chart).to_have_attribute("data-samples", re.compile(r"^[1-9]\d*$"), timeout=TIMEOUT)
+        expect(chart.locator("rect.run").first).to_be_attached(timeout=TIMEOUT)
+    expect(p.get_by_test_id("forecast")).to_contain_text(
+        re.compile(r"jours d'images tiennent|pas de prévision"), timeout=TIMEOUT
+    )
+    expect(p.get_by_test_id("storage")).to_contain_text("utilisés sur", timeout=TIMEOUT)
+    expect(p.get_by_test_id("health-alerts")).to_be_visible(timeout=TIMEOUT)
+    screenshot(p, "console-sante")
+
+
+def test_auditor_reads_the_journal_and_the_registers(console: ConsoleServer, page_as) -> None:
+    auditor = console.users.get("auditeur") or console.add_user(
+        "auditeur", "auditor", DEMO_COMMUNES, police=False, totp=False
+    )
+    p = page_as(auditor).page
+    p.goto(console.base + "/")
+    # The auditor lands on the administration's journal, and has no video anywhere.
+    expect(p.get_by_test_id("admin-tab-journal")).to_have_attribute(
+        "aria-current", "page", timeout=TIMEOUT
+    )
+    nav = p.locator(".topbar nav")
+    expect(nav).not_to_contain_text("Mur d'images", timeout=TIMEOUT)
+    expect(p.get_by_test_id("admin-tab-users")).to_have_count(0, timeout=TIMEOUT)
+    expect(p.get_by_test_id("journal-entry").first).to_be_visible(timeout=TIMEOUT)
+    expect(p.get_by_test_id("journal-verification")).to_contain_text(
+        "Journal intègre", timeout=TIMEOUT
+    )
+    # Filter on sign-ins: every entry shown is one.
+    p.get_by_label("Action (ex. auth.*)").fill("auth.login")
+    p.get_by_role("button", name="Rechercher").click()
+    codes = p.get_by_test_id("journal-entry").locator("td code")
+    expect(codes.filter(has_not_text=re.compile(r"^auth\.login$"))).to_have_count(
+        0, timeout=TIMEOUT
+    )
+    expect(codes.first).to_have_text("auth.login", timeout=TIMEOUT)
+    p.get_by_test_id("admin-tab-destructions").click()
+    expect(
+        p.get_by_test_id("destructions-empty").or_(p.get_by_test_id("destructions"))
+    ).to_be_visible(timeout=TIMEOUT)
