@@ -23,7 +23,6 @@ from beffroi.access.principal import Principal
 from beffroi.archive.holds import lock_for_holds, place_hold_in
 from beffroi.requisitions.numbering import allocate_number, register_year
 from beffroi.requisitions.states import (
-    CLOSED,
     EXTRACTING,
     RECEIVED,
     IllegalTransition,
@@ -48,7 +47,8 @@ __all__ = [
     "RequisitionItem",
     "RequisitionNotFound",
     "TooManyItems",
-    "add_items",
+    "history",
+    "hold_items",
     "load_requisition",
     "mark_extracting",
     "record_requisition",
@@ -172,84 +172,36 @@ def record_requisition(conn: Connection, new: NewRequisition, by: str, now_ms: i
         )
         .returning(requisitions.c.id)
     ).scalar_one()
-    conn.execute(
-        insert(requisition_items),
-        [
-            {
-                "requisition_id": req_id,
-                "position": pos,
-                "camera_id": i.camera_id,
-                "start_ms": i.start_ms,
-                "end_ms": i.end_ms,
-            }
-            for pos, i in enumerate(new.items)
-        ],
-    )
     if new.assigned_to:
         conn.execute(
             insert(requisition_assignees),
             [{"requisition_id": req_id, "user_id": u} for u in sorted(set(new.assigned_to))],
         )
-    for i in new.items:
-        place_hold_in(
-            conn,
-            i.camera_id,
-            i.start_ms,
-            i.end_ms,
-            f"réquisition {number} (procédure {new.procedure})",
-            by,
-            now_ms,
-            requisition_id=int(req_id),
-        )
-    _history(conn, int(req_id), None, RECEIVED, by, now_ms, {"number": number})
+    hold_items(conn, int(req_id), number, new.procedure, 0, new.items, by, now_ms)
+    history(conn, int(req_id), None, RECEIVED, by, now_ms, {"number": number})
     found = load_requisition(conn, int(req_id))
     assert found is not None  # just inserted in this transaction
     return found
 
 
-def add_items(
+def hold_items(
     conn: Connection,
     requisition_id: int,
+    number: str,
+    procedure: str,
+    first_position: int,
     items: Sequence[RequisitionItem],
     by: str,
     now_ms: int,
-) -> tuple[Requisition, list[int]]:
-    """Append `items` to an open requisition and hold their ranges, in the caller's
-    transaction; returns the requisition after and the ids of the holds placed.
-
-    The first statement is a write guarded by the state (`SET state = state WHERE state
-    is open`): it takes the requisition row's lock on PostgreSQL and the write lock on
-    SQLite, so a concurrent close either happens before (RequisitionClosed) or waits for
-    this commit; the items are never added to a closed requisition. The addition is
-    recorded in the history (same state before and after, the items in its facts).
-    """
-    if not items:
-        raise ValueError("no item to add")
-    r = requisitions.c
-    opened = conn.execute(
-        update(requisitions)
-        .where(r.id == requisition_id, r.state.not_in(sorted(CLOSED)))
-        .values(state=r.state)
-    ).rowcount
-    req = load_requisition(conn, requisition_id)
-    if req is None:
-        raise RequisitionNotFound(f"no requisition #{requisition_id}")
-    if opened != 1:
-        raise RequisitionClosed(f"requisition {req.number} is closed ({req.state})")
-    if len(req.items) + len(items) > MAX_ITEMS:
-        raise TooManyItems(
-            f"at most {MAX_ITEMS} items per requisition: it has {len(req.items)}, "
-            f"{len(items)} more asked"
-        )
-    missing = {i.camera_id for i in items} - lock_for_holds(conn, (i.camera_id for i in items))
-    if missing:
-        raise LookupError(f"unknown camera {sorted(missing)[0]}")
+) -> list[int]:
+    """Store `items` from `first_position` on and hold each range (the caller locked the
+    cameras with `lock_for_holds`); returns the holds' ids."""
     conn.execute(
         insert(requisition_items),
         [
             {
                 "requisition_id": requisition_id,
-                "position": len(req.items) + pos,
+                "position": first_position + pos,
                 "camera_id": i.camera_id,
                 "start_ms": i.start_ms,
                 "end_ms": i.end_ms,
@@ -257,24 +209,19 @@ def add_items(
             for pos, i in enumerate(items)
         ],
     )
-    placed = [
+    return [
         place_hold_in(
             conn,
             i.camera_id,
             i.start_ms,
             i.end_ms,
-            f"réquisition {req.number} (procédure {req.procedure})",
+            f"réquisition {number} (procédure {procedure})",
             by,
             now_ms,
             requisition_id=requisition_id,
         )
         for i in items
     ]
-    added = [{"camera": i.camera_id, "start_ms": i.start_ms, "end_ms": i.end_ms} for i in items]
-    _history(conn, requisition_id, req.state, req.state, by, now_ms, {"added_items": added})
-    after = load_requisition(conn, requisition_id)
-    assert after is not None
-    return after, placed
 
 
 def load_requisition(conn: Connection, requisition_id: int) -> Requisition | None:
@@ -396,7 +343,7 @@ def transition(
     ).rowcount
     if done != 1:
         raise IllegalTransition(row.state, to_state, "changed meanwhile by another request")
-    _history(conn, requisition_id, row.state, to_state, by, now_ms, detail)
+    history(conn, requisition_id, row.state, to_state, by, now_ms, detail)
     found = load_requisition(conn, requisition_id)
     assert found is not None
     return found
@@ -414,7 +361,7 @@ def mark_extracting(conn: Connection, requisition_id: int, by: str, now_ms: int)
     transition(conn, requisition_id, EXTRACTING, by, now_ms)
 
 
-def _history(
+def history(
     conn: Connection,
     requisition_id: int,
     from_state: str | None,

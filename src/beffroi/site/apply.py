@@ -1,4 +1,4 @@
-"""Apply a validated site to the database, and read the cameras back.
+"""Apply a validated site to the database (the cameras are read back by `camera_rows`).
 
 Applying is idempotent: a row is written only when what the file says differs from
 what is stored, so `updated_ms` records real changes. A camera that leaves the file is
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from beffroi.clock import Clock, utc_ms
+from beffroi.site.camera_rows import CameraRow, active_cameras, get_camera, list_cameras
 from beffroi.site.credentials import camera_stream_credentials, split_stream_url
-from beffroi.site.models import Building, Camera, Commune, Site, legal_minima
+from beffroi.site.models import Building, Camera, Commune, Site
 from beffroi.site.tables import (
     building_zones,
     buildings,
@@ -61,44 +61,6 @@ class ApplyResult:
             or self.conventions_changed
             or self.buildings_changed
         )
-
-
-@dataclass(frozen=True)
-class CameraRow:
-    """A camera as stored: what the recorder and the API work from."""
-
-    id: str
-    name: str
-    commune_id: str
-    district: str | None
-    lat: float | None
-    lon: float | None
-    direction: float | None
-    fov_angle: float | None
-    fov_range_m: float | None
-    stream_url: str
-    username: str | None
-    password_env: str | None
-    retention_s: int
-    view: str
-    authorisation_ref: str | None
-    authorisation_expires: date | None
-    enabled: bool
-    removed_ms: int | None
-    updated_ms: int
-
-    @property
-    def retention(self) -> timedelta:
-        return timedelta(seconds=self.retention_s)
-
-    @property
-    def legal_minima(self) -> tuple[int, int, int]:
-        """(width, height, fps) this camera must reach by law."""
-        return legal_minima(self.view)
-
-    @property
-    def removed(self) -> bool:
-        return self.removed_ms is not None
 
 
 def commune_values(commune: Commune, site: Site | None = None) -> dict[str, Any]:
@@ -399,57 +361,6 @@ def _apply_buildings(conn: Connection, site: Site, now_ms: int, out: ApplyResult
         out.buildings_changed.append(building_id)
 
 
-def _row(r: Any) -> CameraRow:
-    return CameraRow(
-        id=r.id,
-        name=r.name,
-        commune_id=r.commune_id,
-        district=r.district,
-        lat=r.lat,
-        lon=r.lon,
-        direction=r.direction_deg,
-        fov_angle=r.fov_angle_deg,
-        fov_range_m=r.fov_range_m,
-        stream_url=r.stream_url,
-        username=r.username,
-        password_env=r.password_env,
-        retention_s=r.retention_s,
-        view=r.view,
-        authorisation_ref=r.authorisation_ref,
-        authorisation_expires=(
-            date.fromisoformat(r.authorisation_expires) if r.authorisation_expires else None
-        ),
-        enabled=bool(r.enabled),
-        removed_ms=r.removed_ms,
-        updated_ms=r.updated_ms,
-    )
-
-
-def list_cameras(
-    engine: Engine, *, include_removed: bool = False, only_enabled: bool = False
-) -> list[CameraRow]:
-    """Stored cameras by id; removed ones only on request (their footage may remain)."""
-    query = select(cameras).order_by(cameras.c.id)
-    if not include_removed:
-        query = query.where(cameras.c.removed_ms.is_(None))
-    if only_enabled:
-        query = query.where(cameras.c.enabled.is_(True))
-    with engine.connect() as conn:
-        return [_row(r) for r in conn.execute(query)]
-
-
-def active_cameras(engine: Engine) -> list[CameraRow]:
-    """The cameras of the current site file, by id, disabled ones included (`enabled`)."""
-    return list_cameras(engine)
-
-
-def get_camera(engine: Engine, camera_id: str) -> CameraRow | None:
-    """One stored camera, removed or not."""
-    with engine.connect() as conn:
-        row = conn.execute(select(cameras).where(cameras.c.id == camera_id)).first()
-    return _row(row) if row is not None else None
-
-
 __all__ = [
     "ApplyResult",
     "CameraRow",
@@ -458,4 +369,4 @@ __all__ = [
     "camera_stream_credentials",
     "get_camera",
     "list_cameras",
-]
+]  # the readers live in camera_rows.py; importers of apply keep working

@@ -18,6 +18,7 @@ from beffroi.access.principal import Principal
 from beffroi.archive.tables import holds
 from beffroi.clock import from_ms, utc_ms
 from beffroi.journal.http import journal_action
+from beffroi.requisitions.items import add_items
 from beffroi.requisitions.query import (
     list_requisitions,
     requisition_detail,
@@ -35,7 +36,6 @@ from beffroi.requisitions.register import (
     RequisitionItem,
     RequisitionNotFound,
     TooManyItems,
-    add_items,
     record_requisition,
     transition,
     visible_requisition,
