@@ -5,8 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, api } from "../lib/api";
 import { formatDuration, messages } from "../lib/i18n";
+import { iso, parisInputToUtc, utcToParisInput } from "../lib/paris";
 import { emptyFields, NewRequisitionForm, type NewRequisitionFields, requisitionBody } from "./export-dialog-form";
-import { iso, parisInputToUtc, utcToParisInput } from "./timeline/time";
 
 const t = messages({
   fr: {

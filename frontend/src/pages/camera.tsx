@@ -9,11 +9,12 @@ import { PlaybackEngine } from "../components/playback/engine";
 import { nextSpeed } from "../components/playback/instant";
 import { Player } from "../components/playback/player";
 import { useTimelineData } from "../components/timeline/data";
-import { MINUTE, parisClock, SECOND } from "../components/timeline/time";
 import { Timeline } from "../components/timeline/timeline";
 import { endOf, type View, viewAround } from "../components/timeline/view";
 import { ApiError, api } from "../lib/api";
+import type { Camera } from "../lib/cameras";
 import { formatTime, messages } from "../lib/i18n";
+import { MINUTE, parisClock, SECOND } from "../lib/paris";
 import { can } from "../lib/session";
 import "./camera.css";
 
@@ -60,16 +61,6 @@ const t = messages({
     no_recording: "You may not view this camera's recordings.",
   },
 });
-
-interface Camera {
-  id: string;
-  name: string;
-  commune_name: string;
-  status: "recording" | "connecting" | "offline" | "disabled";
-  since: string | null;
-  fps: number | null;
-  below_legal_minima: boolean;
-}
 
 function StatusBadge({ camera }: { camera: Camera }) {
   const cls = { recording: "ok", connecting: "warn", offline: "bad", disabled: "" }[camera.status];

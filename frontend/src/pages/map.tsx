@@ -8,8 +8,8 @@ import { CameraPopup } from "../components/map/popup";
 import { type Focus, LeafletMap } from "../components/map/leaflet-map";
 import type { CommunesAnswer, MapCamera } from "../components/map/model";
 import { MapPanel } from "../components/map/panel";
-import { useCameras } from "../components/wall/cameras";
 import { api, ApiError } from "../lib/api";
+import { useCameras } from "../lib/cameras";
 import { messages } from "../lib/i18n";
 import "./map.css";
 

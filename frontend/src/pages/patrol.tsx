@@ -2,8 +2,8 @@
 // large previous / next controls. A patrol agent gets only its designated cameras (the
 // API scopes the list); anyone with live view may use it. #/patrol?camera=ID opens one.
 import type { PageProps } from "../app";
-import { badges, groupCameras, useCameras } from "../components/wall/cameras";
 import { LiveVideo } from "../components/live-video";
+import { badges, groupCameras, useCameras } from "../lib/cameras";
 import { messages } from "../lib/i18n";
 import { href, navigate } from "../lib/router";
 import { can } from "../lib/session";

@@ -4,11 +4,11 @@
 import { useEffect, useMemo, useReducer } from "preact/hooks";
 
 import type { PageProps } from "../app";
-import { useCameras } from "../components/wall/cameras";
 import { GRIDS, loadWall, onlyKnown, saveWall, visibleCameras, wallReducer } from "../components/wall/layout";
 import { SavedLayouts } from "../components/wall/saved";
 import { CameraSidebar } from "../components/wall/sidebar";
 import { WallTile } from "../components/wall/tile";
+import { useCameras } from "../lib/cameras";
 import { messages } from "../lib/i18n";
 import { session } from "../lib/session";
 import "./wall.css";

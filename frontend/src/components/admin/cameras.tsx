@@ -5,8 +5,9 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import type { CameraOut } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
-import { type CameraOut, daysUntil, expiryLevel, formatBitrate, formatDate, formatNumber, refusal } from "./model";
+import { daysUntil, expiryLevel, formatBitrate, formatDate, formatNumber, refusal } from "./model";
 import { statusBadge, statusName, words } from "./words";
 
 const t = messages({

@@ -4,10 +4,11 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import type { CameraOut } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
 import { can } from "../../lib/session";
 import { FAULT_KINDS } from "../incidents/model";
-import { type CameraOut, daysUntil, type ExpiryWarning, formatDate, formatNumber, type StorageReport, WARN_DAYS } from "./model";
+import { daysUntil, type ExpiryWarning, formatDate, formatNumber, type StorageReport, WARN_DAYS } from "./model";
 import { statusName } from "./words";
 
 const t = messages({

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 
+import type { CameraOut } from "../../lib/cameras";
+
 import { meanAvailability } from "./health";
 import { cameraAlerts, storageAlerts } from "./health-alerts";
-import type { CameraOut, HealthSummary, StorageReport } from "./model";
+import type { HealthSummary, StorageReport } from "./model";
 
 const summary = (camera: string, pct: number | null): HealthSummary => ({
   camera,
@@ -31,6 +33,7 @@ const camera = (over: Partial<CameraOut>): CameraOut => ({
   name: "Mairie",
   commune: "joue-les-tours",
   commune_name: "Joué-lès-Tours",
+  district: null,
   status: "recording",
   reason: null,
   since: null,

@@ -5,19 +5,11 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import type { CameraOut } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
-import { usePoll } from "../requisitions/poll";
+import { usePoll } from "../../lib/poll";
 import { HealthAlerts } from "./health-alerts";
-import {
-  type CameraHealth,
-  type CameraOut,
-  formatBitrate,
-  formatBytes,
-  formatNumber,
-  type HealthSummary,
-  refusal,
-  type StorageReport,
-} from "./model";
+import { type CameraHealth, formatBitrate, formatBytes, formatNumber, type HealthSummary, refusal, type StorageReport } from "./model";
 import { CameraCharts } from "./sparkline";
 import { statusBadge, statusName, words } from "./words";
 

@@ -5,9 +5,11 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import type { CameraOut } from "../../lib/cameras";
+import type { Hold } from "../../lib/holds";
 import { formatTime, messages } from "../../lib/i18n";
 import { can } from "../../lib/session";
-import { type CameraOut, formatBytes, formatNumber, refusal, type StorageReport } from "./model";
+import { formatBytes, formatNumber, refusal, type StorageReport } from "./model";
 import { words } from "./words";
 
 const t = messages({
@@ -56,21 +58,6 @@ const t = messages({
     days: "{n} d",
   },
 });
-
-interface Hold {
-  id: number;
-  camera: string;
-  start: string;
-  end: string;
-  reason: string;
-  requisition_id: number | null;
-  created_by: string;
-  created_at: string;
-  active: boolean;
-  released_by: string | null;
-  released_at: string | null;
-  release_reason: string | null;
-}
 
 export function HoldsTab() {
   const [active, setActive] = useState(true);

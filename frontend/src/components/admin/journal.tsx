@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { api, apiUrl, type Query } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
-import { isoUtc, parisLocalToUtcMs } from "../requisitions/paris";
+import { iso, parisInputToUtc } from "../../lib/paris";
 import { refusal } from "./model";
 import { usePaged } from "./paged";
 import { roleName, words } from "./words";
@@ -95,9 +95,9 @@ export function journalQuery(f: Filters): Query | null {
   const q: Query = { user: f.user.trim(), camera: f.camera.trim(), action: f.action.trim() };
   for (const key of ["start", "end"] as const) {
     if (!f[key].trim()) continue;
-    const ms = parisLocalToUtcMs(f[key]);
+    const ms = parisInputToUtc(f[key]);
     if (ms === null) return null;
-    q[key] = isoUtc(ms);
+    q[key] = iso(ms);
   }
   return q;
 }

@@ -29,25 +29,6 @@ export interface LockedUser {
   locked_until: string | null;
 }
 
-export interface CameraOut {
-  id: string;
-  name: string;
-  commune: string;
-  commune_name: string;
-  status: string;
-  reason: string | null;
-  since: string | null;
-  codec: string | null;
-  width: number | null;
-  height: number | null;
-  fps: number | null;
-  bitrate_bps: number | null;
-  below_legal_minima: boolean;
-  legal_minima: { width: number; height: number; fps: number };
-  retention_days: number;
-  authorisation: { ref: string | null; expires: string | null } | null;
-}
-
 export interface HealthSummary {
   camera: string;
   name: string;

@@ -5,8 +5,9 @@
 import { useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import type { CameraOut } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
-import { APPROVAL_ROLES, type CameraOut, ROLES, refusal, type UserOut } from "./model";
+import { APPROVAL_ROLES, ROLES, refusal, type UserOut } from "./model";
 import { roleName, words } from "./words";
 
 const t = messages({

@@ -5,10 +5,11 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import type { CameraOut } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
 import { can } from "../../lib/session";
 import { ConfirmButton } from "./confirm-button";
-import { type CameraOut, expiryLevel, formatDate, type LockedUser, refusal, type UserOut } from "./model";
+import { expiryLevel, formatDate, type LockedUser, refusal, type UserOut } from "./model";
 import { type Commune, policyMessage, UserForm } from "./user-form";
 import { roleName, words } from "./words";
 

@@ -5,8 +5,8 @@ import { useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
 import { messages } from "../../lib/i18n";
-import { utcToParisLocal } from "../requisitions/paris";
-import { errorText } from "../requisitions/poll";
+import { utcToParisInput } from "../../lib/paris";
+import { errorText } from "../../lib/poll";
 import { checkClose, type CloseDraft, type CloseProblem, DISPOSITIONS, type IncidentDetail, word } from "./model";
 
 const t = messages({
@@ -109,7 +109,7 @@ export function IncidentActions({ inc, onChanged }: { inc: IncidentDetail; onCha
                 setDraft({
                   ...draft,
                   disposition: d,
-                  policeAt: d === "confirmed_intrusion" && !draft.policeAt ? utcToParisLocal(Date.now(), false).slice(11) : draft.policeAt,
+                  policeAt: d === "confirmed_intrusion" && !draft.policeAt ? utcToParisInput(Date.now(), false).slice(11) : draft.policeAt,
                 })
               }
             />

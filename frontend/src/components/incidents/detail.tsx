@@ -5,9 +5,9 @@ import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
+import { errorText, usePoll } from "../../lib/poll";
 import { href } from "../../lib/router";
 import { can } from "../../lib/session";
-import { errorText, usePoll } from "../requisitions/poll";
 import { IncidentActions } from "./actions";
 import { CameraPanel } from "./media";
 import { type Attempt, FAULT_KINDS, type IncidentDetail, mediaPending, stateBadge, word } from "./model";

@@ -4,8 +4,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
+import { errorText, usePoll } from "../../lib/poll";
 import { href, navigate, type Route } from "../../lib/router";
-import { errorText, usePoll } from "../requisitions/poll";
 import { arrivals, FAULT_KINDS, type Incident, STATES, stateBadge, word } from "./model";
 
 const t = messages({

@@ -2,7 +2,7 @@
 // the logic of their screens worth a test: labels and badges, the state timeline, the
 // closing form, spotting a new incident between two refreshes.
 import { messages } from "../../lib/i18n";
-import { isoUtc, recentParisTime } from "../requisitions/paris";
+import { iso, recentParisTime } from "../../lib/paris";
 
 export interface Incident {
   id: number;
@@ -232,7 +232,7 @@ export function checkClose(d: CloseDraft, nowMs: number): { problem: CloseProble
   if (d.disposition === "confirmed_intrusion") {
     const at = recentParisTime(d.policeAt, nowMs);
     if (at === null) return { problem: "police_time", body: null };
-    police = isoUtc(at);
+    police = iso(at);
   }
   return {
     problem: null,

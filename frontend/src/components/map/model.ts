@@ -2,7 +2,7 @@
 // the colour of a camera's marker for its status. No Leaflet here: tested on its own.
 import type { MultiPolygon, Polygon } from "geojson";
 
-import type { Camera } from "../wall/cameras";
+import type { Camera } from "../../lib/cameras";
 import type { FieldOfView } from "./geometry";
 
 export interface MapCamera extends Camera {

@@ -1,10 +1,10 @@
 // A camera's popup on the map: its name, place and status, the live picture (for the
 // roles that may see it) and a link to the camera's page (live and recordings).
+import { badges } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { can } from "../../lib/session";
 import { LiveVideo } from "../live-video";
-import { badges } from "../wall/cameras";
 import type { MapCamera } from "./model";
 
 const t = messages({

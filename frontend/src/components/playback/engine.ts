@@ -11,7 +11,7 @@ import { signal } from "@preact/signals";
 import Hls, { type ErrorData, type LevelLoadedData } from "hls.js";
 
 import { apiUrl } from "../../lib/api";
-import { iso } from "../timeline/time";
+import { iso } from "../../lib/paris";
 import { type FragmentTime, frameStep, instantAt, mediaTimeOf, playbackWindow } from "./instant";
 
 export type PlaybackStatus = "idle" | "loading" | "playing" | "paused" | "ended" | "error";

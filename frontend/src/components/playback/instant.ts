@@ -2,7 +2,7 @@
 // the recording is a discontinuity, not a pause), so media time is not wall time: each
 // fragment carries its own EXT-X-PROGRAM-DATE-TIME, and the instant of media time `t` is
 // that of the fragment playing plus the time into it.
-import { MINUTE, SECOND } from "../timeline/time";
+import { MINUTE, SECOND } from "../../lib/paris";
 
 export interface FragmentTime {
   /** Media time where the fragment starts (s). */

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 
 import { apiUrl } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
-import { iso, parisInputToUtc, utcToParisInput } from "../timeline/time";
+import { iso, parisInputToUtc, utcToParisInput } from "../../lib/paris";
 import type { PlaybackEngine } from "./engine";
 import { SPEEDS } from "./instant";
 

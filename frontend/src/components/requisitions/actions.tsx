@@ -5,9 +5,9 @@ import { useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
 import { messages } from "../../lib/i18n";
+import { iso, parisInputToUtc, utcToParisInput } from "../../lib/paris";
+import { errorText } from "../../lib/poll";
 import type { Requisition } from "./model";
-import { parisLocalToUtcMs, isoUtc, utcToParisLocal } from "./paris";
-import { errorText } from "./poll";
 
 const t = messages({
   fr: {
@@ -73,7 +73,7 @@ export function CloseActions({ req, onDone }: { req: Requisition; onDone: () => 
   const open = (m: Mode) => {
     setMode(m);
     setError(null);
-    setForm(m === "deliver" ? { at: utcToParisLocal(Date.now(), false), medium: MEDIA[0] } : {});
+    setForm(m === "deliver" ? { at: utcToParisInput(Date.now(), false), medium: MEDIA[0] } : {});
   };
 
   const send = async (e: Event) => {
@@ -84,10 +84,10 @@ export function CloseActions({ req, onDone }: { req: Requisition; onDone: () => 
     const v = (k: string) => (form[k] ?? "").trim();
     if (mode === "deliver") {
       if (!v("to") || !v("medium") || !v("signature")) return setError(t("required"));
-      const at = v("at") ? parisLocalToUtcMs(v("at")) : Date.now();
+      const at = v("at") ? parisInputToUtc(v("at")) : Date.now();
       if (at === null) return setError(t("bad_time"));
       path = "deliver";
-      body = { delivered_to: v("to"), delivered_at: isoUtc(at), medium: v("medium"), signature: v("signature") };
+      body = { delivered_to: v("to"), delivered_at: iso(at), medium: v("medium"), signature: v("signature") };
     } else if (mode === "refuse") {
       if (!v("reason")) return setError(t("required"));
       path = "refuse";

@@ -4,12 +4,12 @@ import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
 import { formatDuration, formatTime, messages } from "../../lib/i18n";
+import { errorText } from "../../lib/poll";
 import { href } from "../../lib/router";
 import { can } from "../../lib/session";
 import { CloseActions } from "./actions";
 import { Exports } from "./exports";
 import { coverage, footageMessages, isClosed, type Item, label, type Requisition, stateBadge } from "./model";
-import { errorText } from "./poll";
 
 const t = messages({
   fr: {

@@ -4,9 +4,9 @@ import { useEffect, useState } from "preact/hooks";
 
 import { api, apiUrl } from "../../lib/api";
 import { formatDuration, formatTime, messages } from "../../lib/i18n";
+import { errorText } from "../../lib/poll";
 import { href } from "../../lib/router";
 import { exportBadge, label, type RegisterEntry } from "./model";
-import { errorText } from "./poll";
 
 const t = messages({
   fr: {

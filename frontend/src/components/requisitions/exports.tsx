@@ -5,9 +5,9 @@ import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
+import { errorText, usePoll } from "../../lib/poll";
 import { can } from "../../lib/session";
 import { type ExportJob, exportBadge, formatBytes, label, type RegisterEntry, type Requisition } from "./model";
-import { errorText, usePoll } from "./poll";
 
 const t = messages({
   fr: {

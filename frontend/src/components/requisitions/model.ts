@@ -1,8 +1,9 @@
 // The requisitions register, as the API answers it (docs/ref/api.md, "Requisitions and
 // holds", "Exports"), and the logic of its screens that is worth a test: state → badge,
 // checking the new requisition form, the footage summary in words.
+import type { Hold } from "../../lib/holds";
 import { formatTime, lang, messages } from "../../lib/i18n";
-import { isoUtc, parisLocalToUtcMs } from "./paris";
+import { iso, parisInputToUtc } from "../../lib/paris";
 
 export interface Interval {
   start: string;
@@ -28,20 +29,6 @@ export interface Item {
   start: string;
   end: string;
   footage?: Footage | null;
-}
-
-export interface Hold {
-  id: number;
-  camera: string;
-  start: string;
-  end: string;
-  reason: string;
-  created_by: string;
-  created_at: string;
-  active: boolean;
-  released_by: string | null;
-  released_at: string | null;
-  release_reason: string | null;
 }
 
 export interface HistoryStep {
@@ -216,13 +203,13 @@ export function checkDraft(
   if (!text(draft.procedure)) problems.procedure = "required";
   if (!(LEGAL_BASES as readonly string[]).includes(draft.legalBasis)) problems.legalBasis = "required";
   if (draft.legalBasis === "other" && !text(draft.legalBasisOther)) problems.legalBasisOther = "required";
-  const received = parisLocalToUtcMs(draft.receivedAt);
+  const received = parisInputToUtc(draft.receivedAt);
   if (received === null) problems.receivedAt = "bad_time";
   else if (received > nowMs + FUTURE_TOLERANCE_MS) problems.receivedAt = "future";
   if (draft.items.length === 0) problems.items = "no_items";
   const items = draft.items.map((item, i) => {
-    const start = parisLocalToUtcMs(item.start);
-    const end = parisLocalToUtcMs(item.end);
+    const start = parisInputToUtc(item.start);
+    const end = parisInputToUtc(item.end);
     if (!item.camera) problems[`items.${i}.camera`] = "required";
     if (start === null) problems[`items.${i}.start`] = "bad_time";
     if (end === null) problems[`items.${i}.end`] = "bad_time";
@@ -230,7 +217,7 @@ export function checkDraft(
       if (start >= end) problems[`items.${i}.end`] = "end_before_start";
       else if (end - start > MAX_RANGE_MS) problems[`items.${i}.end`] = "too_long";
     }
-    return { camera: item.camera, start: start === null ? "" : isoUtc(start), end: end === null ? "" : isoUtc(end) };
+    return { camera: item.camera, start: start === null ? "" : iso(start), end: end === null ? "" : iso(end) };
   });
   if (Object.keys(problems).length > 0) return { problems, body: null };
   const optional = (v: string) => (text(v) ? text(v) : null);
@@ -244,7 +231,7 @@ export function checkDraft(
     legal_basis: draft.legalBasis,
     legal_basis_other: draft.legalBasis === "other" ? text(draft.legalBasisOther) : null,
     procedure: text(draft.procedure),
-    received_at: isoUtc(received!),
+    received_at: iso(received!),
     items,
     notes: optional(draft.notes),
     assigned_to: draft.assignedTo.split(/[\s,;]+/).filter(Boolean),
@@ -285,7 +272,7 @@ export function footageMessages(item: Item): string[] {
   if (!f) return [];
   const fr = lang.value !== "en";
   const out: string[] = [];
-  const when = (iso: string) => formatTime(iso);
+  const when = (at: string) => formatTime(at);
   if (f.ranges.length === 0) {
     out.push(
       fr

@@ -4,11 +4,12 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
+import type { Camera } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
+import { utcToParisInput } from "../../lib/paris";
+import { errorText } from "../../lib/poll";
 import { href, navigate, type Route } from "../../lib/router";
 import { checkDraft, type Draft, type ItemDraft, LEGAL_BASES, label, type Problems, type Requisition, serverProblems } from "./model";
-import { utcToParisLocal } from "./paris";
-import { errorText } from "./poll";
 
 const t = messages({
   fr: {
@@ -81,16 +82,11 @@ const t = messages({
 
 type Key = Parameters<typeof t>[0];
 
-interface CameraRow {
-  id: string;
-  name: string;
-  commune: string;
-  commune_name: string;
-}
+type CameraRow = Pick<Camera, "id" | "name" | "commune" | "commune_name">;
 
 function lastMinutes(minutes: number, camera = ""): ItemDraft {
   const now = Date.now();
-  return { camera, start: utcToParisLocal(now - minutes * 60_000), end: utcToParisLocal(now) };
+  return { camera, start: utcToParisInput(now - minutes * 60_000), end: utcToParisInput(now) };
 }
 
 function initialDraft(params: URLSearchParams): Draft {
@@ -99,7 +95,7 @@ function initialDraft(params: URLSearchParams): Draft {
   const camera = params.get("camera") ?? "";
   const item =
     Number.isFinite(start) && Number.isFinite(end)
-      ? { camera, start: utcToParisLocal(start), end: utcToParisLocal(end) }
+      ? { camera, start: utcToParisInput(start), end: utcToParisInput(end) }
       : lastMinutes(2, camera);
   return {
     authorityName: "",
@@ -109,7 +105,7 @@ function initialDraft(params: URLSearchParams): Draft {
     legalBasis: "60-1",
     legalBasisOther: "",
     procedure: "",
-    receivedAt: utcToParisLocal(Date.now(), false),
+    receivedAt: utcToParisInput(Date.now(), false),
     notes: "",
     assignedTo: "",
     items: [item],

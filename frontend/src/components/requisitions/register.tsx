@@ -4,10 +4,10 @@ import { useEffect, useState } from "preact/hooks";
 
 import { api, apiUrl } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
+import { errorText } from "../../lib/poll";
 import { href, navigate, type Route } from "../../lib/router";
 import { can } from "../../lib/session";
 import { label, type Requisition, STATES, stateBadge } from "./model";
-import { errorText } from "./poll";
 
 const t = messages({
   fr: {

@@ -4,8 +4,8 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import { iso } from "../../lib/paris";
 import { can } from "../../lib/session";
-import { iso } from "./time";
 import { fetchWindow, type Interval, type View } from "./view";
 
 export interface HoldMark {

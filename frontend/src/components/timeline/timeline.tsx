@@ -4,8 +4,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { formatTime, messages } from "../../lib/i18n";
+import { MINUTE, parisClock, parisDay } from "../../lib/paris";
 import type { TimelineData } from "./data";
-import { MINUTE, parisClock, parisDay } from "./time";
 import {
   clip,
   endOf,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { DAY, HOUR, MINUTE, parisClock, parisDay, parisInputToUtc, parisOffsetMs, utcToParisInput } from "./time";
+import { DAY, HOUR, MINUTE, parisClock, parisDay } from "../../lib/paris";
 import { clip, fetchWindow, follow, panBy, ticks, timeToX, viewAround, xToTime, ZOOMS, zoomAt } from "./view";
 
 const T = Date.UTC(2026, 10, 1, 8, 0, 0); // 1 Nov 2026 08:00 UTC = 09:00 Paris
@@ -84,34 +84,7 @@ describe("clipping", () => {
   });
 });
 
-describe("Paris time", () => {
-  it("reads a typed Paris date-time as UTC, in winter and in summer", () => {
-    expect(parisInputToUtc("2026-11-01T09:00")).toBe(T);
-    expect(parisInputToUtc("2026-07-14T12:30:15")).toBe(Date.UTC(2026, 6, 14, 10, 30, 15));
-    expect(utcToParisInput(T)).toBe("2026-11-01T09:00:00");
-    expect(utcToParisInput(Date.UTC(2026, 6, 14, 10, 30, 15, 900))).toBe("2026-07-14T12:30:15");
-    expect(parisInputToUtc("2026-02-30T10:00")).toBeNull();
-    expect(parisInputToUtc("2026-11-01T24:00")).toBeNull();
-    expect(parisInputToUtc("hier")).toBeNull();
-  });
-
-  it("handles the daylight-saving changes", () => {
-    // 29 March 2026: 02:00 Paris becomes 03:00 (01:00 UTC).
-    expect(parisOffsetMs(Date.UTC(2026, 2, 29, 0, 59))).toBe(HOUR);
-    expect(parisOffsetMs(Date.UTC(2026, 2, 29, 1, 0))).toBe(2 * HOUR);
-    expect(parisInputToUtc("2026-03-29T01:59:59")).toBe(Date.UTC(2026, 2, 29, 0, 59, 59));
-    expect(parisInputToUtc("2026-03-29T03:00")).toBe(Date.UTC(2026, 2, 29, 1, 0));
-    // 02:30 does not exist that night: it is read as 03:30 summer time.
-    expect(parisInputToUtc("2026-03-29T02:30")).toBe(Date.UTC(2026, 2, 29, 1, 30));
-    // 25 October 2026: 03:00 Paris goes back to 02:00; 02:30 happens twice, the first is kept.
-    expect(parisInputToUtc("2026-10-25T02:30")).toBe(Date.UTC(2026, 9, 25, 0, 30));
-    expect(parisInputToUtc("2026-10-25T03:30")).toBe(Date.UTC(2026, 9, 25, 2, 30));
-    expect(parisInputToUtc("2026-10-25T01:30")).toBe(Date.UTC(2026, 9, 24, 23, 30));
-    // Both 02:30 instants read back as 02:30.
-    expect(parisClock(Date.UTC(2026, 9, 25, 0, 30))).toBe("02:30:00");
-    expect(parisClock(Date.UTC(2026, 9, 25, 1, 30))).toBe("02:30:00");
-  });
-
+describe("Paris time ticks", () => {
   it("ticks on Paris wall-clock hours and midnights, across a DST change", () => {
     const start = Date.UTC(2026, 9, 24, 12); // 24 Oct 14:00 Paris (summer)
     const days = ticks(start, start + 3 * DAY, DAY);

@@ -1,6 +1,6 @@
 // The timeline's window: which span of time the strip shows, at which zoom, and the
 // conversions between instants and pixels. Pure functions: the component only draws.
-import { DAY, HOUR, MINUTE, parisWallMs, parisWallToUtc } from "./time";
+import { DAY, HOUR, MINUTE, parisWallMs, parisWallToUtc } from "../../lib/paris";
 
 export interface Zoom {
   id: string;

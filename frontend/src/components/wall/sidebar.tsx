@@ -1,8 +1,8 @@
 // The wall's side panel: the user's cameras by commune and district. A camera is dragged
 // onto a tile, or clicked (it goes to the selected tile, else the first empty one); a
 // commune or a district fills the wall at once.
+import { type Camera, groupCameras } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
-import { type Camera, groupCameras } from "./cameras";
 
 export const CAMERA_MIME = "application/x-beffroi-camera";
 

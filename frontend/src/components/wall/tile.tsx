@@ -2,11 +2,11 @@
 // an empty drop target. Double-click: full screen (and back).
 import { useState } from "preact/hooks";
 
+import { badges, type Camera } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { can } from "../../lib/session";
 import { LiveVideo } from "../live-video";
-import { badges, type Camera } from "./cameras";
 import { CAMERA_MIME } from "./sidebar";
 
 export const TILE_MIME = "application/x-beffroi-tile";

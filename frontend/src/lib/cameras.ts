@@ -1,9 +1,10 @@
-// The cameras as `GET /api/cameras` gives them, grouped for the wall's side panel, and
-// the status badge a tile shows. Refreshed every few seconds (status changes).
+// The cameras as `GET /api/cameras` gives them (one type for every page), grouped by
+// commune and district (wall side panel, patrol page), and the status badge a tile or a
+// map popup shows. Refreshed every few seconds (status changes).
 import { useEffect, useState } from "preact/hooks";
 
-import { api, ApiError } from "../../lib/api";
-import { lang, messages } from "../../lib/i18n";
+import { api, ApiError } from "./api";
+import { lang, messages } from "./i18n";
 
 export interface Camera {
   id: string;
@@ -19,6 +20,14 @@ export interface Camera {
   height: number | null;
   fps: number | null;
   below_legal_minima: boolean;
+}
+
+/** The same answer with what the administration pages read too. */
+export interface CameraOut extends Camera {
+  bitrate_bps: number | null;
+  legal_minima: { width: number; height: number; fps: number };
+  retention_days: number;
+  authorisation: { ref: string | null; expires: string | null } | null;
 }
 
 const t = messages({
