@@ -146,7 +146,15 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     journal_upkeep = JournalMaintenance(journal)
     journal_upkeep.start()
     # Exports a crash interrupted are queued again and run from the start.
-    export_jobs = ExportJobs(engine, clock, data_dir, root, free_floor_bytes=floor, journal=journal)
+    export_jobs = ExportJobs(
+        engine,
+        clock,
+        data_dir,
+        root,
+        free_floor_bytes=floor,
+        journal=journal,
+        live_start=functools.partial(_live_start, recorder),
+    )
     export_jobs.start()
     alarms = _start_alarms(site, engine, clock, journal)
     # One incident service for every receiver: it serialises the opening of incidents.
@@ -288,6 +296,12 @@ def _start_alarm_inputs(
         log.exception("alarms: the webhook or MQTT receiver could not start")
         print(f"ALARMS NOT RECEIVED: the webhook or MQTT receiver failed: {exc}", flush=True)
         return None
+
+
+def _live_start(recorder: Supervisor, camera_id: str) -> int | None:
+    """Start of the segment the recorder is writing for `camera_id`, if any."""
+    state = recorder.camera_states().get(camera_id)
+    return state.live.start_ms if state is not None and state.live is not None else None
 
 
 def _start_oncall(

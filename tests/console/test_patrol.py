@@ -25,7 +25,7 @@ def ballan_agent(console: ConsoleServer) -> ConsoleUser:
     # The demo's five communes share one centre (convention csu-sud-tours), which widens
     # an operator of Ballan-Miré to all five: an agent who sees Ballan-Miré only is one
     # whose cameras are designated there.
-    return console.add_user(
+    return console.users.get("patrouille.ballan") or console.add_user(
         "patrouille.ballan", "patrol", ["ballan-mire"], cameras=["bmi-001", "bmi-002"]
     )
 

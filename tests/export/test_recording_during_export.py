@@ -5,7 +5,9 @@ builds package after package of footage the same recorder wrote."""
 from __future__ import annotations
 
 import itertools
+import json
 import time
+import zipfile
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -75,3 +77,48 @@ def test_recording_continues_without_a_gap_during_exports(
     assert len(built) >= 3 and len(packages) == len(built)
     assert all(jobs.run(i) == DONE for i in built)  # already built: nothing re-run
     assert verify_package(packages[-1]).ok
+
+
+def _manifest(data_dir: Path) -> dict:
+    (package,) = sorted((data_dir / "exports").glob("*.zip"))
+    with zipfile.ZipFile(package) as z:
+        (name,) = [n for n in z.namelist() if n.endswith("/manifest.json")]
+        return json.loads(z.read(name))
+
+
+def test_a_range_in_the_segment_being_written_waits_for_it(
+    sim,  # noqa: F811
+    rec_engine: Engine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Footage still in the segment being written is not in the index yet: the export
+    waits for that segment to close rather than call the range "not recorded"."""
+    data_dir = tmp_path / "data"
+    root = data_dir / "archive"
+    load_or_create_key(data_dir)
+    with recording(rec_engine, root, [spec(sim.url("cam0"), "cam0")], segment_ms=4000) as rig:
+        wait_for(lambda: len(rig.rows("cam0")) >= 1, 30, "a recorded segment")
+
+        def live_start(camera: str) -> int | None:
+            live = rig.state(camera).live
+            return live.start_ms if live is not None else None
+
+        start = live_start("cam0")
+        assert start is not None
+        wait_for(
+            lambda: (rig.state("cam0").live or start).flushed_end_ms > start + 1500, 10, "1.5 s"
+        )
+        req = make_requisition(rec_engine, [("cam0", start + 200, start + 1200)], now_ms=start)
+        jobs = ExportJobs(rec_engine, rig.index.clock, data_dir, root, live_start=live_start)
+        jobs.start()
+        try:
+            with rec_engine.begin() as conn:
+                export_id = create_export(conn, req, SUPERVISOR, 0)
+            jobs.submit(export_id)
+            assert jobs.wait_idle(60)
+        finally:
+            jobs.stop()
+    clip = _manifest(data_dir)["clips"][0]
+    assert clip["files"], clip
+    assert clip["gaps"] == [], "the range was recorded: no gap may be claimed"
+    assert clip["files"][0]["duration_s"] >= 0.9

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from beffroi.access.principal import Principal
 from beffroi.archive.layout import PART_SUFFIX
+from beffroi.archive.tables import segments
 from beffroi.clock import Clock, utc_ms
 from beffroi.export.clips import IntegrityFault
 from beffroi.export.manifest import ExportOrder
@@ -96,7 +98,15 @@ class ExportJobs:
         free_floor_bytes: int = 0,
         journal: Journal | None = None,
         player_dir: Path = PLAYER_DIR,
+        live_start: Callable[[str], int | None] | None = None,
+        live_wait_s: float = 150.0,
     ) -> None:
+        """`live_start(camera)`: the start (ms) of the segment the recorder is writing for
+        that camera, or None. An export whose range reaches into it waits, at most
+        `live_wait_s`, until that segment is closed and indexed: a package must never
+        call "not recorded" what is only not yet indexed."""
+        self.live_start = live_start
+        self.live_wait_s = live_wait_s
         self.engine = engine
         self.clock = clock
         self.data_dir = Path(data_dir)
@@ -180,6 +190,7 @@ class ExportJobs:
         try:
             if req is None:
                 raise LookupError(f"requisition #{row.requisition_id} no longer exists")
+            self._wait_for_live_segments(req)
             result = build_package(
                 self.engine,
                 self.archive_root,
@@ -215,6 +226,35 @@ class ExportJobs:
             footage_ms=result.footage_ms,
         )
         return DONE
+
+    def _wait_for_live_segments(self, req: Requisition) -> None:
+        """Until every segment that was being written into an item's range is closed
+        and indexed (real time: the recorder closes segments by the wall clock), or
+        `live_wait_s` has passed. A closed segment reaches the index a moment after the
+        recorder starts the next one, so each one seen is awaited by its start."""
+        if self.live_start is None:
+            return
+        pending: set[tuple[str, int]] = set()
+        deadline = time.monotonic() + self.live_wait_s
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            for item in req.items:
+                start = self.live_start(item.camera_id)
+                if start is not None and start < item.end_ms:
+                    pending.add((item.camera_id, start))
+            with self.engine.connect() as conn:
+                pending = {
+                    (camera, start)
+                    for camera, start in pending
+                    if conn.scalar(
+                        select(segments.c.id).where(
+                            segments.c.camera_id == camera, segments.c.start_ms == start
+                        )
+                    )
+                    is None
+                }
+            if not pending:
+                return
+            self._stopping.wait(1.0)
 
     def _progress(self, export_id: int) -> Callable[[float], None]:
         last = [0.0]
