@@ -1,16 +1,19 @@
 // The video wall (#/wall): 1, 4, 9 or 16 live cameras, chosen by drag and drop or by
 // click from the side panel, by commune or district, or from a saved layout. The wall
 // as it is survives a reload (localStorage, per user).
-import { useEffect, useMemo, useReducer } from "preact/hooks";
+import { useEffect, useMemo, useReducer, useState } from "preact/hooks";
 
 import type { PageProps } from "../app";
+import { WallPlaybackBar } from "../components/wall/playback-bar";
 import { GRIDS, loadWall, onlyKnown, saveWall, visibleCameras, wallReducer } from "../components/wall/layout";
 import { SavedLayouts } from "../components/wall/saved";
 import { CameraSidebar } from "../components/wall/sidebar";
 import { WallTile } from "../components/wall/tile";
+import { WallPlayback } from "../components/wall/wall-playback";
 import { useCameras } from "../lib/cameras";
 import { messages } from "../lib/i18n";
-import { session } from "../lib/session";
+import { MINUTE, SECOND } from "../lib/paris";
+import { can, session } from "../lib/session";
 import "./wall.css";
 
 const t = messages({
@@ -21,6 +24,8 @@ const t = messages({
     loading: "Chargement des caméras…",
     error: "Liste des caméras indisponible : {error}",
     exit: "Échap ou double-clic pour revenir au mur",
+    playback: "Relecture du mur",
+    playback_title: "Relire toutes les caméras du mur au même instant",
   },
   en: {
     title: "Video wall",
@@ -29,8 +34,20 @@ const t = messages({
     loading: "Loading cameras…",
     error: "Camera list unavailable: {error}",
     exit: "Escape or double-click to go back to the wall",
+    playback: "Wall playback",
+    playback_title: "Play back every camera of the wall at one instant",
   },
 });
+
+function useNow(on: boolean): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!on) return;
+    const timer = window.setInterval(() => setNow(Date.now()), SECOND);
+    return () => window.clearInterval(timer);
+  }, [on]);
+  return now;
+}
 
 export function WallPage(_props: PageProps) {
   const user = session.value?.username ?? "";
@@ -44,6 +61,25 @@ export function WallPage(_props: PageProps) {
   const shown = cameras ? onlyKnown(state, new Set(byId.keys())) : state;
   const tiles = visibleCameras(shown);
   const onWall = useMemo(() => new Set(tiles.filter((c): c is string => c !== null)), [tiles.join(",")]);
+
+  // Wall playback: every occupied tile plays its camera's recording at one instant.
+  const canPlay = can("recording.read");
+  const [playback, setPlayback] = useState<WallPlayback | null>(null);
+  const now = useNow(playback !== null);
+  const occupied = tiles.filter((c): c is string => c !== null);
+  useEffect(() => playback?.setCameras(occupied), [playback, occupied.join(",")]);
+  useEffect(() => {
+    if (!playback) return;
+    playback.start();
+    return () => playback.stop();
+  }, [playback]);
+  const startPlayback = () => {
+    const wall = new WallPlayback();
+    wall.setCameras(occupied);
+    wall.seek(Date.now() - MINUTE);
+    setPlayback(wall);
+  };
+  const held = playback?.held.value;
 
   useEffect(() => {
     if (state.full === null) return;
@@ -78,6 +114,18 @@ export function WallPage(_props: PageProps) {
           cameras={tiles}
           onLoad={(l) => dispatch({ type: "load", grid: l.grid, cameras: l.cameras })}
         />
+        {canPlay && (
+          <button
+            type="button"
+            class={playback ? "primary" : ""}
+            aria-pressed={playback !== null}
+            title={t("playback_title")}
+            data-testid="wall-playback"
+            onClick={() => (playback ? setPlayback(null) : startPlayback())}
+          >
+            {t("playback")}
+          </button>
+        )}
         {error && (
           <span class="error" role="alert">
             {t("error", { error })}
@@ -110,10 +158,15 @@ export function WallPage(_props: PageProps) {
               onDropTile={(from) => dispatch({ type: "move", from, to: index })}
               onClear={() => dispatch({ type: "clear", tile: index })}
               onFull={() => dispatch({ type: "full", tile: state.full === index ? null : index })}
+              engine={playback && cameraId ? playback.engine(cameraId) : undefined}
+              noFootage={cameraId !== null && (held?.has(cameraId) ?? false)}
             />
           ))}
         </div>
       </div>
+      {playback && (
+        <WallPlaybackBar playback={playback} cameras={occupied} now={now} onLive={() => setPlayback(null)} />
+      )}
       {state.full !== null && (
         <p class="full-hint" role="status">
           {t("exit")}

@@ -12,7 +12,7 @@ import Hls, { type ErrorData, type LevelLoadedData } from "hls.js";
 
 import { apiUrl } from "../../lib/api";
 import { iso } from "../../lib/paris";
-import { type FragmentTime, frameStep, instantAt, mediaTimeOf, playbackWindow } from "./instant";
+import { type FragmentTime, footageAt, frameStep, instantAt, mediaTimeOf, playbackWindow } from "./instant";
 
 export type PlaybackStatus = "idle" | "loading" | "playing" | "paused" | "ended" | "error";
 
@@ -88,6 +88,12 @@ export class PlaybackEngine {
       return;
     }
     if (this.video) this.open(at);
+  }
+
+  /** Whether the loaded playlist has footage at `at`: false in a gap, null when `at` is
+   * outside it (or nothing is loaded: `load` would fetch another playlist). */
+  covers(at: number): boolean | null {
+    return this.hls ? footageAt(this.frags, at) : null;
   }
 
   play(): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { type FragmentTime, frameStep, instantAt, mediaTimeOf, nextSpeed, playbackWindow } from "./instant";
+import { type FragmentTime, footageAt, frameStep, instantAt, mediaTimeOf, nextSpeed, playbackWindow } from "./instant";
 
 const T = Date.UTC(2026, 10, 1, 8, 0, 0);
 
@@ -59,5 +59,16 @@ describe("controls", () => {
     expect(playbackWindow(now - 40_000, now)).toEqual({ start: now - 40_000, end: now - 3000 });
     // An instant too recent: the last seconds flushed to disk.
     expect(playbackWindow(now - 1000, now)).toEqual({ start: now - 8000, end: now - 3000 });
+  });
+});
+
+describe("footage at an instant", () => {
+  it("is inside a fragment, not in a gap; unknown outside the playlist", () => {
+    expect(footageAt(FRAGS, T + 500)).toBe(true);
+    expect(footageAt(FRAGS, T + 13_500)).toBe(true);
+    expect(footageAt(FRAGS, T + 5000)).toBe(false);
+    expect(footageAt(FRAGS, T - 1)).toBeNull();
+    expect(footageAt(FRAGS, T + 15_000)).toBeNull();
+    expect(footageAt([], T)).toBeNull();
   });
 });

@@ -45,6 +45,24 @@ export function mediaTimeOf(frags: readonly FragmentTime[], at: number): number 
   const first = frags[0];
   const last = frags[frags.length - 1];
   if (at < first.pdt || at >= last.pdt + last.duration * SECOND) return null;
+  const lo = fragmentAtWall(frags, at);
+  const f = frags[lo];
+  const into = (at - f.pdt) / SECOND;
+  if (into < f.duration || lo === frags.length - 1) return f.start + into;
+  return frags[lo + 1].start; // in a gap: where the footage resumes
+}
+
+/** Whether footage of wall time `at` lies inside one of the fragments (not in a gap),
+ * null when `at` is outside the fragments' span (another playlist would tell). */
+export function footageAt(frags: readonly FragmentTime[], at: number): boolean | null {
+  if (frags.length === 0) return null;
+  const last = frags[frags.length - 1];
+  if (at < frags[0].pdt || at >= last.pdt + last.duration * SECOND) return null;
+  const f = frags[fragmentAtWall(frags, at)];
+  return at - f.pdt < f.duration * SECOND;
+}
+
+function fragmentAtWall(frags: readonly FragmentTime[], at: number): number {
   let lo = 0;
   let hi = frags.length - 1;
   while (lo < hi) {
@@ -52,10 +70,7 @@ export function mediaTimeOf(frags: readonly FragmentTime[], at: number): number 
     if (frags[mid].pdt <= at) lo = mid;
     else hi = mid - 1;
   }
-  const f = frags[lo];
-  const into = (at - f.pdt) / SECOND;
-  if (into < f.duration || lo === frags.length - 1) return f.start + into;
-  return frags[lo + 1].start; // in a gap: where the footage resumes
+  return lo;
 }
 
 /** The media time one frame before (-1) or after (+1) `t`. */

@@ -52,6 +52,27 @@ function speedLabel(speed: number): string {
   return speed < 1 ? `1/${Math.round(1 / speed)}×` : `${speed}×`;
 }
 
+/** The speed buttons (1/4× … 16×); `testid` prefixes each button's data-testid. */
+export function SpeedButtons(props: { speed: number; onSpeed: (speed: number) => void; label: string; testid?: string }) {
+  const prefix = props.testid ?? "speed";
+  return (
+    <div class="speeds" role="group" aria-label={props.label}>
+      {SPEEDS.map((s) => (
+        <button
+          key={s}
+          type="button"
+          class={props.speed === s ? "active" : ""}
+          aria-pressed={props.speed === s}
+          onClick={() => props.onSpeed(s)}
+          data-testid={`${prefix}-${s}`}
+        >
+          {speedLabel(s)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 /** Downloads the recorded frame at `at` (lossless PNG, the camera's size). */
 export function downloadFrame(camera: string, at: number): void {
   const a = document.createElement("a");
@@ -66,10 +87,15 @@ export interface PlayerProps {
   engine: PlaybackEngine;
   canSnapshot: boolean;
   /** Called when the operator jumps to a typed date and time. */
-  onJump: (at: number) => void;
+  onJump?: (at: number) => void;
+  /** False: the picture and its instant only (the wall's tiles share one set of controls). */
+  controls?: boolean;
+  /** A message over the picture, in place of the engine's own (the wall: no footage at
+   * the wall's instant); the instant is then not shown. */
+  note?: string | null;
 }
 
-export function Player({ engine, canSnapshot, onJump }: PlayerProps) {
+export function Player({ engine, canSnapshot, onJump, controls = true, note = null }: PlayerProps) {
   const video = useRef<HTMLVideoElement>(null);
   const [jump, setJump] = useState("");
   const [jumpError, setJumpError] = useState(false);
@@ -79,7 +105,7 @@ export function Player({ engine, canSnapshot, onJump }: PlayerProps) {
     return () => engine.detach();
   }, [engine]);
 
-  const instant = engine.instant.value;
+  const instant = note ? null : engine.instant.value;
   const status = engine.status.value;
   const problem = engine.problem.value;
   const playing = status === "playing" || status === "loading";
@@ -88,7 +114,7 @@ export function Player({ engine, canSnapshot, onJump }: PlayerProps) {
     e.preventDefault();
     const at = parisInputToUtc(jump);
     setJumpError(at === null);
-    if (at !== null) onJump(at);
+    if (at !== null) onJump?.(at);
   };
 
   return (
@@ -103,83 +129,77 @@ export function Player({ engine, canSnapshot, onJump }: PlayerProps) {
             </small>
           )}
         </div>
-        {status === "loading" && <div class="playback-note">{t("loading")}</div>}
-        {status === "ended" && <div class="playback-note">{t("ended")}</div>}
-        {problem && (
+        {note && (
+          <div class="playback-note" data-testid="playback-note">
+            {note}
+          </div>
+        )}
+        {!note && status === "loading" && <div class="playback-note">{t("loading")}</div>}
+        {!note && status === "ended" && <div class="playback-note">{t("ended")}</div>}
+        {!note && problem && (
           <div class="playback-note error" role="alert">
             {t(problem)}
           </div>
         )}
       </div>
-      <div class="playback-controls toolbar">
-        <button
-          type="button"
-          onClick={() => engine.step(-1)}
-          title={t("back")}
-          aria-label={t("back")}
-          data-testid="step-back"
-        >
-          |◀
-        </button>
-        <button
-          type="button"
-          class="primary"
-          onClick={() => engine.toggle()}
-          data-testid="play-pause"
-          aria-label={playing ? t("pause") : t("play")}
-        >
-          {playing ? `❚❚ ${t("pause")}` : `▶ ${t("play")}`}
-        </button>
-        <button
-          type="button"
-          onClick={() => engine.step(1)}
-          title={t("forward")}
-          aria-label={t("forward")}
-          data-testid="step-forward"
-        >
-          ▶|
-        </button>
-        <div class="speeds" role="group" aria-label={t("speed")}>
-          {SPEEDS.map((s) => (
-            <button
-              key={s}
-              type="button"
-              class={engine.speed.value === s ? "active" : ""}
-              aria-pressed={engine.speed.value === s}
-              onClick={() => engine.setSpeed(s)}
-              data-testid={`speed-${s}`}
-            >
-              {speedLabel(s)}
-            </button>
-          ))}
-        </div>
-        {canSnapshot && (
+      {controls && (
+        <div class="playback-controls toolbar">
           <button
             type="button"
-            disabled={instant === null}
-            onClick={() => instant !== null && downloadFrame(engine.camera, instant)}
-            data-testid="snapshot"
+            onClick={() => engine.step(-1)}
+            title={t("back")}
+            aria-label={t("back")}
+            data-testid="step-back"
           >
-            {t("snapshot")}
+            |◀
           </button>
-        )}
-        <form class="jump" onSubmit={submitJump}>
-          <label>
-            {t("jump_label")}
-            <input
-              type="datetime-local"
-              step={1}
-              value={jump}
-              onFocus={() => !jump && instant !== null && setJump(utcToParisInput(instant))}
-              onInput={(e) => setJump(e.currentTarget.value)}
-              data-testid="jump-input"
-            />
-          </label>
-          <button type="submit">{t("jump")}</button>
-          {jumpError && <span class="error">{t("bad_date")}</span>}
-        </form>
-      </div>
-      <p class="keys">{t("keys")}</p>
+          <button
+            type="button"
+            class="primary"
+            onClick={() => engine.toggle()}
+            data-testid="play-pause"
+            aria-label={playing ? t("pause") : t("play")}
+          >
+            {playing ? `❚❚ ${t("pause")}` : `▶ ${t("play")}`}
+          </button>
+          <button
+            type="button"
+            onClick={() => engine.step(1)}
+            title={t("forward")}
+            aria-label={t("forward")}
+            data-testid="step-forward"
+          >
+            ▶|
+          </button>
+          <SpeedButtons speed={engine.speed.value} onSpeed={(v) => engine.setSpeed(v)} label={t("speed")} />
+          {canSnapshot && (
+            <button
+              type="button"
+              disabled={instant === null}
+              onClick={() => instant !== null && downloadFrame(engine.camera, instant)}
+              data-testid="snapshot"
+            >
+              {t("snapshot")}
+            </button>
+          )}
+          <form class="jump" onSubmit={submitJump}>
+            <label>
+              {t("jump_label")}
+              <input
+                type="datetime-local"
+                step={1}
+                value={jump}
+                onFocus={() => !jump && instant !== null && setJump(utcToParisInput(instant))}
+                onInput={(e) => setJump(e.currentTarget.value)}
+                data-testid="jump-input"
+              />
+            </label>
+            <button type="submit">{t("jump")}</button>
+            {jumpError && <span class="error">{t("bad_date")}</span>}
+          </form>
+        </div>
+      )}
+      {controls && <p class="keys">{t("keys")}</p>}
     </div>
   );
 }

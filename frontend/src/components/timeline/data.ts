@@ -64,6 +64,20 @@ function intervals(list: { start: string; end: string }[]): Interval[] {
   return list.map((r) => [Date.parse(r.start), Date.parse(r.end)] as const);
 }
 
+/** One camera's recorded ranges and gaps over [start, end]. */
+export async function fetchRecordings(
+  camera: string,
+  start: number,
+  end: number,
+  signal?: AbortSignal,
+): Promise<{ ranges: Interval[]; gaps: Interval[] }> {
+  const r = await api<Recordings>(`/api/cameras/${encodeURIComponent(camera)}/recordings`, {
+    query: { start: iso(start), end: iso(end), segments: false },
+    signal,
+  });
+  return { ranges: intervals(r.ranges), gaps: intervals(r.gaps) };
+}
+
 /** `reload` changes when something was added (a hold by an export, say). */
 export function useTimelineData(camera: string, view: View, now: number, reload: number): TimelineData {
   const [rec, setRec] = useState<{ key: string; ranges: Interval[]; gaps: Interval[] } | null>(null);
@@ -83,12 +97,9 @@ export function useTimelineData(camera: string, view: View, now: number, reload:
 
   useEffect(() => {
     const abort = new AbortController();
-    api<Recordings>(`/api/cameras/${encodeURIComponent(camera)}/recordings`, {
-      query: { start: iso(win.start), end: iso(win.end), segments: false },
-      signal: abort.signal,
-    })
+    fetchRecordings(camera, win.start, win.end, abort.signal)
       .then((r) => {
-        setRec({ key, ranges: intervals(r.ranges), gaps: intervals(r.gaps) });
+        setRec({ key, ...r });
         setFailed(false);
       })
       .catch((e: unknown) => {

@@ -72,6 +72,8 @@ export interface TimelineProps {
   onView: (view: View) => void;
   onSeek: (at: number) => void;
   onMarks: (start: number, end: number) => void;
+  /** The strip's accessible name (default: the camera's timeline). */
+  label?: string;
 }
 
 interface Drag {
@@ -209,7 +211,7 @@ export function Timeline(props: TimelineProps) {
           width={width}
           height={HEIGHT}
           role="slider"
-          aria-label={t("label")}
+          aria-label={props.label ?? t("label")}
           aria-valuemin={start}
           aria-valuemax={end}
           aria-valuenow={playhead ?? now}

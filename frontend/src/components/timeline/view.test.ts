@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
 
 import { DAY, HOUR, MINUTE, parisClock, parisDay } from "../../lib/paris";
-import { clip, fetchWindow, follow, panBy, ticks, timeToX, viewAround, xToTime, ZOOMS, zoomAt } from "./view";
+import {
+  clip,
+  fetchWindow,
+  follow,
+  holes,
+  panBy,
+  ticks,
+  timeToX,
+  union,
+  viewAround,
+  xToTime,
+  ZOOMS,
+  zoomAt,
+} from "./view";
 
 const T = Date.UTC(2026, 10, 1, 8, 0, 0); // 1 Nov 2026 08:00 UTC = 09:00 Paris
 const FAR = T + 365 * DAY; // a "now" far ahead: no clamping
@@ -99,5 +112,31 @@ describe("Paris time ticks", () => {
     expect(hours).toEqual(["00:00", "03:00"]);
     const minutes = ticks(T + 30_000, T + 16 * MINUTE, 5 * MINUTE).map((t) => parisClock(t, false));
     expect(minutes).toEqual(["09:05", "09:10", "09:15"]);
+  });
+});
+
+describe("several cameras' ranges", () => {
+  it("merge into their union, and the holes between", () => {
+    const u = union([
+      [
+        [10, 20],
+        [40, 50],
+      ],
+      [
+        [15, 30],
+        [50, 55],
+        [70, 80],
+      ],
+      [],
+    ]);
+    expect(u).toEqual([
+      [10, 30],
+      [40, 55],
+      [70, 80],
+    ]);
+    expect(holes(u)).toEqual([
+      [30, 40],
+      [55, 70],
+    ]);
   });
 });

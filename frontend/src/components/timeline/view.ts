@@ -111,3 +111,23 @@ export function fetchWindow(view: View): { start: number; end: number; key: stri
   const chunk = Math.floor(view.start / span);
   return { start: (chunk - 1) * span, end: (chunk + 2) * span, key: `${view.zoom}:${chunk}` };
 }
+
+/** The union of interval lists (several cameras' recorded ranges), sorted, overlapping
+ * and touching intervals merged. */
+export function union(lists: readonly (readonly Interval[])[]): Interval[] {
+  const all = lists.flat().filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [s, e] of all) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+/** The holes between consecutive sorted, disjoint intervals. */
+export function holes(intervals: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (let i = 1; i < intervals.length; i++) out.push([intervals[i - 1][1], intervals[i][0]]);
+  return out;
+}

@@ -7,6 +7,8 @@ import { messages } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { can } from "../../lib/session";
 import { LiveVideo } from "../live-video";
+import type { PlaybackEngine } from "../playback/engine";
+import { Player } from "../playback/player";
 import { CAMERA_MIME } from "./sidebar";
 
 export const TILE_MIME = "application/x-beffroi-tile";
@@ -20,6 +22,7 @@ const t = messages({
     remove: "Retirer {name} du mur",
     gone: "Caméra {id} indisponible",
     tile: "Case {n}",
+    no_footage: "Pas d'enregistrement à cet instant",
   },
   en: {
     empty: "Tile {n}: drop a camera here",
@@ -29,6 +32,7 @@ const t = messages({
     remove: "Remove {name} from the wall",
     gone: "Camera {id} unavailable",
     tile: "Tile {n}",
+    no_footage: "No recording at this instant",
   },
 });
 
@@ -44,6 +48,10 @@ interface Props {
   onDropTile: (from: number) => void;
   onClear: () => void;
   onFull: () => void;
+  /** In the wall's playback: this camera's engine (the picture instead of live)… */
+  engine?: PlaybackEngine;
+  /** …and whether it has no footage at the wall's instant. */
+  noFootage?: boolean;
 }
 
 export function WallTile(props: Props) {
@@ -100,7 +108,17 @@ export function WallTile(props: Props) {
     >
       {cameraId ? (
         <>
-          <LiveVideo key={cameraId} camera={cameraId} compact={props.compact} class="tile-video" />
+          {props.engine ? (
+            <Player
+              key={cameraId}
+              engine={props.engine}
+              canSnapshot={false}
+              controls={false}
+              note={props.noFootage || props.engine.problem.value === "no_footage" ? t("no_footage") : null}
+            />
+          ) : (
+            <LiveVideo key={cameraId} camera={cameraId} compact={props.compact} class="tile-video" />
+          )}
           <div
             class="tile-bar"
             draggable
