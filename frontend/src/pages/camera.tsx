@@ -38,6 +38,7 @@ const t = messages({
     unmarked:
       "Aucune plage marquée : marquez le début et la fin au point de lecture, ou Maj + glisser sur la chronologie.",
     export: "Exporter cette plage",
+    export_reserved: "L'export d'une plage se fait sur réquisition, par un superviseur.",
     no_recording: "Vous n'avez pas accès aux enregistrements de cette caméra.",
   },
   en: {
@@ -58,6 +59,7 @@ const t = messages({
     marked: "Range: {start} → {end}",
     unmarked: "No range marked: mark the start and end at the playhead, or Shift + drag on the timeline.",
     export: "Export this range",
+    export_reserved: "Exporting a range is done on a requisition, by a supervisor.",
     no_recording: "You may not view this camera's recordings.",
   },
 });
@@ -253,10 +255,14 @@ export function CameraPage({ route }: PageProps) {
                 {t("clear")}
               </button>
             )}
-            {canExport && (
+            {canExport ? (
               <button type="button" class="primary" onClick={openExport} data-testid="export-range">
                 {t("export")}
               </button>
+            ) : (
+              <span class="muted" data-testid="export-reserved">
+                {t("export_reserved")}
+              </span>
             )}
           </div>
         </>
