@@ -48,13 +48,8 @@ from beffroi.journal.http import principal_entry
 from beffroi.journal.service import Journal, JournalMaintenance
 from beffroi.live.hub import LiveHub
 from beffroi.oncall.runtime import OnCallRuntime
-from beffroi.site.apply import (
-    ApplyResult,
-    CameraRow,
-    active_cameras,
-    apply_site,
-    camera_stream_credentials,
-)
+from beffroi.site.apply import ApplyResult, apply_site, camera_stream_credentials
+from beffroi.site.camera_rows import CameraRow, active_cameras
 from beffroi.site.loader import SiteError, load_site, today_from
 from beffroi.site.models import Site
 from beffroi.web.app import create_app

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, select
 
 from beffroi.clock import FakeClock, utc_ms
-from beffroi.site.apply import active_cameras, apply_site, get_camera, list_cameras
+from beffroi.site.apply import apply_site
+from beffroi.site.camera_rows import active_cameras, get_camera, list_cameras
 from beffroi.site.credentials import camera_stream_credentials
 from beffroi.site.loader import load_site_text
 from beffroi.site.models import Site

@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 
 from beffroi.clock import FakeClock
 from beffroi.site import demo_communes_geojson_path, demo_site_path
-from beffroi.site.apply import active_cameras, apply_site
+from beffroi.site.apply import apply_site
+from beffroi.site.camera_rows import active_cameras
 from beffroi.site.loader import load_site
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 
 from beffroi.clock import FakeClock
 from beffroi.site import demo_site_path
-from beffroi.site.apply import apply_site, get_camera
+from beffroi.site.apply import apply_site
+from beffroi.site.camera_rows import get_camera
 from beffroi.site.loader import load_site
 from beffroi.site.models import Site
 from beffroi.site.tables import communes, districts, map_settings

@@ -5,14 +5,8 @@ The site file (YAML) is the one place where an administrator declares the camera
 the database in line with it; `active_cameras` is what the recorder and the API read.
 """
 
-from beffroi.site.apply import (
-    ApplyResult,
-    CameraRow,
-    active_cameras,
-    apply_site,
-    get_camera,
-    list_cameras,
-)
+from beffroi.site.apply import ApplyResult, apply_site
+from beffroi.site.camera_rows import CameraRow, active_cameras, get_camera, list_cameras
 from beffroi.site.credentials import camera_stream_credentials, split_stream_url
 from beffroi.site.demo import demo_communes_geojson_path, demo_site_path
 from beffroi.site.loader import LoadedSite, load_site, load_site_text

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from beffroi.clock import Clock, utc_ms
-from beffroi.site.camera_rows import CameraRow, active_cameras, get_camera, list_cameras
 from beffroi.site.credentials import camera_stream_credentials, split_stream_url
 from beffroi.site.models import Building, Camera, Commune, Site
 from beffroi.site.tables import (
@@ -361,12 +360,4 @@ def _apply_buildings(conn: Connection, site: Site, now_ms: int, out: ApplyResult
         out.buildings_changed.append(building_id)
 
 
-__all__ = [
-    "ApplyResult",
-    "CameraRow",
-    "active_cameras",
-    "apply_site",
-    "camera_stream_credentials",
-    "get_camera",
-    "list_cameras",
-]  # the readers live in camera_rows.py; importers of apply keep working
+__all__ = ["ApplyResult", "apply_site", "camera_stream_credentials"]
