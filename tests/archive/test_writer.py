@@ -61,11 +61,12 @@ def test_segments_are_cut_on_keyframes_contiguous_and_complete(tmp_path: Path, c
         assert len(data) == s.bytes
         assert s.codec == "h264" and (s.width, s.height) == (320, 240)
         assert 14 <= s.fps <= 16
-    assert writer.timestamp_jumps == 0
     assert not list(tmp_path.rglob("*" + PART_SUFFIX))
 
 
-def test_a_timestamp_jump_is_rebased_not_recorded_as_time(tmp_path: Path, clip) -> None:
+def test_the_times_given_are_recorded_not_the_cameras(tmp_path: Path, clip) -> None:
+    """The frame clock (ingest) decides when pictures were filmed; a jump of the camera's
+    own timestamps reaches the writer already placed, and must not reach the file."""
     def jump(i, packet, wall):
         if i >= 40:  # the camera's clock leaps an hour ahead
             shift = round(3600 / packet.time_base)
@@ -73,8 +74,7 @@ def test_a_timestamp_jump_is_rebased_not_recorded_as_time(tmp_path: Path, clip) 
             packet.pts += shift
         return wall
 
-    closed, _, writer = record(tmp_path, clip, mutate=jump)
-    assert writer.timestamp_jumps == 1
+    closed, _, _ = record(tmp_path, clip, mutate=jump)
     assert sum(s.frames for s in closed) == 90
     assert closed[-1].end_ms - closed[0].start_ms < 6100, "a camera jump must not add time"
     for a, b in itertools.pairwise(closed):
@@ -89,8 +89,7 @@ def test_a_backwards_timestamp_keeps_the_file_monotonic(tmp_path: Path, clip) ->
             packet.pts -= shift
         return wall
 
-    closed, _, writer = record(tmp_path, clip, segment_ms=60_000, mutate=back)
-    assert writer.timestamp_jumps == 1
+    closed, _, _ = record(tmp_path, clip, segment_ms=60_000, mutate=back)
     assert len(closed) == 1 and closed[0].frames == 90
     assert len(decode_levels(tmp_path / closed[0].path)) == 90
 

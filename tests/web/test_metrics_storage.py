@@ -47,6 +47,8 @@ def test_metrics_text_parses_and_reports_cameras(
         timestamp_jumps=1,
         last_packet_ms=now - 1_500,
         segment_write_lag_ms=250,
+        time_source="rtcp",
+        camera_clock_error_ms=-12.5,
     )
     r = client.get("/metrics", headers=admin)
     assert r.status_code == 200
@@ -60,6 +62,8 @@ def test_metrics_text_parses_and_reports_cameras(
     assert samples[("beffroi_camera_timestamp_jumps_total", lab)] == 1
     assert samples[("beffroi_camera_last_packet_age_seconds", lab)] == 1.5
     assert samples[("beffroi_camera_segment_write_lag_seconds", lab)] == 0.25
+    assert samples[("beffroi_camera_time_from_rtcp", lab)] == 1
+    assert samples[("beffroi_camera_clock_error_seconds", lab)] == -0.0125
     other = 'camera="cha-001",commune="chambray"'
     assert samples[("beffroi_camera_up", other)] == 0
     assert ("beffroi_camera_fps", other) not in samples  # unmeasured: absent, not 0

@@ -20,6 +20,17 @@ class SegmentInfo:
     frames: int
     sha256: str
     salvaged: bool = False
+    # Where its frame times come from (ingest/frame_clock.py): "rtcp" (the camera's
+    # sender reports, checked against arrival), "arrival" (the server's clock), or
+    # "mixed"; None when unknown (salvaged or re-indexed from the file alone).
+    time_source: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def time_source_of(sources: set[str]) -> str | None:
+    """One word for the sources of a segment's frame times."""
+    if not sources:
+        return None
+    return next(iter(sources)) if len(sources) == 1 else "mixed"

@@ -42,6 +42,12 @@ segments = Table(
     Column("prev_sha256", String(64), nullable=True),
     Column("salvaged", Boolean, nullable=False, default=False),
     Column("indexed_ms", Millis, nullable=False),
+    Column(
+        "time_source",
+        String(16),
+        nullable=True,
+        comment="Where frame times come from: rtcp, arrival, mixed (NULL: unknown)",
+    ),
     UniqueConstraint("path"),
     Index("ix_segments_camera_start", "camera_id", "start_ms"),
     Index("ix_segments_start", "start_ms"),

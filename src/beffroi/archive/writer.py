@@ -1,16 +1,17 @@
-"""Writes a camera's packets into one-minute fragmented-MP4 segments, by stream copy.
+"""Writes a camera's pictures into one-minute fragmented-MP4 segments, by stream copy.
 
-Time: the index needs the wall-clock instant of every frame, but cameras' timestamps
-jump, drift and restart. A segment's start is the server's clock when its first
-keyframe arrived; inside a segment, frame times follow the camera's timestamps as
-long as they advance like the wall clock. When they do not (a jump forward or back,
-a reset), the writer re-bases them so the file stays monotonic and playable, and
-counts the jump. A silence longer than `gap_ms` is a real gap: the segment closes and
-the next one starts at the next keyframe. So a camera's clock never corrupts the
-archive, and gaps are recorded, not hidden.
+Time: each picture comes with the instant it was filmed (`at_ms`, UTC), decided by
+ingest's `FrameClock` from the camera's RTCP reports or the arrival times, with the
+camera's jumps, repeats, wraps and drift already dealt with. The writer records exactly
+that: a file's decode timestamps are `at_ms − segment start`, so playback, exports and
+the index all read the filming time; composition offsets (B-frames) are kept as the
+camera sent them. A silence longer than `gap_ms` is a real gap: the segment closes and
+the next one starts at the next keyframe. A segment is cut at the first keyframe after
+`segment_ms`, and the next one starts where it ends: gaps are recorded, not hidden, and
+segments never overlap.
 
 Durability: bytes go straight to the file as each fragment completes (FFmpeg's
-`flush_packets`), so footage is readable within a fragment (≤ 1 s) of being filmed.
+`flush_packets`), so footage is readable within a fragment (≤ 250 ms) of being filmed.
 On close the file is fsynced, renamed from `.part`, and its directory fsynced; only
 then is the segment handed to `on_closed`, which indexes it.
 """
@@ -29,7 +30,7 @@ from typing import Any
 import av
 
 from beffroi.archive.layout import PART_SUFFIX, fsync_dir, segment_relpath
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import SegmentInfo, time_source_of
 from beffroi.ingest.state import LiveSegment
 
 MUXER_OPTIONS = {
@@ -96,11 +97,14 @@ class _OpenSegment:
         self.time_base: Fraction = template.time_base
         # Per-packet arithmetic in floats: Fraction costs microseconds an operation.
         self.ms_per_tick = float(self.time_base) * 1000
-        self.offset = 0  # out_dts = in_dts + offset
         self.last_out_dts = -1
         self.last_duration = 0
         self.frames = 0
         self.flushed_end_ms = start_ms
+        self.time_sources: set[str] = set()
+
+    def ticks(self, at_ms: float) -> int:
+        return round((at_ms - self.start_ms) / self.ms_per_tick)
 
     def media_ms(self, out_ts: int) -> int:
         return self.start_ms + round(out_ts * self.ms_per_tick)
@@ -119,8 +123,6 @@ class SegmentWriter:
         on_live: Callable[[LiveSegment | None], None] | None = None,
         segment_ms: int = 60_000,
         gap_ms: int = 5_000,
-        jump_ms: int = 3_000,
-        drift_ms: int = 2_000,
     ) -> None:
         self.root = Path(archive_root)
         self.camera_id = camera_id
@@ -129,72 +131,63 @@ class SegmentWriter:
         self.on_live = on_live or (lambda _live: None)
         self.segment_ms = segment_ms
         self.gap_ms = gap_ms
-        self.jump_ms = jump_ms
-        self.drift_ms = drift_ms
         self.codec = template_stream.codec_context.name
         self.width = template_stream.codec_context.width
         self.height = template_stream.codec_context.height
         self.seg: _OpenSegment | None = None
-        self.last_in_dts: int | None = None
-        self.last_wall_ms = 0
+        self.last_at_ms: float | None = None
         self.nominal_duration = 0
-        self.timestamp_jumps = 0
         self.dropped_before_keyframe = 0
         self.last_write_lag_ms = 0.0
 
     # -- packets -------------------------------------------------------------------
-    def write(self, packet: Any, wall_ms: int) -> None:
-        """Record one demuxed packet (dts not None) received at `wall_ms`."""
-        in_dts: int = packet.dts
+    def write(self, packet: Any, at_ms: float, time_source: str = "arrival") -> None:
+        """Record one picture (dts not None) whose decode instant was filmed at `at_ms`."""
         seg = self.seg
-        if seg is not None and self.last_in_dts is not None:
-            delta_wall = wall_ms - self.last_wall_ms
-            delta_in = in_dts - self.last_in_dts
-            delta_in_ms = delta_in * seg.ms_per_tick
-            if delta_wall > self.gap_ms:
+        last = self.last_at_ms
+        if seg is not None and last is not None:
+            step = at_ms - last
+            if step > self.gap_ms:
                 self.close()  # a real silence: the gap is a fact of the index
                 seg = None
-            elif delta_in <= 0 or abs(delta_in_ms - delta_wall) > self.jump_ms:
-                step = self.nominal_duration or max(1, round(delta_wall / seg.ms_per_tick))
-                seg.offset = seg.last_out_dts + step - in_dts
-                self.timestamp_jumps += 1
             else:
-                self.nominal_duration = delta_in
-            if seg is not None and packet.is_keyframe:
-                elapsed = seg.media_ms(in_dts + seg.offset) - seg.start_ms
-                drift = wall_ms - seg.media_ms(in_dts + seg.offset)
-                if elapsed >= self.segment_ms or abs(drift) > self.drift_ms:
-                    # Contiguous with the previous segment unless clocks drifted apart.
-                    start = seg.media_ms(in_dts + seg.offset)
-                    self._finish(seg)
-                    seg = self._open(in_dts, start if abs(drift) <= self.drift_ms else wall_ms)
+                if step > 0 and (not self.nominal_duration or step < 4 * self._nominal_ms(seg)):
+                    self.nominal_duration = max(1, round(step / seg.ms_per_tick))
+                if packet.is_keyframe and at_ms - seg.start_ms >= self.segment_ms:
+                    # The next segment starts with this keyframe; the index never lets
+                    # the last picture's assumed duration overlap it.
+                    start = seg.media_ms(seg.ticks(at_ms))
+                    self._finish(seg, end_ms=min(seg.end_ms(), start))
+                    seg = self._open(start)
         if seg is None:
             if not packet.is_keyframe:
                 self.dropped_before_keyframe += 1
                 return
-            seg = self._open(in_dts, wall_ms)
-        self.last_in_dts = in_dts
-        self.last_wall_ms = wall_ms
-        self._mux(seg, packet, in_dts)
+            seg = self._open(round(at_ms))
+        self.last_at_ms = at_ms
+        seg.time_sources.add(time_source)
+        self._mux(seg, packet, seg.ticks(at_ms))
 
-    def _open(self, in_dts: int, start_ms: int) -> _OpenSegment:
+    def _nominal_ms(self, seg: _OpenSegment) -> float:
+        return self.nominal_duration * seg.ms_per_tick
+
+    def _open(self, start_ms: int) -> _OpenSegment:
         seg = _OpenSegment(self.root, self.camera_id, start_ms, self.template)
-        seg.offset = -in_dts
         self.seg = seg
         self.on_live(LiveSegment(seg.relpath, start_ms, start_ms))
         return seg
 
-    def _mux(self, seg: _OpenSegment, packet: Any, in_dts: int) -> None:
-        out_dts = in_dts + seg.offset
+    def _mux(self, seg: _OpenSegment, packet: Any, out_dts: int) -> None:
         if out_dts <= seg.last_out_dts:  # never let the file go backwards
-            seg.offset += seg.last_out_dts + 1 - out_dts
             out_dts = seg.last_out_dts + 1
-        pts = packet.pts
-        packet.pts = out_dts if pts is None else pts + seg.offset
+        pts, dts = packet.pts, packet.dts
+        # B-frames: the camera's composition offset is kept, never negative.
+        packet.pts = out_dts if pts is None or dts is None else out_dts + max(0, pts - dts)
         packet.dts = out_dts
         packet.stream = seg.stream
         packet.time_base = seg.time_base
         duration = packet.duration or self.nominal_duration
+        packet.duration = duration
         before = seg.file.size
         t0 = time.perf_counter()
         seg.container.mux(packet)
@@ -211,13 +204,13 @@ class SegmentWriter:
     def close(self) -> SegmentInfo | None:
         """Finish the open segment durably and hand it to `on_closed`."""
         seg, self.seg = self.seg, None
-        self.last_in_dts = None
+        self.last_at_ms = None
         if seg is None:
             return None
         self.on_live(None)
         return self._finish(seg)
 
-    def _finish(self, seg: _OpenSegment) -> SegmentInfo | None:
+    def _finish(self, seg: _OpenSegment, end_ms: int | None = None) -> SegmentInfo | None:
         self.seg = None
         try:
             seg.container.close()
@@ -231,7 +224,7 @@ class SegmentWriter:
             return None
         os.replace(seg.part, seg.final)
         fsync_dir(seg.final.parent)
-        end_ms = max(seg.end_ms(), seg.start_ms + 1)
+        end_ms = max(end_ms if end_ms is not None else seg.end_ms(), seg.start_ms + 1)
         info = SegmentInfo(
             camera_id=self.camera_id,
             path=seg.relpath,
@@ -244,6 +237,7 @@ class SegmentWriter:
             fps=round(seg.frames * 1000 / max(1, end_ms - seg.start_ms), 3),
             frames=seg.frames,
             sha256=seg.file.sha.hexdigest(),
+            time_source=time_source_of(seg.time_sources),
         )
         self.on_closed(info)
         return info
@@ -251,7 +245,7 @@ class SegmentWriter:
     def abort(self) -> None:
         """Stop without finishing (fatal storage error): leave the `.part` to salvage."""
         seg, self.seg = self.seg, None
-        self.last_in_dts = None
+        self.last_at_ms = None
         if seg is not None:
             self.on_live(None)
             with contextlib.suppress(OSError):

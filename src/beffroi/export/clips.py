@@ -74,6 +74,7 @@ class SourceSegment:
     sha256: str
     prev_sha256: str | None
     salvaged: bool
+    time_source: str | None = None  # rtcp, arrival, mixed (archive/segment.py)
 
 
 @dataclass

@@ -69,7 +69,10 @@ Extraction n° {order.export_id} faite le {local(exported_ms)} par {order.export
 ({role})
 
 Heures en heure légale française (Europe/Paris) ; le fichier manifest.json les donne
-aussi en temps universel (UTC).
+aussi en temps universel (UTC). L'heure de chaque image est celle de sa prise de vue :
+horloge de la caméra transmise par RTCP quand elle concorde avec celle du centre
+(« rtcp » dans manifest.json), sinon heure d'arrivée au centre, synchronisé par NTP
+(« arrival ») ; chaque segment source indique la sienne (« time_source »).
 
 CONTENU
 -------

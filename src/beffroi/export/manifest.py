@@ -143,6 +143,9 @@ def clip_entry(
                 **interval(s.start_ms, s.end_ms),
                 "bytes": s.bytes,
                 "salvaged": s.salvaged,
+                # Where its frame times come from: the camera's RTCP clock checked
+                # against the server's, or the server's clock at arrival (TIME_SOURCES).
+                "time_source": s.time_source,
             }
             for s in plan.segments
         ],

@@ -97,6 +97,7 @@ def freeze_live(footage: Footage, camera_id: str, live: Span, work: Path) -> Sou
         sha256=hashlib.sha256(data).hexdigest(),
         prev_sha256=None,
         salvaged=False,
+        time_source=state.time_source if state else None,
     )
 
 

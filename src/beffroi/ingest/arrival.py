@@ -2,13 +2,13 @@
 
 `av.open` probes the stream before returning: the packets it read meanwhile (about a
 second with a keyframe a second) come out of the first `demux` calls in one burst, each
-"arriving" now though filmed up to a second earlier. Stamped with their arrival, the
-session's first segment started ~0.9 s late, and so did every frame time after it (the
-writer follows the media clock from its start). `ProbeBacklog` holds the packets of that
-burst until one has to be waited for (a live one), then stamps every held packet with
-`anchor + media time`, the anchor being the smallest `arrival − media time` seen: the
-live packet's, which left the camera an instant before. After that, packets pass through
-with their arrival time; the writer handles drift and gaps from there.
+"arriving" now though filmed up to a second earlier. Taken as they come, the session's
+first frames were placed ~0.9 s late, and the frame clock's arrival envelope with
+them. `ProbeBacklog` holds the pictures of that burst until one has to be waited for
+(a live one), then gives every held picture the arrival `anchor + media time`, the
+anchor being the smallest `arrival − media time` seen: the live picture's, which left
+the camera an instant before. After that, pictures pass through with their arrival
+time; the frame clock (`frame_clock.py`) does the rest.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class ProbeBacklog:
     def feed(
         self, packet: Any, media_ms: float, now_ms: int, mono_ns: int
     ) -> list[tuple[Any, int]]:
-        """(packet, wall ms) to write now, in order: none while the burst lasts."""
+        """(picture, arrival ms) to place now, in order: none while the burst lasts."""
         if self.done:
             return [(packet, now_ms)]
         waited = self._previous_ns is not None and (mono_ns - self._previous_ns) / 1e6 >= WAITED_MS
@@ -51,8 +51,8 @@ class ProbeBacklog:
         steps = [b - a for a, b in itertools.pairwise(medias)]
         if any(not 0 <= step <= MAX_STEP_MS for step in steps):
             # The camera's clock jumped inside the burst: its media times say nothing of
-            # when the first pictures were filmed. Arrival times, and the writer's jump
-            # handling, as for any jump.
+            # when the first pictures were filmed. Arrival times, and the frame clock's
+            # jump handling, as for any jump.
             out = [(p, arrival) for p, _, arrival in self.held]
         else:
             anchor = min(arrival - media for _, media, arrival in self.held)

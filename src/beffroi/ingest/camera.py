@@ -18,8 +18,8 @@ from typing import Any
 
 import av
 
-from beffroi.ingest.arrival import ProbeBacklog
 from beffroi.ingest.errors import classify, scrub
+from beffroi.ingest.pictures import Pictures, Placed
 from beffroi.ingest.spec import CameraSpec, Emit, PacketSink, SinkFactory
 from beffroi.ingest.state import CameraState, Reason, Status
 
@@ -50,8 +50,8 @@ class CameraRecorder:
         self.state = CameraState(camera_id=spec.camera_id, since_ms=wall_ms())
         self.stop_event = threading.Event()
         self._rng = random.Random(hash(spec.camera_id))
-        # (monotonic, media seconds, bytes) per packet: rates come from the camera's own
-        # timestamps, since packets arrive in bursts (FFmpeg's probing buffers the first).
+        # (monotonic, filmed seconds, bytes) per picture: rates come from when pictures
+        # were filmed, since they arrive in bursts (FFmpeg's probing buffers the first).
         self._window: deque[tuple[float, float, int]] = deque()
         self._last_emit = 0.0
 
@@ -123,6 +123,9 @@ class CameraRecorder:
                 options={
                     "rtsp_transport": "tcp",
                     "timeout": str(int(spec.stall_timeout_s * 1_000_000)),
+                    # Never sound: public-space video protection may not capture it
+                    # (CNIL), so audio tracks are not even set up; nor are metadata ones.
+                    "allowed_media_types": "video",
                 },
             )
         except (av.FFmpegError, OSError) as exc:
@@ -163,43 +166,40 @@ class CameraRecorder:
     def _pump(self, container: Any, stream: Any, sink: PacketSink) -> bool:
         recorded = False
         st = self.state
-        seconds_per_tick = float(stream.time_base)
-        backlog = ProbeBacklog()
+        pictures = Pictures(stream)
         for packet in container.demux(stream):
             if self.stop_event.is_set():
                 break
-            if packet.dts is None:  # FFmpeg's RTSP reader: first packet has no timestamp
-                continue
             now = wall_ms()
-            size = packet.size
-            media_s = packet.dts * seconds_per_tick  # before the sink re-bases it
-            ready = backlog.feed(packet, media_s * 1000, now, time.monotonic_ns())
+            ready = pictures.feed(packet, now, time.monotonic_ns())
             if ready:
                 self._write(sink, ready)
                 if not recorded:
                     recorded = True
                     self._set(Status.RECORDING)
                 st.last_packet_ms = now
-                st.timestamp_jumps = sink.timestamp_jumps
+                st.timestamp_jumps = pictures.clock.jumps
+                st.time_source = pictures.clock.source
+                st.camera_clock_error_ms = pictures.clock.camera_clock_error_ms
                 st.segment_write_lag_ms = round(sink.last_write_lag_ms, 3)
-            mono = time.monotonic()
-            self._window.append((mono, media_s, size))
-            while self._window and mono - self._window[0][0] > RATE_WINDOW_S:
-                self._window.popleft()
             self._publish()
-        leftover = backlog.flush()
+        leftover = pictures.flush()
         if leftover:
             self._write(sink, leftover)
             recorded = True
         return recorded
 
-    @staticmethod
-    def _write(sink: PacketSink, packets: list[tuple[Any, int]]) -> None:
+    def _write(self, sink: PacketSink, pictures: list[Placed]) -> None:
+        mono = time.monotonic()
+        window = self._window
         try:
-            for packet, at_ms in packets:
-                sink.write(packet, at_ms)
+            for packet, at_ms, source in pictures:
+                window.append((mono, at_ms / 1000, packet.size))
+                sink.write(packet, at_ms, source)
         except (av.FFmpegError, OSError) as exc:
             raise _SinkError() from exc
+        while window and mono - window[0][0] > RATE_WINDOW_S:
+            window.popleft()
 
     def _stalled(self) -> bool:
         last = self.state.last_packet_ms

@@ -36,10 +36,10 @@ def _port(port: int | None) -> str:
 class PacketSink(Protocol):
     """Where one camera session's packets go (the archive's segment writer)."""
 
-    timestamp_jumps: int
     last_write_lag_ms: float
 
-    def write(self, packet: Any, wall_ms: int) -> None: ...
+    def write(self, packet: Any, at_ms: float, time_source: str) -> None:
+        """Record one whole picture whose decode instant was filmed at `at_ms` (UTC)."""
 
     def close(self) -> Any: ...
 

@@ -58,7 +58,9 @@ class CameraState:
     bitrate_bps: float | None = None
     last_packet_ms: int | None = None
     reconnects: int = 0
-    timestamp_jumps: int = 0
+    timestamp_jumps: int = 0  # the camera's clock jumped, went back or repeated
+    time_source: str | None = None  # "rtcp" or "arrival" (ingest/frame_clock.py)
+    camera_clock_error_ms: float | None = None  # its RTCP clock minus ours, with latency
     segments_written: int = 0
     segment_write_lag_ms: float | None = None  # fragment end → bytes on disk
     live: LiveSegment | None = None

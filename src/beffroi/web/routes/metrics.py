@@ -66,6 +66,18 @@ CAMERA_METRICS: list[tuple[str, str, str, Getter]] = [
         "Discontinuities seen in the camera's timestamps since start",
         lambda s, _now: float(s.timestamp_jumps),
     ),
+    (
+        "beffroi_camera_time_from_rtcp",
+        "gauge",
+        "1 while frame times come from the camera's RTCP clock, 0 from arrival at the server",
+        lambda s, _now: None if s.time_source is None else float(s.time_source == "rtcp"),
+    ),
+    (
+        "beffroi_camera_clock_error_seconds",
+        "gauge",
+        "The camera's RTCP clock minus the server's, latency included (absent without RTCP)",
+        lambda s, _now: None if s.camera_clock_error_ms is None else s.camera_clock_error_ms / 1000,
+    ),
 ]
 
 
