@@ -45,7 +45,7 @@ def record(
 
 
 def test_segments_are_cut_on_keyframes_contiguous_and_complete(tmp_path: Path, clip) -> None:
-    closed, _, writer = record(tmp_path, clip)
+    closed, _, _ = record(tmp_path, clip)
     assert len(closed) == 3
     assert sum(s.frames for s in closed) == 90
     assert closed[0].start_ms == T0
@@ -67,6 +67,7 @@ def test_segments_are_cut_on_keyframes_contiguous_and_complete(tmp_path: Path, c
 def test_the_times_given_are_recorded_not_the_cameras(tmp_path: Path, clip) -> None:
     """The frame clock (ingest) decides when pictures were filmed; a jump of the camera's
     own timestamps reaches the writer already placed, and must not reach the file."""
+
     def jump(i, packet, wall):
         if i >= 40:  # the camera's clock leaps an hour ahead
             shift = round(3600 / packet.time_base)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import socket
 import struct
 import time
 from collections.abc import Iterator
@@ -18,100 +17,8 @@ from beffroi.sim.auth import parse_auth_params
 from beffroi.sim.bitstream import load_clip
 from beffroi.sim.rtp import NTP_EPOCH_OFFSET
 
+from .rawrtsp import RawRtsp
 from .sizes import SMALL
-
-
-class RawRtsp:
-    """Blocking RTSP client keeping interleaved frames received between responses."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buffer = b""
-        self.frames: list[tuple[int, bytes, float]] = []  # (channel, packet, arrival)
-        self.cseq = 0
-        self.session = ""
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def _fill(self) -> bool:
-        chunk = self.sock.recv(65536)
-        self.buffer += chunk
-        return bool(chunk)
-
-    def _pop_frames(self) -> None:
-        while len(self.buffer) >= 4 and self.buffer[0] == 0x24:
-            length = int.from_bytes(self.buffer[2:4], "big")
-            if len(self.buffer) < 4 + length:
-                return
-            packet = self.buffer[4 : 4 + length]
-            self.frames.append((self.buffer[1], packet, time.monotonic()))
-            self.buffer = self.buffer[4 + length :]
-
-    def send_raw(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def request(
-        self, method: str, url: str, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
-        self.cseq += 1
-        lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}"]
-        if self.session:
-            lines.append(f"Session: {self.session}")
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        while True:
-            self._pop_frames()
-            if self.buffer and self.buffer[0] != 0x24 and b"\r\n\r\n" in self.buffer:
-                head, _, rest = self.buffer.partition(b"\r\n\r\n")
-                status_line, *header_lines = head.decode().split("\r\n")
-                parsed = {
-                    k.strip().lower(): v.strip()
-                    for k, _, v in (line.partition(":") for line in header_lines)
-                }
-                length = int(parsed.get("content-length", "0"))
-                while len(rest) < length:
-                    if not self._fill():
-                        raise ConnectionError("closed")
-                    _, _, rest = self.buffer.partition(b"\r\n\r\n")
-                self.buffer = rest[length:]
-                assert parsed["cseq"] == str(self.cseq)
-                return int(status_line.split()[1]), parsed, rest[:length]
-            if not self._fill():
-                raise ConnectionError("closed by server")
-
-    def read_media(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            self.sock.settimeout(remaining)
-            try:
-                if not self._fill():
-                    break
-            except TimeoutError:
-                break
-            self._pop_frames()
-        self.sock.settimeout(5)
-
-    def play(self, url: str) -> dict[str, str]:
-        status, _, _ = self.request("DESCRIBE", url)
-        assert status == 200
-        status, headers, _ = self.request(
-            "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"}
-        )
-        assert status == 200
-        self.session = headers["session"].split(";")[0]
-        status, headers, _ = self.request("PLAY", url, {"Range": "npt=0.000-"})
-        assert status == 200
-        return headers
-
-    def rtp(self) -> list[tuple[int, int, int, bool, bytes]]:
-        """(seq, timestamp, ssrc, marker, payload) of every RTP packet received."""
-        result = []
-        for channel, packet, _ in self.frames:
-            if channel == 0:
-                _, mpt, seq, ts, ssrc = struct.unpack(">BBHII", packet[:12])
-                result.append((seq, ts, ssrc, bool(mpt & 0x80), packet[12:]))
-        return result
 
 
 @pytest.fixture

@@ -137,13 +137,18 @@ def load_clip(spec: ClipSpec, cache_dir: Path | str | None = None) -> Clip:
     """Ensure the clip is cached, then parse it into access units.
 
     Parameter sets are taken from the extradata and also prepended in-band to every keyframe
-    (as most IP cameras do) so clients can start decoding at any GOP.
+    (as most IP cameras do) so clients can start decoding at any GOP. The nominal frame rate
+    and the loop length come from ``spec``: a VFR clip's average rate is neither.
     """
     path = ensure_clip(spec, cache_dir)
-    return load_clip_file(path, spec.codec)
+    loop_ticks = round(spec.frame_count * RTP_CLOCK / spec.fps)
+    return load_clip_file(path, spec.codec, fps=float(spec.fps), loop_ticks=loop_ticks)
 
 
-def load_clip_file(path: Path | str, codec: Codec) -> Clip:
+def load_clip_file(
+    path: Path | str, codec: Codec, *, fps: float | None = None, loop_ticks: int | None = None
+) -> Clip:
+    """Parse a clip file; ``fps`` and ``loop_ticks`` (90 kHz) override what the file says."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         extra = bytes(stream.codec_context.extradata or b"")
@@ -170,7 +175,8 @@ def load_clip_file(path: Path | str, codec: Codec) -> Clip:
         width, height = stream.codec_context.width, stream.codec_context.height
     if not raw:
         raise ValueError(f"{path}: no video packet")
-    fps = float(rate) if rate else 15.0
+    if fps is None:
+        fps = float(rate) if rate else 15.0
     frame_ticks = round(RTP_CLOCK / fps)
     raw.sort(key=lambda item: item[1])
     base = raw[0][1]
@@ -180,8 +186,9 @@ def load_clip_file(path: Path | str, codec: Codec) -> Clip:
     pps = tuple(p for p in params if nal_type(codec, p) == pps_type)
     in_band = (*vps, *sps, *pps)
     units: list[AccessUnit] = []
+    end = base + loop_ticks if loop_ticks is not None else raw[-1][1] + frame_ticks
     for index, (nals, pts, key) in enumerate(raw):
-        next_pts = raw[index + 1][1] if index + 1 < len(raw) else pts + frame_ticks
+        next_pts = raw[index + 1][1] if index + 1 < len(raw) else end
         has_params = any(nal_type(codec, n) in (H264_SPS, H265_SPS) for n in nals)
         if key and not has_params:
             nals = [*in_band, *nals]

@@ -6,9 +6,18 @@ per-frame timestamps and keyframe flags and can be inspected with any player; th
 sets live in the ``avcC``/``hvcC`` extradata. :func:`beffroi.sim.bitstream.load_clip` parses
 the file back with PyAV into access units.
 
-Encoding settings: no B-frames, a closed GOP of exactly one second (keyframe every ``fps``
-frames, scene-cut detection off), average bitrate with a VBV buffer of one second so the
-bitrate stays roughly constant.
+Encoding settings: no B-frames, a closed GOP of ``gop_seconds`` (one second by default:
+a keyframe every ``fps`` frames, scene-cut detection off), average bitrate with a VBV buffer
+of one second so the bitrate stays roughly constant. A clip always holds a whole number of
+GOPs, so looping keeps the keyframe spacing.
+
+Variable frame rate (``vfr_idle_fps``, the "smart codecs" H.264+/H.265+ that film a quiet
+scene at a lower rate) is encoded into the clip itself: in alternating periods of
+``vfr_period_s``, first at ``fps`` then at about ``vfr_idle_fps``, the frames the camera does
+not film are simply not encoded, and the others keep the presentation time at which they
+were filmed. Every frame thus references only frames that are sent, and the stream decodes
+whole, as a real camera's would. The alternation follows the clip, so it restarts with the
+session's media timeline (it starts at PLAY, and PAUSE suspends it).
 
 Files are written to a temporary name in the cache directory and atomically renamed, so
 several processes may generate the same clip concurrently without corrupting the cache.
@@ -18,18 +27,20 @@ from __future__ import annotations
 
 import gzip
 import logging
+import math
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
 import av
 import numpy as np
+from av.video.frame import PictureType
 
 from beffroi.sim.pattern import PatternGenerator
 
@@ -70,6 +81,9 @@ class ClipSpec:
     bitrate: int = 1_500_000
     duration: float = 10.0
     source: Source = "synthetic"
+    gop_seconds: float = 1.0
+    vfr_idle_fps: float | None = None
+    vfr_period_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.codec not in ("h264", "h265"):
@@ -82,16 +96,62 @@ class ClipSpec:
             raise ValueError("fps must be between 1 and 120")
         if self.duration <= 0 or self.bitrate <= 0:
             raise ValueError("duration and bitrate must be positive")
+        if not 0 < self.gop_seconds <= 3600:
+            raise ValueError("gop_seconds must be in ]0, 3600]")
+        if self.vfr_idle_fps is not None and not 0 < self.vfr_idle_fps < self.fps:
+            raise ValueError("vfr_idle_fps must be positive and below fps")
+        if not 0 < self.vfr_period_s <= 3600:
+            raise ValueError("vfr_period_s must be in ]0, 3600]")
+
+    @property
+    def gop_frames(self) -> int:
+        """Frames from one keyframe to the next (``gop_seconds`` rounded to whole frames)."""
+        return max(round(self.gop_seconds * self.fps), 1)
+
+    @property
+    def vfr_period_frames(self) -> int:
+        return max(round(self.vfr_period_s * self.fps), 1)
 
     @property
     def frame_count(self) -> int:
-        return max(round(self.duration * self.fps), 1)
+        """Frame slots (at ``fps``) in one loop: ``duration`` rounded up to whole GOPs, and
+        to whole VFR cycles (full-rate period + idle period) when ``vfr_idle_fps`` is set."""
+        cycle = self.gop_frames
+        if self.vfr_idle_fps is not None:
+            cycle = math.lcm(cycle, 2 * self.vfr_period_frames)
+        frames = max(round(self.duration * self.fps), 1)
+        return -(-frames // cycle) * cycle
+
+    @property
+    def loop_seconds(self) -> float:
+        return self.frame_count / self.fps
+
+    def is_filmed(self, index: int) -> bool:
+        """Whether frame slot ``index`` holds a frame (always, unless in a VFR idle period).
+
+        In an idle period the camera films keyframes (so every GOP stays decodable) and the
+        first slot at or after each multiple of ``1/vfr_idle_fps`` seconds.
+        """
+        idle_fps = self.vfr_idle_fps
+        if idle_fps is None or (index // self.vfr_period_frames) % 2 == 0:
+            return True
+        if index % self.gop_frames == 0:
+            return True
+        return math.floor(index * idle_fps / self.fps) > math.floor(
+            (index - 1) * idle_fps / self.fps
+        )
 
     def file_name(self) -> str:
-        duration = f"{self.duration:g}".replace(".", "p")
+        # Named after what is encoded: the duration actually looped, GOP and VFR only when
+        # not the default (so the cache entries of default clips keep their names).
+        duration = f"{self.loop_seconds:g}".replace(".", "p")
+        extra = f"_gop{self.gop_frames}f" if self.gop_frames != self.fps else ""
+        if self.vfr_idle_fps is not None:
+            idle = f"{self.vfr_idle_fps:g}".replace(".", "p")
+            extra += f"_vfr{idle}fps{self.vfr_period_frames}f"
         return (
             f"{self.codec}_{self.width}x{self.height}_{self.fps}fps_{self.bitrate}bps_"
-            f"{duration}s_{self.source}_v{FORMAT_VERSION}.mp4"
+            f"{duration}s{extra}_{self.source}_v{FORMAT_VERSION}.mp4"
         )
 
 
@@ -125,7 +185,7 @@ def ensure_clip(spec: ClipSpec, cache_dir: Path | str | None = None) -> Path:
     """
     if spec.source == "vtest" and find_vtest() is None:
         log.warning("vtest.avi not found (install opencv-doc); using the synthetic pattern")
-        spec = ClipSpec(**{**spec.__dict__, "source": "synthetic"})
+        spec = replace(spec, source="synthetic")
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / spec.file_name()
@@ -157,9 +217,14 @@ def _encode_to(spec: ClipSpec, path: Path) -> None:
 
 
 def _synthetic_frames(spec: ClipSpec) -> Iterator[av.VideoFrame]:
+    """The filmed frames, each with its slot index as ``pts`` (in ``1/fps`` units)."""
     generator = PatternGenerator(spec.width, spec.height, spec.fps)
     for index in range(spec.frame_count):
-        yield av.VideoFrame.from_ndarray(generator.frame(index), format="yuv420p")
+        picture = generator.frame(index)  # also for skipped slots: the pattern has a state
+        if spec.is_filmed(index):
+            frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+            frame.pts = index
+            yield frame
 
 
 def _vtest_frames(spec: ClipSpec) -> Iterator[av.VideoFrame]:
@@ -178,8 +243,11 @@ def _vtest_frames(spec: ClipSpec) -> Iterator[av.VideoFrame]:
     src_fps = decoded[1]
     frames = decoded[0]
     for index in range(spec.frame_count):
-        src_index = int(index * src_fps / spec.fps) % len(frames)
-        yield av.VideoFrame.from_ndarray(frames[src_index], format="yuv420p")
+        if spec.is_filmed(index):
+            src_index = int(index * src_fps / spec.fps) % len(frames)
+            frame = av.VideoFrame.from_ndarray(frames[src_index], format="yuv420p")
+            frame.pts = index
+            yield frame
 
 
 def _decode_all(source: Path, spec: ClipSpec) -> tuple[list[np.ndarray], float]:
@@ -188,7 +256,7 @@ def _decode_all(source: Path, spec: ClipSpec) -> tuple[list[np.ndarray], float]:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or Fraction(10)
         src_fps = float(rate)
-        needed = int(spec.duration * src_fps) + 1
+        needed = int(spec.loop_seconds * src_fps) + 1
         for frame in container.decode(stream):
             scaled = frame.reformat(width=spec.width, height=spec.height, format="yuv420p")
             frames.append(scaled.to_ndarray())
@@ -199,32 +267,27 @@ def _decode_all(source: Path, spec: ClipSpec) -> tuple[list[np.ndarray], float]:
 
 def _encode(spec: ClipSpec, frames: Iterator[av.VideoFrame], path: Path) -> None:
     kbps = max(spec.bitrate // 1000, 1)
-    gop = spec.fps
+    vfr = spec.vfr_idle_fps is not None
+    # The encoder counts encoded frames, not time: with frames left out (VFR) its own
+    # keyframe interval would drift, so keyframes are forced at their slots instead.
+    gop = spec.frame_count if vfr else spec.gop_frames
+    params = (
+        f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:open-gop=0:"
+        f"vbv-maxrate={kbps}:vbv-bufsize={kbps}:log-level=error"
+    )
+    options = {"preset": "veryfast"}
+    if vfr:
+        options["forced-idr"] = "1"
     with av.open(str(path), mode="w", format="mp4") as container:
         if spec.codec == "h264":
             stream = container.add_stream(
-                "libx264",
-                rate=spec.fps,
-                options={
-                    "preset": "veryfast",
-                    "x264-params": (
-                        f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:open-gop=0:"
-                        f"vbv-maxrate={kbps}:vbv-bufsize={kbps}:log-level=error"
-                    ),
-                },
+                "libx264", rate=spec.fps, options={**options, "x264-params": params}
             )
         else:
             stream = container.add_stream(
                 "libx265",
                 rate=spec.fps,
-                options={
-                    "preset": "veryfast",
-                    "x265-params": (
-                        f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:open-gop=0:"
-                        f"vbv-maxrate={kbps}:vbv-bufsize={kbps}:repeat-headers=0:"
-                        "log-level=error"
-                    ),
-                },
+                options={**options, "x265-params": f"{params}:repeat-headers=0"},
             )
         stream.width = spec.width
         stream.height = spec.height
@@ -233,8 +296,9 @@ def _encode(spec: ClipSpec, frames: Iterator[av.VideoFrame], path: Path) -> None
         stream.codec_context.max_b_frames = 0
         stream.codec_context.gop_size = gop
         stream.time_base = Fraction(1, spec.fps)
-        for index, frame in enumerate(frames):
-            frame.pts = index
+        for frame in frames:
             frame.time_base = Fraction(1, spec.fps)
+            if vfr and frame.pts is not None and frame.pts % spec.gop_frames == 0:
+                frame.pict_type = PictureType.I
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))

@@ -5,6 +5,11 @@ per-frame cost to a timer wake-up, a few ``struct.pack_into`` calls and one ``wr
 Each session starts at the first frame of the clip (a keyframe) and loops forever; the RTP
 timeline continues across loops. If the client does not read fast enough, frames are skipped
 until the next keyframe, like a camera whose send buffer overflows.
+
+Two clocks: frames are *due* on the true media timeline (90 kHz ticks since the session
+started, ``next_offset``), which paces sending against the wall clock; their RTP timestamps
+are read from the *camera clock*, which a fault may make drift, step or repeat (see
+:mod:`beffroi.sim.faults`). Sender reports map the wall clock to the camera clock.
 """
 
 from __future__ import annotations
@@ -73,6 +78,12 @@ class StreamSession:
         self.seq = rng.getrandbits(16)
         self.ts_base = rng.getrandbits(32)
         self.jump_ticks = 0
+        # Camera clock: ticks elapsed at the media offset where the current rate began, so
+        # changing the drift bends the timeline without a jump and without rounding drift.
+        self.clock_rate = 1.0
+        self.anchor_offset = 0
+        self.anchor_ticks = 0.0
+        self.last_timestamp: int | None = None
         self.index = 0  # next frame within the clip
         self.loops = 0
         self.wall_start = 0.0
@@ -92,14 +103,27 @@ class StreamSession:
         """Media time (90 kHz ticks since the session start) of the next frame."""
         return self.loops * self.clip.duration + self.clip.frames[self.index].pts
 
-    def rtp_time(self, offset: int) -> int:
-        return (self.ts_base + offset + self.jump_ticks) & 0xFFFFFFFF
+    def rtp_time(self, offset: float) -> int:
+        """The camera clock's RTP timestamp at media ``offset`` (true 90 kHz ticks)."""
+        ticks = self.anchor_ticks + (offset - self.anchor_offset) * self.clock_rate
+        return (self.ts_base + round(ticks) + self.jump_ticks) & 0xFFFFFFFF
+
+    def _set_clock_rate(self, rate: float) -> None:
+        if rate == self.clock_rate:
+            return
+        offset = self.next_offset()
+        self.anchor_ticks += (offset - self.anchor_offset) * self.clock_rate
+        self.anchor_offset = offset
+        self.clock_rate = rate
 
     def play(self) -> tuple[int, int]:
         """Start or resume; returns (seq, rtptime) of the next packet for RTP-Info."""
         now = self.loop.time()
         if not self.play_started:
             self.play_started = now
+            fault = self.camera.fault
+            if fault is not None and fault.rtp_start is not None:
+                self.ts_base = fault.rtp_start
         # Resuming after PAUSE continues the media timeline where it stopped, without a gap.
         self.wall_start = now - self.next_offset() / RTP_CLOCK
         info = (self.seq, self.rtp_time(self.next_offset()))
@@ -125,11 +149,13 @@ class StreamSession:
         fault = self.camera.fault
         if fault is None or fault == NO_FAULT:
             self._fault_clock = None
+            self._set_clock_rate(1.0)
             return None
         clock = self._fault_clock
         if clock is None or clock.fault is not fault:
             origin = max(self.play_started, self.camera.fault_set_at)
             clock = self._fault_clock = FaultClock(fault, origin)
+            self._set_clock_rate(fault.clock_rate)
         return clock
 
     def _tick(self) -> None:
@@ -146,8 +172,12 @@ class StreamSession:
             self.transport.close()
             return
         stalled = faults is not None and faults.is_stalled(now)
-        if not stalled and now - self.last_sr >= self.sr_interval:
-            self._send_sender_report(now)
+        if not stalled:
+            # Before the report, so that it and the frames of this wake-up share a timeline.
+            if faults is not None and (jumps := faults.take_jumps(now)):
+                self.jump_ticks += jumps * round(faults.fault.jump_seconds * RTP_CLOCK)
+            if now - self.last_sr >= self.sr_interval:
+                self._send_sender_report(now, faults)
         clip_frames = self.clip.frames
         stats = self.stats
         for _ in range(MAX_BURST_FRAMES):
@@ -186,13 +216,13 @@ class StreamSession:
                 stats.frames_skipped += 1
                 return
             self.need_keyframe = False
+        timestamp = self.rtp_time(offset)
         garbage = False
         if faults is not None:
-            jump = faults.take_jump(now)
-            if jump:
-                self.jump_ticks += round(jump * RTP_CLOCK)
             garbage = faults.take_garbage(now)
-        timestamp = self.rtp_time(offset)
+            if faults.take_repeat() and self.last_timestamp is not None:
+                timestamp = self.last_timestamp
+        self.last_timestamp = timestamp
         if self.stamp and not garbage:
             # Written just before the frame: the time the picture leaves the camera.
             stamp = stamp_packet(time.time_ns() // 1000, self.seq, timestamp, self.ssrc,
@@ -213,15 +243,31 @@ class StreamSession:
         stats.frames_sent += 1
         stats.bytes_sent += len(data)
 
-    def _send_sender_report(self, now: float) -> None:
+    def _send_sender_report(self, now: float, faults: FaultClock | None) -> None:
         self.last_sr = now
-        # The RTP time of "now" on this session's (possibly jumped) timeline.
-        offset = round((now - self.wall_start) * RTP_CLOCK)
+        fault = faults.fault if faults is not None else NO_FAULT
+        if not fault.send_sender_reports:
+            return
+        wall, mono = self._read_clocks()
+        offset = (mono - self.wall_start) * RTP_CLOCK
         report = rtcp_sender_report(
             self.ssrc,
             self.rtp_time(offset),
             self.packets,
             self.octets,
+            wall=wall + fault.sr_offset_seconds,
             channel=self.rtcp_channel,
         )
         self.transport.write(report)
+
+    def _read_clocks(self) -> tuple[float, float]:
+        """The wall clock and the loop's clock at one instant (a report pairs them: the NTP
+        time, shifted for a camera whose own clock is wrong, with the camera clock's RTP
+        time). Read again when another thread ran in between, which would skew the pair."""
+        for _ in range(3):
+            before = self.loop.time()
+            wall = time.time()
+            after = self.loop.time()
+            if after - before < 1e-4:
+                break
+        return wall, (before + after) / 2

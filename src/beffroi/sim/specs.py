@@ -24,6 +24,13 @@ class CameraSpec:
 
     ``credentials`` overrides the server-wide credentials for this camera; ``fault`` is the
     initial fault (it can be changed later with ``set_fault``).
+
+    Encoder settings of the camera, baked into its clip (see :mod:`beffroi.sim.clips`):
+    ``gop_seconds`` is the keyframe interval (up to 10 s and more for "smart codecs"); the
+    clip is lengthened to a whole number of GOPs when ``duration`` is not one. With
+    ``vfr_idle_fps`` the camera films alternately ``vfr_period_s`` seconds at ``fps`` and
+    ``vfr_period_s`` seconds at about ``vfr_idle_fps`` (keyframes always filmed), each frame
+    timestamped when it was filmed and sent at that time; the cycle starts at PLAY.
     """
 
     name: str
@@ -38,10 +45,14 @@ class CameraSpec:
     fault: Fault | None = None
     # An SEI before each frame with its send time (sim/stamp.py), for latency benchmarks.
     stamp_send_time: bool = False
+    gop_seconds: float = 1.0
+    vfr_idle_fps: float | None = None
+    vfr_period_s: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or " " in self.name:
             raise ValueError(f"invalid camera name {self.name!r}")
+        self.clip  # noqa: B018 -- validates the encoder settings now, not at server start
 
     @property
     def clip(self) -> ClipSpec:
@@ -53,6 +64,9 @@ class CameraSpec:
             bitrate=self.bitrate,
             duration=self.duration,
             source=self.source,
+            gop_seconds=self.gop_seconds,
+            vfr_idle_fps=self.vfr_idle_fps,
+            vfr_period_s=self.vfr_period_s,
         )
 
 
