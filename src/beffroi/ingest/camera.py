@@ -75,7 +75,7 @@ class CameraRecorder:
             w = self._window
             if len(w) >= 2:
                 span = w[-1][1] - w[0][1]
-                if not 0 < span < 2 * RATE_WINDOW_S:  # a timestamp jump: use arrival times
+                if not 0 < span < 2 * RATE_WINDOW_S:  # a gap in filming time: use arrival times
                     span = w[-1][0] - w[0][0]
                 if span > 0:
                     self.state.fps = round((len(w) - 1) / span, 2)
