@@ -79,6 +79,25 @@ def test_truthful_rtcp_gives_the_cameras_time_exactly() -> None:
     assert max(abs(e) for e in errors) <= 1
 
 
+def test_held_first_pictures_are_anchored_on_the_first_report() -> None:
+    """A session's first 3 s, held until a picture carries the camera's time (the camera
+    is 150 ms late on the network): primed together, even the first is the camera's."""
+    pictures = list(camera(10, latency_ms=150, jitter_ms=10, rtcp_error_ms=0))
+    held = [Observation(o.media_ms, o.arrival_ms, o.camera_ms if i == 29 else None)
+            for i, (_, _, o) in enumerate(pictures[:30])]  # fmt: skip
+    clock = FrameClock(nominal_ms=100)
+    assert clock.prime(held)
+    errors = [m + clock.place(m, o, observe=False) - t
+              for (t, m, _), o in zip(pictures[:30], held, strict=True)]  # fmt: skip
+    errors += placed_errors(clock, pictures[30:])
+    assert clock.source == RTCP
+    assert max(abs(e) for e in errors) <= 1
+    assert not clock.prime(held), "only before the first picture is placed"
+    unprimed = FrameClock(nominal_ms=100)
+    late = [m + unprimed.place(m, o) - t for (t, m, _), o in zip(pictures[:30], held, strict=True)]
+    assert late[0] >= 150, "without priming the first pictures take arrival's lateness"
+
+
 def test_an_rtcp_clock_an_hour_off_is_not_believed() -> None:
     clock = FrameClock(nominal_ms=100)
     errors = placed_errors(clock, camera(120, rtcp_error_ms=3_600_000))

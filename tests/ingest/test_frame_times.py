@@ -16,7 +16,7 @@ from tests.ingest.harness import recording, spec, wait_for
 
 
 def test_a_probe_burst_is_stamped_from_the_first_live_packet() -> None:
-    backlog = ProbeBacklog()
+    backlog = ProbeBacklog(settle_ms=0)
     ns = 5_000_000_000
     # Twelve packets filmed 66 ms apart, all handed over at t = 10_000 ms (the probe's).
     for i in range(12):
@@ -29,6 +29,24 @@ def test_a_probe_burst_is_stamped_from_the_first_live_packet() -> None:
     assert walls["p0"] == 9_300 - 12 * 66
     # Then packets pass through with their own arrival time.
     assert backlog.feed("p13", 2000.0, 9_370, ns + 100_000_000) == [("p13", 9_370)]
+
+
+def test_held_until_the_camera_s_first_report_or_settle_ms() -> None:
+    ns = 5_000_000_000
+    period = int(WAITED_MS * 2e6)  # every packet waited for: the probe's burst is over
+    timed = ProbeBacklog(settle_ms=5000)
+    assert timed.feed("a", 0.0, 1000, ns) == []
+    assert timed.feed("b", 100.0, 1100, ns + period) == []  # live, but not timed yet
+    assert [p for p, _ in timed.feed("c", 200.0, 1200, ns + 2 * period, timed=True)] == [
+        "a", "b", "c",
+    ]  # fmt: skip
+    untimed = ProbeBacklog(settle_ms=5000)
+    released = []
+    for i in range(60):
+        released += untimed.feed(i, i * 100.0, 1000 + i * 100, ns + i * period)
+        if released:
+            break
+    assert [p for p, _ in released] == list(range(51))  # 5 s of media held, then all
 
 
 def test_a_jump_inside_the_burst_keeps_arrival_times() -> None:

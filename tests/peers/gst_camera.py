@@ -47,6 +47,7 @@ class GstOptions(TypedDict, total=False):
     bitrate: int  # kbps, 0: the encoder's default
     threads: int  # x264 threads, 0: auto (one slice per thread under zerolatency)
     pattern: str  # videotestsrc pattern
+    rtcp_time: Literal["capture", "send"]  # what sender reports map RTP time to
 
 
 @functools.cache

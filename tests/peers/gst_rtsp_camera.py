@@ -115,6 +115,23 @@ def stamp_probe(codec: str) -> Callable[[Gst.Pad, Gst.PadProbeInfo], Gst.PadProb
     return probe
 
 
+def report_capture_time(media: GstRtspServer.RTSPMedia) -> None:
+    """Make `media`'s sender reports map RTP time to the capture instant, as an ONVIF
+    camera's do. rtpsession's default (`rtcp-sync-send-time`) maps it to when the packet
+    is sent: one frame of live source plus the encoder later (120 ms at 10 fps).
+
+    The rtpbin is made when the media is prepared, and its sessions take the setting
+    when they are made, so it is set as the rtpbin joins the media's pipeline.
+    (Subclassing GstRTSPMedia for its setup_rtpbin hook fails under PyGObject.)
+    """
+
+    def added(_pipeline: Gst.Bin, element: Gst.Element) -> None:
+        if element.get_factory() and element.get_factory().get_name() == "rtpbin":
+            element.set_property("rtcp-sync-send-time", False)
+
+    media.get_element().get_parent().connect("element-added", added)
+
+
 def video_branch(args: argparse.Namespace) -> str:
     width, height = args.size.split("x")
     source = (
@@ -186,6 +203,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0, help="x264 threads; 0: auto")
     parser.add_argument("--bitrate", type=int, default=0, help="kbps; 0: encoder default")
     parser.add_argument("--pattern", default="smpte", help="videotestsrc pattern")
+    parser.add_argument(
+        "--rtcp-time", choices=["capture", "send"], default="capture",
+        help="what sender reports map RTP time to: the capture instant (as ONVIF "
+        "cameras) or when packets are sent (rtpsession's default)",
+    )  # fmt: skip
     parser.add_argument("--print-pipeline", action="store_true")
     return parser.parse_args(argv)
 
@@ -203,6 +225,8 @@ def main(argv: list[str]) -> int:
     def configure(_factory: object, media: GstRtspServer.RTSPMedia) -> None:
         encoder = media.get_element().get_by_name("enc")
         encoder.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, stamp_probe(args.codec))
+        if args.rtcp_time == "capture":
+            report_capture_time(media)
 
     factory.connect("media-configure", configure)
     server = GstRtspServer.RTSPServer()

@@ -85,6 +85,16 @@ class FrameClock:
         if obs.camera_ms is not None:
             self._rtcp.append(obs.camera_ms - obs.media_ms)
 
+    def prime(self, observations: list[Observation]) -> bool:
+        """Observe a session's first pictures, held together, before placing any, so
+        the first is anchored on all of them (the camera's RTCP time if any has it).
+        False, observing nothing, once pictures have been placed."""
+        if self.offset is not None:
+            return False
+        for obs in observations:
+            self.observe(obs)
+        return True
+
     def target(self) -> float:
         """The offset the evidence points to now; sets `source`."""
         arrival = self._envelope[0][1]
@@ -100,8 +110,9 @@ class FrameClock:
         return arrival
 
     # -- placing pictures ----------------------------------------------------------
-    def place(self, dts_ms: float, obs: Observation) -> float:
-        """The offset (ms) to add to this picture's media times; pictures in decode order."""
+    def place(self, dts_ms: float, obs: Observation, observe: bool = True) -> float:
+        """The offset (ms) to add to this picture's media times; pictures in decode order.
+        `observe=False` for pictures already `prime`d."""
         last = self._last_dts
         if last is not None and self.offset is not None:
             step = dts_ms - last
@@ -114,7 +125,8 @@ class FrameClock:
                 return self._advance(dts_ms, self.offset)
             if step < 4 * self.nominal_ms or self.nominal_ms <= 0:
                 self.nominal_ms = step
-        self.observe(obs)
+        if observe:
+            self.observe(obs)
         target = self.target()
         if self.offset is None:
             self.offset = target

@@ -34,6 +34,7 @@ class Pictures:
         self.backlog = ProbeBacklog()
         self.clock = FrameClock(nominal_ms=nominal)
         self._previous: int | None = None  # when the previous packet came out
+        self._timed = False  # a packet carried the camera's time already
 
     def feed(self, packet: Any, now_ms: int, mono_ns: int) -> list[Placed]:
         # FFmpeg's parser hands a picture over when the next one begins: the packet
@@ -41,9 +42,15 @@ class Pictures:
         # own (measured against the simulator's send-time stamps: within 2 ms).
         arrival = self._previous if self._previous is not None else now_ms
         self._previous = now_ms
+        prft = producer_time_us(packet)
+        if prft is not None and not self._timed:
+            # The session's first PRFT is one picture late, every time (measured against
+            # GStreamer's capture stamps: +100 ms at 10 fps, later ones within 1 ms).
+            self._timed, prft = True, None
         out: list[Placed] = []
-        for unit in self.units.feed(packet, arrival, producer_time_us(packet)):
-            ready = self.backlog.feed(unit, self._dts_ms(unit), unit.arrival_ms, mono_ns)
+        for unit in self.units.feed(packet, arrival, prft):
+            timed = unit.prft_us is not None
+            ready = self.backlog.feed(unit, self._dts_ms(unit), unit.arrival_ms, mono_ns, timed)
             out.extend(self._place(ready))
         return out
 
@@ -60,15 +67,20 @@ class Pictures:
         return (dts or 0) * self.ms_per_tick
 
     def _place(self, ready: list[tuple[Any, int]]) -> list[Placed]:
+        observations = [self._observation(unit, arrival) for unit, arrival in ready]
+        # The session's first pictures, held together: all of them bear on its anchor.
+        primed = len(ready) > 1 and not self.backlog.jumped and self.clock.prime(observations)
         out: list[Placed] = []
-        for unit, arrival in ready:
+        for (unit, _), obs in zip(ready, observations, strict=True):
             dts_ms = self._dts_ms(unit)
-            pts = unit.pts if unit.pts is not None else unit.dts
-            obs = Observation(
-                media_ms=(pts or 0) * self.ms_per_tick,
-                arrival_ms=arrival,
-                camera_ms=None if unit.prft_us is None else unit.prft_us / 1000,
-            )
-            offset = self.clock.place(dts_ms, obs)
+            offset = self.clock.place(dts_ms, obs, observe=not primed)
             out.append((unit.packet, dts_ms + offset, self.clock.source))
         return out
+
+    def _observation(self, unit: AccessUnit, arrival: int) -> Observation:
+        pts = unit.pts if unit.pts is not None else unit.dts
+        return Observation(
+            media_ms=(pts or 0) * self.ms_per_tick,
+            arrival_ms=arrival,
+            camera_ms=None if unit.prft_us is None else unit.prft_us / 1000,
+        )
