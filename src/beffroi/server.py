@@ -350,6 +350,7 @@ def _camera_specs(
                 url=url,
                 username=username,
                 password=password,
+                transport=cam.transport,
                 stall_timeout_s=float(recording.stall_timeout_seconds),
                 reconnect_max_s=float(recording.reconnect_max_seconds),
             )

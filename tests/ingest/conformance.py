@@ -62,9 +62,11 @@ def record_camera(
     seconds: float,
     segment_ms: int = 5_000,
     during: Callable[[Any], None] | None = None,
+    transport: str = "tcp",
 ) -> Verdict:
     """Record `url` as camera "cam0" for `seconds` of footage, then judge it."""
-    with recording(engine, root, [spec(url, "cam0", stall_timeout_s=10.0)], segment_ms) as rig:
+    cam = spec(url, "cam0", stall_timeout_s=10.0, transport=transport)
+    with recording(engine, root, [cam], segment_ms) as rig:
         wait_for(lambda: bool(rig.rows("cam0")), 60, "the first segment")
         wait_for(lambda: _footage_ms(rig) >= seconds * 1000, seconds * 2 + 30, "the footage")
         if during is not None:

@@ -16,6 +16,7 @@ from beffroi.sim.runner import run_in_thread
 from beffroi.sim.specs import CameraSpec
 from tests.ingest.conformance import Verdict, record_camera
 from tests.peers.gst_camera import gst_camera
+from tests.peers.vlc_camera import vlc_camera
 
 pytestmark = pytest.mark.slow
 SECONDS = 20.0
@@ -63,6 +64,21 @@ def test_gstreamer_camera(case: str, rec_engine, tmp_path: Path) -> None:
     # the gap between its clock and arrival.
     assert_faithful(v)
     assert -1000 < v.state.camera_clock_error_ms < 0, v.summary()
+
+
+VLC_CASES = {
+    "b-frames-aac": {"bframes": 2, "audio": "aac"},
+    "sliced": {"bframes": 0, "slices": 4},
+}
+
+
+@pytest.mark.parametrize("case", list(VLC_CASES))
+def test_vlc_camera_over_udp(case: str, rec_engine, tmp_path: Path) -> None:
+    """VLC's RTSP server, its own packetizer, RTP over UDP only (`transport: udp`). It
+    loops a clip made by FFmpeg, so there are no capture stamps to judge times by."""
+    with vlc_camera(tmp_path, **VLC_CASES[case]) as url:  # type: ignore[arg-type]
+        v = record_camera(rec_engine, tmp_path / "archive", url, SECONDS, transport="udp")
+    assert_faithful(v, stamped=False)
 
 
 SIM_QUIRKS = {

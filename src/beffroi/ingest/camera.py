@@ -121,7 +121,7 @@ class CameraRecorder:
                 # FFmpeg calls many times a packet, each taking the GIL; measured at 30
                 # cameras a worker, it cost 40 % of the worker's CPU.
                 options={
-                    "rtsp_transport": "tcp",
+                    "rtsp_transport": spec.transport,
                     "timeout": str(int(spec.stall_timeout_s * 1_000_000)),
                     # Never sound: public-space video protection may not capture it
                     # (CNIL), so audio tracks are not even set up; nor are metadata ones.

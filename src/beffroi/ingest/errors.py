@@ -33,6 +33,10 @@ def classify(exc: BaseException) -> tuple[Reason, str]:
         return Reason.UNREACHABLE, detail
     if isinstance(exc, av.error.ExitError) or (code == errno.EIO and "timed out" in detail):
         return Reason.STALLED, detail
+    if code == errno.EPROTONOSUPPORT:
+        # RTSP 461 Unsupported transport: the camera will not send RTP the way the site
+        # file asks (VLC's server has no TCP); its `transport` must change.
+        return Reason.TRANSPORT_REFUSED, "the camera refuses this transport (RTSP 461)"
     if isinstance(exc, av.error.EOFError):
         return Reason.STREAM_ENDED, detail
     return Reason.STREAM_ERROR, detail

@@ -15,6 +15,7 @@ class CameraSpec:
     url: str  # without credentials
     username: str | None = None
     password: str | None = None
+    transport: str = "tcp"  # RTP inside the RTSP connection ("tcp") or over "udp"
     stall_timeout_s: float = 10.0
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 60.0

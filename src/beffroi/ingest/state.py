@@ -27,6 +27,7 @@ class Reason(StrEnum):
     NOT_FOUND = "not_found"  # RTSP 404: wrong stream path
     UNSUPPORTED_CODEC = "unsupported_codec"  # not H.264 / H.265
     NO_VIDEO = "no_video"  # the stream has no video track
+    TRANSPORT_REFUSED = "transport_refused"  # RTSP 461: set the camera's transport
     STALLED = "stalled"  # connected but no packet for too long
     STREAM_ENDED = "stream_ended"  # the camera closed the session
     STREAM_ERROR = "stream_error"  # garbage, protocol error

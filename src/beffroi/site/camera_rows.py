@@ -26,6 +26,7 @@ class CameraRow:
     fov_angle: float | None
     fov_range_m: float | None
     stream_url: str
+    transport: str  # tcp | udp
     username: str | None
     password_env: str | None
     retention_s: int
@@ -62,6 +63,7 @@ def _row(r: Any) -> CameraRow:
         fov_angle=r.fov_angle_deg,
         fov_range_m=r.fov_range_m,
         stream_url=r.stream_url,
+        transport=r.transport,
         username=r.username,
         password_env=r.password_env,
         retention_s=r.retention_s,

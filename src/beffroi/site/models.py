@@ -31,6 +31,7 @@ from beffroi.site.fields import (
     Location,
     Slug,
     Text,
+    Transport,
     View,
     _check_env_name,
     _check_insee,
@@ -105,6 +106,13 @@ class Camera(_Strict):
     stream: Annotated[str, AfterValidator(_check_stream)] = Field(
         description="RTSP address of the stream: rtsp:// or rtsps://. Credentials may be "
         "written in it (user:password@); they are never stored in the database.",
+    )
+    transport: Transport = Field(
+        default="tcp",
+        description="How the video reaches Beffroi: tcp (inside the RTSP connection, "
+        "nothing lost: the default) or udp, for the cameras and encoders that offer "
+        "nothing else (VLC's server answers 461 to tcp). Over udp a lost packet damages "
+        "a picture; keep it to the local network.",
     )
     username: Text | None = Field(
         default=None, description="User name for the stream, if not in the address."

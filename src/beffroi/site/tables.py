@@ -71,6 +71,13 @@ cameras = Table(
     Column("fov_angle_deg", Float, nullable=True, comment="Field-of-view opening, degrees"),
     Column("fov_range_m", Float, nullable=True, comment="Field-of-view depth, metres"),
     Column("stream_url", Text, nullable=False, comment="Stored without credentials"),
+    Column(
+        "transport",
+        String(8),
+        nullable=False,
+        server_default="tcp",
+        comment="tcp | udp: RTP inside the RTSP connection, or over UDP",
+    ),
     Column("username", String(200), nullable=True),
     Column("password_env", String(200), nullable=True),
     Column("retention_s", Integer, nullable=False),
