@@ -4,7 +4,8 @@ judge the archive as `tests/ingest/test_conformance.py` does in 20 s.
     .venv/bin/python -m bench.conformance [--minutes 10] [--only NAME ...]
 
 Sources: GStreamer's gst-rtsp-server in several encoder settings (two-packet keyframes,
-4 slices, B-frames, H.265, an AAC or G.711 track), and the simulator with injected
+4 slices, B-frames, H.265, an AAC or G.711 track, send-time sender reports), VLC's RTSP
+server over UDP (B-frames with AAC, 4 slices; no stamps), and the simulator with injected
 quirks (drift ±0.5 %, RTP wrap, repeated timestamps, steps, no or lying RTCP, a smart
 codec with 10 s GOPs and 1 fps idle periods). Prints, per source: segments, samples,
 decode errors, samples that are not one whole picture, `beffroi check`, and the time
@@ -28,8 +29,9 @@ from beffroi.sim.runner import run_in_thread
 from beffroi.sim.specs import CameraSpec
 from tests.archive.seed import add_cameras
 from tests.ingest.conformance import record_camera
-from tests.ingest.test_conformance import GST_CASES, SIM_QUIRKS
+from tests.ingest.test_conformance import GST_CASES, SIM_QUIRKS, VLC_CASES
 from tests.peers.gst_camera import gst_camera
+from tests.peers.vlc_camera import vlc_camera
 
 Source = Callable[[Path], AbstractContextManager[str]]
 
@@ -48,6 +50,8 @@ def sources() -> dict[str, Source]:
     out: dict[str, Source] = {}
     for name, options in GST_CASES.items():
         out[f"gstreamer-{name}"] = lambda _tmp, o=options: gst_camera(**o)  # type: ignore[misc]
+    for name, options in VLC_CASES.items():
+        out[f"vlc-udp-{name}"] = lambda tmp, o=options: vlc_camera(tmp, **o)  # type: ignore[misc]
     for name, fault in SIM_QUIRKS.items():
         out[f"sim-{name}"] = lambda tmp, f=fault: _sim(f, tmp / "clips")
     out["sim-smart-codec"] = lambda tmp: _sim(
@@ -69,7 +73,9 @@ def main() -> None:
             upgrade(engine)
             add_cameras(engine, "cam0")
             with source(root) as url:
-                v = record_camera(engine, root / "archive", url, args.minutes * 60, 60_000)
+                transport = "udp" if name.startswith("vlc-udp") else "tcp"
+                minutes = args.minutes * 60
+                v = record_camera(engine, root / "archive", url, minutes, 60_000, None, transport)
             errors = sorted(abs(e) for e in v.time_errors_ms)
             times = (
                 f"p50 {statistics.median(errors):.1f} p99 {v.error_p99_ms():.1f} "

@@ -67,7 +67,7 @@ def record_camera(
     """Record `url` as camera "cam0" for `seconds` of footage, then judge it."""
     cam = spec(url, "cam0", stall_timeout_s=10.0, transport=transport)
     with recording(engine, root, [cam], segment_ms) as rig:
-        wait_for(lambda: bool(rig.rows("cam0")), 60, "the first segment")
+        wait_for(lambda: _footage_ms(rig) > 0, 60, "the first footage")
         wait_for(lambda: _footage_ms(rig) >= seconds * 1000, seconds * 2 + 30, "the footage")
         if during is not None:
             during(rig)
@@ -82,7 +82,8 @@ def record_camera(
 def _footage_ms(rig: Any) -> int:
     """Footage on disk: closed segments, and the flushed part of the one being written."""
     closed = sum(r["end_ms"] - r["start_ms"] for r in rig.rows("cam0"))
-    live = rig.state("cam0").live
+    state = rig.supervisor.camera_states().get("cam0")
+    live = state.live if state is not None else None
     return closed + (live.flushed_end_ms - live.start_ms if live is not None else 0)
 
 
