@@ -7,63 +7,35 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
 
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select
 
-from beffroi.access.permissions import Permission
-from beffroi.access.principal import Principal
 from beffroi.access.tables import user_communes, users
 from beffroi.clock import FakeClock
 from beffroi.journal.entries import NewEntry, communes_text
-from beffroi.journal.http import journal_action
 from beffroi.journal.service import Journal
 from beffroi.journal.tables import journal_entries
 from beffroi.journal.verify import verify_journal
 from beffroi.web.app import create_app
-from beffroi.web.camera_info import visible_camera_row
 from beffroi.web.context import AppContext
-from beffroi.web.deps import Ctx, authenticate, require
 from beffroi.web.guard import flat_routes, unguarded_routes
 from beffroi.web.routes import journal as journal_routes
 from tests.web.conftest import _pw_hash, token_for
 
 
-def _remember(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> None:
-    # What `authenticate` itself is to do once wired: leave the principal for the handler.
-    request.state.principal = principal
-
-
-probe = APIRouter()
-
-
-@probe.get("/api/probe/{camera_id}")
-def probe_recording(
-    camera_id: str,
-    request: Request,
-    ctx: Ctx,
-    _: Annotated[None, Depends(_remember)],
-    principal: Annotated[Principal, Depends(require(Permission.RECORDING_READ))],
-) -> dict[str, str]:
-    with ctx.engine.connect() as conn:
-        visible_camera_row(conn, principal, camera_id)
-    journal_action(request, principal, "recording.read", camera=camera_id, start_ms=1, end_ms=2)
-    return {"ok": camera_id}
-
-
 def journal_app(ctx: AppContext) -> FastAPI:
     """The real app with the journal router and handler (whether or not create_app already
-    wires them) and the probe route."""
+    wires them)."""
     app = create_app(ctx)
     if not any(path == "/api/journal" for path, _r, _d in flat_routes(app)):
         app.include_router(journal_routes.router)
     if not isinstance(getattr(app.state, "journal", None), Journal):
         journal_routes.install(app, Journal.open(ctx.engine, ctx.clock, ctx.data_dir))
-    app.include_router(probe)
     assert unguarded_routes(app) == []
     return app
 
@@ -212,11 +184,20 @@ def test_export_json(jclient: TestClient, ctx: AppContext) -> None:
 
 
 def test_denied_and_hidden_requests_are_journaled(jclient: TestClient, ctx: AppContext) -> None:
-    assert jclient.get("/api/probe/cha-001", headers=token_for(ctx, "agent")).status_code == 404
-    assert jclient.get("/api/probe/jlt-001", headers=token_for(ctx, "dpo")).status_code == 403
-    ok = jclient.get("/api/probe/jlt-001", headers=token_for(ctx, "agent"))
-    assert ok.status_code == 200
-    assert jclient.get("/api/probe/jlt-001").status_code == 401  # no one to journal
+    """Through the real routes: an operator probing another commune's camera (404) and
+    the data-protection officer asking for footage (403) are journaled by name."""
+    now = ctx.clock.now()
+    window = {"start": (now - timedelta(minutes=10)).isoformat(), "end": now.isoformat()}
+
+    def get(camera: str, user: str | None) -> int:
+        headers = token_for(ctx, user) if user else {}
+        r = jclient.get(f"/api/cameras/{camera}/recordings", params=window, headers=headers)
+        return r.status_code
+
+    assert get("cha-001", "agent") == 404
+    assert get("jlt-001", "dpo") == 403
+    assert get("jlt-001", "agent") == 200
+    assert get("jlt-001", None) == 401  # no one to journal
     with ctx.engine.connect() as conn:
         rows = conn.execute(select(journal_entries).order_by(journal_entries.c.seq)).all()
     got = [(r.action, r.username, r.camera_id, r.commune_id, r.outcome) for r in rows]
@@ -227,13 +208,15 @@ def test_denied_and_hidden_requests_are_journaled(jclient: TestClient, ctx: AppC
     ]
     assert json.loads(rows[0].detail) == {
         "method": "GET",
-        "path": "/api/probe/cha-001",
-        "route": "/api/probe/{camera_id}",
+        "path": "/api/cameras/cha-001/recordings",
+        "route": "/api/cameras/{camera_id}/recordings",
         "status": 404,
     }
     # The 404 body is FastAPI's own, unchanged by the handler.
-    body = jclient.get("/api/probe/cha-001", headers=token_for(ctx, "agent")).json()
-    assert body == {"detail": "unknown camera cha-001"}
+    r = jclient.get(
+        "/api/cameras/cha-001/recordings", params=window, headers=token_for(ctx, "agent")
+    )
+    assert r.json() == {"detail": "unknown camera cha-001"}
     assert verify_journal(ctx.engine, None).ok
 
 

@@ -69,6 +69,8 @@ def authenticate(
             principal = resolve_session(ctx.engine, token, ctx.clock, kind="bearer")
     elif cookie:
         principal = resolve_session(ctx.engine, cookie, ctx.clock, kind="cookie")
+        # Known from here on: a refusal below, or in the route, is this user's act.
+        request.state.principal = principal
         # After the session check, so a forged cookie reads as unauthenticated (401).
         if (
             principal is not None
@@ -80,6 +82,9 @@ def authenticate(
         raise _unauthorized("authentication required")
     if principal is None:
         raise _unauthorized("session expired or invalid: log in again")
+    # What the denied-request journal (routes/journal.py) reads when a permission check
+    # or a route answers 403 or 404: who was refused.
+    request.state.principal = principal
     return principal
 
 
