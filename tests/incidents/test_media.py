@@ -236,7 +236,8 @@ def check_routes(
         entries = conn.execute(
             select(journal_entries).where(journal_entries.c.camera_id == CAM)
         ).all()
-    reads = [e for e in entries if e.username == "agent"]
+    denied = [e for e in entries if e.action == "request.denied"]
+    reads = [e for e in entries if e.username == "agent" and e not in denied]
     assert sorted(e.action for e in reads) == [
         "recording.play",
         "recording.play",
@@ -246,4 +247,12 @@ def check_routes(
     assert all(json.loads(e.detail)["incident"] == incident for e in reads)
     plays = [json.loads(e.detail) for e in reads if e.action == "recording.play"]
     assert {p["range"] for p in plays} == {None, "bytes=100-1123"}
-    assert not [e for e in entries if e.username in ("dpo", "voisin")]
+    # The refusals are journaled by name, and nothing else of theirs.
+    assert sorted((e.username, e.outcome) for e in denied) == [
+        ("agent", "not_found"),  # part 3 of a one-part clip
+        ("dpo", "denied"),
+        ("dpo", "denied"),
+        ("voisin", "not_found"),
+        ("voisin", "not_found"),
+    ]
+    assert not [e for e in entries if e.username in ("dpo", "voisin") and e not in denied]

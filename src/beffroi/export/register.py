@@ -4,7 +4,6 @@ who exported. Read from the `exports` rows, within the reader's requisitions sco
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
+from beffroi.csvfile import SafeWriter
 from beffroi.export.manifest import iso_local, iso_utc
 from beffroi.export.tables import exports
 from beffroi.requisitions.tables import requisitions
@@ -72,7 +72,7 @@ CSV_COLUMNS = (
 
 def register_csv(entries: list[RegisterEntry]) -> Iterator[str]:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SafeWriter(buf)
     writer.writerow(CSV_COLUMNS)
     for e in entries:
         done = e.finished_ms

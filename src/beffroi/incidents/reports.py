@@ -17,7 +17,6 @@ A month is a calendar month in the town's time (Europe/Paris), not in UTC. Count
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import statistics
@@ -31,6 +30,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from beffroi.archive.tables import segments
 from beffroi.clock import PARIS, from_ms, utc_ms
+from beffroi.csvfile import SafeWriter
 from beffroi.incidents.tables import incident_alarms, incidents
 from beffroi.playback.timeline import Span, find_gaps, merge_ranges
 from beffroi.site.tables import cameras, communes
@@ -251,7 +251,7 @@ def _num(value: float | None) -> str:
 
 def report_csv(report: MonthlyReport) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SafeWriter(buf)
     writer.writerow(CSV_COLUMNS)
     writer.writerows((report.commune, report.month, *row) for row in report_rows(report))
     return buf.getvalue()

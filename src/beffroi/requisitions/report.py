@@ -7,13 +7,13 @@ by people, in France); the JSON API keeps UTC.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
 from beffroi.clock import PARIS, from_ms
+from beffroi.csvfile import SafeWriter
 from beffroi.requisitions.register import Requisition
 from beffroi.requisitions.states import LABELS_FR
 
@@ -97,7 +97,7 @@ def register_rows(reqs: Sequence[Requisition]) -> list[list[str]]:
 
 def register_csv(reqs: Sequence[Requisition]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SafeWriter(buf)
     writer.writerow(COLUMNS)
     writer.writerows(register_rows(reqs))
     return buf.getvalue()

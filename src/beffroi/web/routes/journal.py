@@ -8,7 +8,6 @@ Reading is itself journaled: `journal.read` for a page, `journal.export` for an 
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from starlette.responses import Response
 from beffroi.access.permissions import Permission, Role
 from beffroi.access.principal import Principal
 from beffroi.clock import from_ms, utc_ms
+from beffroi.csvfile import SafeWriter
 from beffroi.journal.entries import JournalEntry, communes_list
 from beffroi.journal.http import app_journal, client_address, journal_action, principal_entry
 from beffroi.journal.query import MAX_LIMIT, JournalFilter, iter_export, query_page
@@ -166,7 +166,7 @@ def _csv_row(e: JournalEntry) -> list[Any]:
 
 def _csv(entries: Iterator[JournalEntry]) -> Iterator[str]:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = SafeWriter(buf)
     writer.writerow(CSV_COLUMNS)
     for n, e in enumerate(entries, 1):
         writer.writerow(_csv_row(e))
