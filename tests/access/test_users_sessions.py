@@ -7,8 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select, update
 
+from beffroi.access.login import ENROLL, OK, TOTP_REQUIRED, attempt_login
 from beffroi.access.passwords import PasswordPolicyError
 from beffroi.access.permissions import Role
+from beffroi.access.principal import Principal
 from beffroi.access.sessions import (
     ABSOLUTE,
     ENROLL_ABSOLUTE,
@@ -26,10 +28,22 @@ from beffroi.access.users import (
     UserExistsError,
     create_user,
     ensure_admin,
-    verify_login,
+    load_principal,
 )
 from beffroi.clock import FakeClock
 from tests.access.helpers import LATER, PW, make_user, seed_communes
+
+
+def verify_login(
+    engine: Engine, username: str, password: str, clock: FakeClock
+) -> Principal | None:
+    """The principal a correct password lets in, through the production login (the
+    second factor aside: a video role without one is asked to enrol)."""
+    result = attempt_login(engine, clock, username, password, None, "192.0.2.1")
+    if result.outcome not in (OK, ENROLL, TOTP_REQUIRED) or result.user_id is None:
+        return None
+    with engine.connect() as conn:
+        return load_principal(conn, result.user_id, clock)
 
 
 def test_create_and_verify_user_with_communes(engine: Engine, clock: FakeClock) -> None:

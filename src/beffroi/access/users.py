@@ -10,12 +10,10 @@ from sqlalchemy.orm import aliased
 
 from beffroi.access.agents import record_refusal
 from beffroi.access.passwords import (
-    burn_verification_time,
     check_policy,
     generate_password,
     hash_password,
     needs_rehash,
-    verify_password,
 )
 from beffroi.access.permissions import USER_ROLES, Role, needs_approval, sees_all_communes
 from beffroi.access.principal import Principal
@@ -154,23 +152,6 @@ def ensure_admin(engine: Engine, clock: Clock, password: str | None = None) -> s
     except UserExistsError:  # another process won the race: theirs stands
         return None
     return secret if generated else None
-
-
-def verify_login(engine: Engine, username: str, password: str, clock: Clock) -> Principal | None:
-    """The principal for a correct password of a user the agent record lets in, else
-    None. The second factor and lockout are `login.attempt_login`'s business."""
-    with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == username)).first()
-    if row is None:
-        burn_verification_time(password)
-        return None
-    if not verify_password(row.password_hash, password):
-        return None
-    if record_refusal(row, clock) is not None:
-        return None
-    rehash_if_needed(engine, row.id, row.password_hash, password)
-    with engine.connect() as conn:
-        return load_principal(conn, row.id, clock)
 
 
 def rehash_if_needed(engine: Engine, user_id: int, password_hash: str, password: str) -> None:
