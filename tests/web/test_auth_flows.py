@@ -15,7 +15,7 @@ from beffroi.access.totp import code_at
 from beffroi.clock import FakeClock
 from beffroi.web.context import AppContext
 from beffroi.web.deps import COOKIE_NAME
-from tests.web.conftest import PW
+from tests.web.conftest import PW, _pw_hash, token_for
 from tests.web.test_auth import login_totp, police_with_totp
 
 LOGIN = "/api/auth/login"
@@ -192,6 +192,34 @@ def test_machine_tokens_scoped_expiring_revocable(
     assert client.get("/metrics", headers=m).status_code == 200
     clock.advance(timedelta(hours=1))
     assert client.get("/metrics", headers=m).status_code == 401
+
+
+def test_a_token_stops_with_its_creator(client: TestClient, ctx: AppContext, admin) -> None:
+    """A token acts for the administrator who made it: disabled, their tokens stop
+    answering (401) at once; enabled again, they work again."""
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            insert(users).values(
+                username="admin2", password_hash=_pw_hash(), role="admin", disabled=False,
+                created_ms=0,
+            )
+        )  # fmt: skip
+    second = token_for(ctx, "admin2")
+    r = client.post(
+        "/api/tokens", headers=second, json={"name": "m", "permissions": ["metrics.read"]}
+    )
+    assert r.status_code == 201, r.text
+    machine = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert client.get("/metrics", headers=machine).status_code == 200
+    assert (
+        client.patch("/api/users/admin2", json={"disabled": True}, headers=admin).status_code == 200
+    )
+    assert client.get("/metrics", headers=machine).status_code == 401
+    assert (
+        client.patch("/api/users/admin2", json={"disabled": False}, headers=admin).status_code
+        == 200
+    )
+    assert client.get("/metrics", headers=machine).status_code == 200
 
 
 def test_expiring_users_for_the_administrator(

@@ -20,7 +20,8 @@ from beffroi.access import events
 from beffroi.access.permissions import MATRIX, Permission, Role
 from beffroi.access.principal import Principal
 from beffroi.access.sessions import token_digest
-from beffroi.access.tables import api_tokens
+from beffroi.access.tables import api_tokens, users
+from beffroi.access.users import load_principal
 from beffroi.clock import Clock, from_ms, utc_ms
 from beffroi.site.tables import communes as communes_table
 
@@ -154,12 +155,20 @@ def revoke_token(
 
 
 def resolve_token(engine: Engine, token: str, clock: Clock) -> Principal | None:
-    """The machine principal of a live token; None if unknown, revoked or expired."""
+    """The machine principal of a live token; None if unknown, revoked, expired, or if
+    the person who made it may no longer act (disabled, expired, gone). A token acts
+    for its creator: it never reaches a commune its creator no longer covers."""
     now = utc_ms(clock.now())
     digest = token_digest(token)
     with engine.begin() as conn:
         row = conn.execute(select(api_tokens).where(api_tokens.c.token_sha256 == digest)).first()
         if row is None or row.revoked_ms is not None or now >= row.expires_ms:
+            return None
+        creator_id = conn.execute(
+            select(users.c.id).where(users.c.username == row.created_by)
+        ).scalar()
+        creator = None if creator_id is None else load_principal(conn, creator_id, clock)
+        if creator is None:
             return None
         if row.last_used_ms is None or now - row.last_used_ms >= TOUCH_EVERY_MS:
             conn.execute(
@@ -167,11 +176,14 @@ def resolve_token(engine: Engine, token: str, clock: Clock) -> Principal | None:
             )
     known = {p.value for p in Permission}
     scopes = frozenset(Permission(p) for p in row.permissions.split() if p in known)
+    communes = frozenset(row.communes.split())
+    if creator.communes is not None:
+        communes &= creator.communes
     return Principal(
         user_id=0,
         username=f"token:{row.name}",
         role=Role.MACHINE,
-        communes=frozenset(row.communes.split()),
+        communes=communes,
         token_sha256=digest,
         scopes=scopes,
         auth="api_token",
