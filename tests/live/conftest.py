@@ -23,6 +23,7 @@ from starlette.websockets import WebSocketDisconnect
 from beffroi.access.sessions import open_session
 from beffroi.access.tables import user_cameras, user_communes, users
 from beffroi.archive.fmp4 import Fragment, parse_init, parse_moof
+from beffroi.archive.storage import storage_report
 from beffroi.clock import SystemClock
 from beffroi.db.engine import make_engine
 from beffroi.db.migrate import upgrade
@@ -34,7 +35,7 @@ from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
 from tests.archive.seed import add_cameras
 from tests.ingest.harness import Rig, recording, spec, wait_for
-from tests.web.conftest import FakeStorageReport, seed_site
+from tests.web.conftest import seed_site
 
 SMALL = {"width": 320, "height": 240, "fps": 15, "bitrate": 300_000, "duration": 4.0}
 H264, H265 = "jlt-001", "jlt-002"
@@ -86,7 +87,7 @@ def ctx(engine: Engine, data_dir: Path, live: Live) -> AppContext:
         archive_root=live.rig.root,
         recorder=live.rig.supervisor,
         free_floor_bytes=10**9,
-        storage_report=lambda: FakeStorageReport(free_bytes=123, floor_bytes=10**9),
+        storage_report=lambda: storage_report(engine, live.rig.root, clock, 10**9),
     )
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
 
 from beffroi.access.passwords import hash_password
 from beffroi.access.sessions import open_session
 from beffroi.access.tables import user_communes, users
+from beffroi.archive.storage import storage_report
 from beffroi.clock import FakeClock, utc_ms
 from beffroi.ingest.state import CameraState
 from beffroi.site.tables import cameras, communes
@@ -36,11 +36,6 @@ class FakeRecorder:
 
     def camera_states(self) -> dict[str, CameraState]:
         return dict(self.states)
-
-
-class FakeStorageReport(BaseModel):
-    free_bytes: int
-    floor_bytes: int
 
 
 def _camera(cid: str, commune: str, view: str = "general", **kw: object) -> dict[str, object]:
@@ -131,7 +126,7 @@ def ctx(engine: Engine, clock: FakeClock, data_dir: Path, recorder: FakeRecorder
         archive_root=root,
         recorder=recorder,
         free_floor_bytes=10**9,
-        storage_report=lambda: FakeStorageReport(free_bytes=123, floor_bytes=10**9),
+        storage_report=lambda: storage_report(engine, root, clock, 10**9),
     )
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 
+from beffroi.access.tables import user_communes, users
 from beffroi.clock import FakeClock, utc_ms
 from beffroi.ingest.state import CameraState, Status
 from beffroi.web.context import AppContext
 from beffroi.web.routes.metrics import escape_label, format_value
-from tests.web.conftest import FakeRecorder
+from tests.archive.factory import add_segments
+from tests.web.conftest import FakeRecorder, _pw_hash, token_for
 
 SAMPLE = re.compile(
     r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>(?:[a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*)\})?'
@@ -76,11 +79,38 @@ def test_label_escaping_and_values() -> None:
     assert format_value(float("nan")) == "NaN"
 
 
-def test_storage_returns_the_report(
+def test_storage_returns_the_report_in_the_reader_s_scope(
     client: TestClient, admin: dict[str, str], agent: dict[str, str], ctx: AppContext
 ) -> None:
+    start = utc_ms(ctx.clock.now()) - 2 * 3_600_000
+    add_segments(ctx.engine, ctx.archive_root, "jlt-001", start, 2, size=1000)
+    add_segments(ctx.engine, ctx.archive_root, "cha-001", start, 1, size=5000)
     r = client.get("/api/storage", headers=admin)
-    assert r.status_code == 200 and r.json() == {"free_bytes": 123, "floor_bytes": 10**9}
+    assert r.status_code == 200
+    body = r.json()
+    assert {c["camera_id"]: c["bytes"] for c in body["cameras"] if c["segments"]} == {
+        "jlt-001": 2000,
+        "cha-001": 5000,
+    }
+    assert body["total_bytes"] == 7000 and body["disk_total_bytes"] > 0
+    # A supervisor of Joué-lès-Tours: its cameras only, totals over them; the disk's
+    # figures stay the installation's.
+    with ctx.engine.begin() as conn:
+        uid = conn.execute(
+            insert(users).values(username="chef", password_hash=_pw_hash(), role="supervisor",
+                                 disabled=False, created_ms=0).returning(users.c.id)
+        ).scalar_one()  # fmt: skip
+        conn.execute(insert(user_communes).values(user_id=uid, commune_id="joue-les-tours"))
+    scoped = client.get("/api/storage", headers=token_for(ctx, "chef")).json()
+    assert {c["camera_id"] for c in scoped["cameras"]} <= {
+        "jlt-001",
+        "jlt-002",
+        "jlt-003",
+        "jlt-004",
+    }
+    assert "jlt-001" in {c["camera_id"] for c in scoped["cameras"]}
+    assert scoped["total_bytes"] == 2000 and scoped["total_segments"] == 2
+    assert scoped["disk_total_bytes"] == body["disk_total_bytes"]
     # Operators have no storage.read.
     assert client.get("/api/storage", headers=agent).status_code == 403
     ctx.storage_report = None

@@ -147,3 +147,18 @@ def storage_report(
 
 def _iso(ms: int | None) -> str | None:
     return None if ms is None else from_ms(ms).isoformat().replace("+00:00", "Z")
+
+
+def for_cameras(report: StorageReport, keep: Callable[[str], bool]) -> StorageReport:
+    """`report` limited to the cameras `keep` accepts (a commune-scoped reader's): their
+    rows and totals. The disk's figures and forecast stay the installation's: one disk
+    is shared, and how long it lasts is everyone's concern."""
+    entries = [e for e in report.cameras if keep(e.camera_id)]
+    return report.model_copy(
+        update={
+            "cameras": entries,
+            "total_segments": sum(e.segments for e in entries),
+            "total_bytes": sum(e.bytes for e in entries),
+            "bytes_per_day": round(sum(e.bytes_per_day for e in entries), 1),
+        }
+    )

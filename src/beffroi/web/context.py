@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from beffroi.archive.storage import StorageReport
 from beffroi.clock import Clock
 from beffroi.ingest.state import RecorderView
 from beffroi.journal.service import Journal
@@ -28,7 +28,7 @@ class AppContext:
     recorder: RecorderView
     free_floor_bytes: int
     # `beffroi.archive.storage.storage_report` bound to its arguments; None until wired.
-    storage_report: Callable[[], BaseModel] | None = None
+    storage_report: Callable[[], StorageReport] | None = None
     # The installation's journal; `create_app` opens one on `data_dir` when None.
     journal: Journal | None = None
     # The export job runner (`beffroi.export.jobs.ExportJobs`), started by `beffroi run`;
