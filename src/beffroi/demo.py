@@ -33,7 +33,7 @@ def demo_admin_password(data_dir: Path) -> str:
         return path.read_text().strip()
     alphabet = string.ascii_letters + string.digits
     password = "Demo-" + "".join(secrets.choice(alphabet) for _ in range(14))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.write_text(password + "\n")
     path.chmod(0o600)
     return password
@@ -63,7 +63,7 @@ def demo_site_for(
     text = text.replace(f'"127.0.0.1:{DEFAULT_DC09_PORT}"', f'"127.0.0.1:{dc09_port}"')
     text = text.replace(f"port: {DEFAULT_MAIL_PORT},", f"port: {mail_port},")
     text = text.replace(f'public_url: "{DEFAULT_URL}"', f'public_url: "{url}"')
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     copy = data_dir / "demo-site.yaml"
     copy.write_text(text)
     for geo in site.parent.glob("*.geojson"):  # the map's outlines, named relative to it

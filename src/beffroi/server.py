@@ -86,7 +86,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     site = loaded.site
 
     data_dir = opts.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(data_dir)
     root = archive_root(data_dir)
     root.mkdir(exist_ok=True)
     engine = make_engine(database_url(data_dir))
@@ -327,6 +327,17 @@ def _journal_site(journal: Journal, path: Path, applied: ApplyResult) -> None:
         "returned": applied.cameras_returned,
     }
     journal.record(principal_entry(None, "site.apply", username="system", detail=detail))
+
+
+def private_data_dir(data_dir: Path) -> None:
+    """Footage, the database (and its WAL), snapshots and keys are nobody else's: the
+    data directory is 0700, and what the server and its recorder processes (which
+    inherit it) create is at most group-readable (umask 027), never world-readable."""
+    os.umask(0o027)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data_dir.stat().st_mode & 0o077:
+        log.warning("data directory %s was open to others: now 0700", data_dir)
+        data_dir.chmod(0o700)
 
 
 def _camera_specs(
