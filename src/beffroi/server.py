@@ -149,6 +149,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         free_floor_bytes=floor,
         journal=journal,
         live_start=functools.partial(_live_start, recorder),
+        fingerprint_published_at=site.exports.fingerprint_published_at,
     )
     export_jobs.start()
     alarms = _start_alarms(site, engine, clock, journal)
@@ -213,7 +214,10 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
                 return 1
             if reload.is_set():
                 reload.clear()
-                reload_site(opts.site, engine, clock, recorder, journal, alarms, oncall, inputs)
+                reload_site(
+                    opts.site, engine, clock, recorder, journal, alarms, oncall, inputs,
+                    export_jobs,
+                )  # fmt: skip
     finally:
         server.should_exit = True
         api.join(10)
@@ -245,6 +249,7 @@ def reload_site(
     alarms: AlarmIntake | None = None,
     oncall: OnCallRuntime | None = None,
     inputs: AlarmInputs | None = None,
+    exports: ExportJobs | None = None,
 ) -> bool:
     """SIGHUP: re-read the site file and apply it. A file with errors changes nothing;
     only the cameras that changed are touched; removed ones stop recording and their
@@ -266,6 +271,8 @@ def reload_site(
         oncall.reload(loaded.site)
     if inputs is not None:
         inputs.reload(loaded.site)
+    if exports is not None:
+        exports.fingerprint_published_at = loaded.site.exports.fingerprint_published_at
     log.info("site reloaded: %s", changes)
     return True
 

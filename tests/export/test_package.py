@@ -10,8 +10,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from beffroi.export.jobs import order_for
+from beffroi.export.lisezmoi import lisezmoi
+from beffroi.journal.keys import load_or_create_key
 from tests.export.conftest import PLAYER, Sealed
-from tests.export.helpers import frames, package_files
+from tests.export.helpers import T0, frames, package_files
 from tests.playback.segments import FPS
 
 
@@ -109,7 +112,11 @@ def test_player_is_copied_verbatim_and_lisezmoi_explains_in_french(sealed: Seale
     text = files["LISEZMOI.txt"].decode("utf-8")
     assert f"Réquisition n° {sealed.requisition.number}" in text
     assert "beffroi verify" in text and "sha256sum -c SHA256SUMS" in text
-    assert sealed.fingerprint in text
+    assert sealed.fingerprint in text  # to compare with the published one
+    # The command to run names the centre's published key, never the package's own: a
+    # forger re-signing the package would write theirs there.
+    assert "--fingerprint EMPREINTE" in text and f"--fingerprint {sealed.fingerprint}" not in text
+    assert "demandez-la lui par un autre" in text
     assert "INTERRUPTION" in text and "aucun enregistrement" in text
     assert "08:00:08" in text  # times in Europe/Paris
 
@@ -118,3 +125,14 @@ def test_the_result_feeds_the_export_register(sealed: Sealed) -> None:
     r = sealed.result
     assert r.cameras == ("jlt-001", "jlt-002")
     assert r.footage_ms == 12_000 and r.bytes == r.path.stat().st_size
+
+
+def test_lisezmoi_sends_recipients_where_the_centre_publishes_its_key(sealed: Sealed) -> None:
+    """The site file's `exports.fingerprint_published_at` is where the command's key
+    comes from."""
+    url = "https://www.jouelestours.fr/csu/cle-des-exports"
+    key = load_or_create_key(sealed.data_dir).public_key()
+    order = order_for(sealed.requisition, 7, "chef", "supervisor")
+    text = lisezmoi(order, T0, [], key, url).decode("utf-8")
+    assert f"publiée par le centre ici : {url}" in text
+    assert "--fingerprint EMPREINTE" in text and "demandez-la" not in text

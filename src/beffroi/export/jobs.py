@@ -100,6 +100,7 @@ class ExportJobs:
         player_dir: Path = PLAYER_DIR,
         live_start: Callable[[str], int | None] | None = None,
         live_wait_s: float = 150.0,
+        fingerprint_published_at: str | None = None,
     ) -> None:
         """`live_start(camera)`: the start (ms) of the segment the recorder is writing for
         that camera, or None. An export whose range reaches into it waits, at most
@@ -115,6 +116,8 @@ class ExportJobs:
         self.free_floor_bytes = free_floor_bytes
         self.journal = journal
         self.player_dir = player_dir
+        # The site file's `exports.fingerprint_published_at`, set again on reload.
+        self.fingerprint_published_at = fingerprint_published_at
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._stopping = threading.Event()
         self._idle = threading.Event()
@@ -201,6 +204,7 @@ class ExportJobs:
                 progress=self._progress(export_id),
                 free_floor_bytes=self.free_floor_bytes,
                 player_dir=self.player_dir,
+                fingerprint_published_at=self.fingerprint_published_at,
             )
         except Interrupted:
             self._set(export_id, status=QUEUED, progress=0.0)

@@ -49,8 +49,21 @@ def _items(plans: list[ItemPlan]) -> list[str]:
     return lines
 
 
+def _where_published(published_at: str | None) -> str:
+    if published_at:
+        return f"publiée par le centre ici : {published_at}"
+    return (
+        "que le centre de supervision urbaine communique : demandez-la lui par un autre\n"
+        "   canal que ce paquet (courrier, téléphone)"
+    )
+
+
 def lisezmoi(
-    order: ExportOrder, exported_ms: int, plans: list[ItemPlan], key: Ed25519PublicKey
+    order: ExportOrder,
+    exported_ms: int,
+    plans: list[ItemPlan],
+    key: Ed25519PublicKey,
+    fingerprint_published_at: str | None = None,
 ) -> bytes:
     pem = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -94,9 +107,11 @@ caméra, date et heure. Les fichiers MP4 se lisent aussi avec VLC.
 VÉRIFIER L'INTÉGRITÉ
 --------------------
 1. Avec Beffroi (hors ligne, sans accès au centre) :
-     beffroi verify {zip_name(order)} --fingerprint {fingerprint(key)}
-   Résultat 0 : paquet intact. Sinon la commande nomme chaque fichier modifié,
-   manquant ou ajouté.
+     beffroi verify {zip_name(order)} --fingerprint EMPREINTE
+   où EMPREINTE est l'empreinte de la clé du centre, {_where_published(fingerprint_published_at)}.
+   Ne prenez pas celle qu'indique ce paquet : un faussaire y écrirait la sienne.
+   Résultat 0 : paquet intact et signé par cette clé. Sinon la commande nomme chaque
+   fichier modifié, manquant ou ajouté, ou la signature qui ne convient pas.
 2. Les empreintes SHA-256 de tous les fichiers sont dans SHA256SUMS ; depuis ce dossier :
      sha256sum -c SHA256SUMS        (Linux)
      shasum -a 256 -c SHA256SUMS    (macOS)
@@ -106,7 +121,7 @@ VÉRIFIER L'INTÉGRITÉ
    manifeste, un manifeste modifié ne correspond plus à la signature.
    Empreinte de la clé (SHA-256 de la clé publique brute) :
      {fingerprint(key)}
-   Comparez-la avec celle que publie le centre de supervision urbaine.
+   Elle doit être identique à celle que publie le centre (voir le point 1).
    Vérification avec OpenSSL 3 : enregistrer la clé publique ci-dessous dans cle.pem, puis
      base64 -d manifest.sig > manifest.sig.bin
      openssl pkeyutl -verify -pubin -inkey cle.pem -rawin -in manifest.json \\

@@ -133,6 +133,7 @@ def build_package(
     progress: Callable[[float], None] | None = None,
     free_floor_bytes: int = 0,
     player_dir: Path = PLAYER_DIR,
+    fingerprint_published_at: str | None = None,
 ) -> PackageResult:
     plans = plans if plans is not None else plan_order(engine, archive_root, order, exported_ms)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +193,8 @@ def build_package(
                     sums[path] = sha
                     out.append(DeliveredFile(path, clip, sha, size))
                 delivered.append(out)
-            add_text(zf, README, lisezmoi(order, exported_ms, plans, key_public))
+            readme = lisezmoi(order, exported_ms, plans, key_public, fingerprint_published_at)
+            add_text(zf, README, readme)
             for path, data in player_files(player_dir).items():
                 add_text(zf, path, data)
             bound = dict(sums)

@@ -4,11 +4,15 @@ Checks, naming every fault it finds (not only the first):
 1. every file listed in SHA256SUMS is present and has that hash; no file is missing
    from the list (an extra file);
 2. manifest.sig is a valid Ed25519 signature of manifest.json's exact bytes by the
-   public key the manifest states, whose fingerprint matches the manifest's, and the
-   one given with --fingerprint (the centre's published key) when given;
+   public key the manifest states, whose fingerprint matches the manifest's and is one
+   the reader trusts (the centre's published key, `--fingerprint` or `--trusted-keys`:
+   a package's own key proves only that whoever made it had a key);
 3. every clip and every other file has the hash the signed manifest states, and
    player/manifest.js is exactly the manifest: SHA256SUMS is not signed, so someone
-   who edits a clip and rewrites SHA256SUMS to match still fails here.
+   who edits a clip and rewrites SHA256SUMS to match still fails here;
+4. every entry name is unique and plain (relative, `/`-separated, no `.` or `..`, no
+   backslash): an archiver could otherwise extract a file the checks never read, or
+   outside the folder.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import binascii
 import hashlib
 import json
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,18 +93,49 @@ def _parse_sums(text: str, report: Report) -> dict[str, str]:
     return sums
 
 
-def verify_package(path: Path, expected_fingerprint: str | None = None) -> Report:
+def verify_package(path: Path, trusted: str | Collection[str] | None = None) -> Report:
+    """`trusted`: the fingerprint(s) the signature must be by; None checks the package
+    against itself only (the recorder's own packages, never a recipient's check)."""
     try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as e:
         raise UnusableInput(f"{path}: not a readable ZIP package ({e})") from None
+    anchors = None
+    if trusted is not None:
+        anchors = {trusted.lower()} if isinstance(trusted, str) else {t.lower() for t in trusted}
     with zf:
-        return _verify(zf, expected_fingerprint)
+        return _verify(zf, anchors)
 
 
-def _verify(zf: zipfile.ZipFile, expected_fingerprint: str | None) -> Report:
-    report = Report()
+def unsafe_name(name: str) -> bool:
+    """Not a plain relative path: what `sha256sum -c` or an unzip could resolve to a
+    file other than the one checked."""
+    parts = name.rstrip("/").split("/")
+    return (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or ":" in name
+        or any(p in ("", ".", "..") for p in parts)
+        or any(ord(c) < 32 for c in name)
+    )
+
+
+def _names(zf: zipfile.ZipFile, report: Report) -> list[str]:
     names = [n for n in zf.namelist() if not n.endswith("/")]
+    seen: set[str] = set()
+    for n in zf.namelist():
+        if unsafe_name(n):
+            report.problems.append(f"unsafe entry name: {n!r}")
+        elif n in seen:
+            report.problems.append(f"duplicate entry: {n}")
+        seen.add(n)
+    return names
+
+
+def _verify(zf: zipfile.ZipFile, trusted: set[str] | None) -> Report:
+    report = Report()
+    names = _names(zf, report)
     root = _root(names)
     present = {n[len(root) :] for n in names}
     if SUMS not in present:
@@ -121,7 +157,7 @@ def _verify(zf: zipfile.ZipFile, expected_fingerprint: str | None) -> Report:
     if manifest_raw is None:
         report.problems.append("signature cannot be checked: manifest.json is missing")
         return report
-    manifest = _signed_manifest(zf, root, present, manifest_raw, expected_fingerprint, report)
+    manifest = _signed_manifest(zf, root, present, manifest_raw, trusted, report)
     if manifest is not None:
         _against_manifest(manifest, manifest_raw, actual, report)
     return report
@@ -132,7 +168,7 @@ def _signed_manifest(
     root: str,
     present: set[str],
     raw: bytes,
-    expected_fingerprint: str | None,
+    trusted: set[str] | None,
     report: Report,
 ) -> dict[str, Any] | None:
     try:
@@ -149,9 +185,10 @@ def _signed_manifest(
         report.problems.append(
             "bad signature: the manifest's key fingerprint does not match its key"
         )
-    if expected_fingerprint and expected_fingerprint.lower() != report.fingerprint:
+    if trusted is not None and report.fingerprint not in trusted:
         report.problems.append(
-            f"bad signature: signed by key {report.fingerprint}, not by {expected_fingerprint}"
+            f"bad signature: signed by key {report.fingerprint}, not by a trusted key "
+            f"({', '.join(sorted(trusted)) or 'none given'})"
         )
     if SIGNATURE not in present:
         report.problems.append(f"bad signature: {SIGNATURE} is missing")

@@ -189,6 +189,17 @@ class RecordingSettings(_Strict):
         return parse_space(self.free_space_floor)
 
 
+class ExportSettings(_Strict):
+    fingerprint_published_at: Text | None = Field(
+        default=None,
+        description="Where the centre publishes the fingerprint of its export-signing key, "
+        "outside any package (`beffroi journal key` prints it): a web page, the town hall's "
+        "notice board, the prosecutor's office. Every package's LISEZMOI sends recipients "
+        "there to check its signature, never to the fingerprint the package itself carries "
+        "(a forger would write their own).",
+    )
+
+
 class Site(_Strict):
     communes: list[Commune] = Field(min_length=1, description="The communes served by the centre.")
     cameras: Annotated[list[Camera], BeforeValidator(_none_as_empty_list)] = Field(
@@ -213,6 +224,10 @@ class Site(_Strict):
     notifications: Annotated[NotificationSettings, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=NotificationSettings,
         description="How on-call agents are reached: e-mail, webhook, push, MQTT.",
+    )
+    exports: Annotated[ExportSettings, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=ExportSettings,
+        description="Sealed exports: where the key's fingerprint is published.",
     )
     map: Annotated[MapSettings, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=MapSettings,
@@ -252,6 +267,7 @@ __all__ = [
     "Camera",
     "Commune",
     "Convention",
+    "ExportSettings",
     "FieldOfView",
     "Location",
     "MapSettings",

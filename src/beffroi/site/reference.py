@@ -25,6 +25,7 @@ from beffroi.site.models import (
     Camera,
     Commune,
     Convention,
+    ExportSettings,
     FieldOfView,
     Location,
     MapSettings,
@@ -64,6 +65,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`notifications.webhook`", WebhookSettings),
     ("`notifications.ntfy`", NtfySettings),
     ("`notifications.mqtt`", MqttSettings),
+    ("`exports`", ExportSettings),
     ("`map`", MapSettings),
     ("`map.tiles`", TileServer),
 ]
