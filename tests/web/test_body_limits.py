@@ -4,36 +4,22 @@ body is cut at the limit, and ordinary requests pass."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
 from beffroi.web.limits import DEFAULT_LIMIT, LIMITS
 from tests.web.conftest import PW
+from tests.web.serving import serving
 
 
 @pytest.fixture
 def base(ctx: AppContext) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(ctx)) as url:
+        yield url
 
 
 def test_login_bodies_are_bounded(base: str) -> None:

@@ -21,6 +21,7 @@ from beffroi.web.routes import (
     cameras,
     communes,
     console,
+    docs,
     exports,
     health,
     holds,
@@ -65,6 +66,7 @@ ROUTERS = (
     reports,
     console,
     layouts,
+    docs,
 )
 
 
@@ -85,6 +87,9 @@ def create_app(ctx: AppContext) -> FastAPI:
         title="Beffroi",
         version=__version__,
         description="API of a municipal urban supervision centre (CSU).",
+        # Served from local files by routes/docs.py, never from FastAPI's CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     for module in ROUTERS:

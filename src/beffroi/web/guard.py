@@ -24,11 +24,20 @@ from beffroi.web.deps import GUARD_ATTR, PUBLIC
 # Set (True) on the dependencies that guard WebSocket routes.
 WS_GUARD_ATTR = "__beffroi_ws_guard__"
 # The console's static files (`routes/console.py`) hold no data: the page must load to sign in.
+# The API documentation's page and Swagger UI's files (`routes/docs.py`) hold no data.
 PUBLIC_PATHS = frozenset(
-    {"/api/health", "/api/auth/login", "/", "/incidents/{incident_id}", "/assets/{name}"}
+    {
+        "/api/health",
+        "/api/auth/login",
+        "/",
+        "/incidents/{incident_id}",
+        "/assets/{name}",
+        "/docs",
+        "/docs/assets/{name}",
+    }
 )
-# FastAPI's own documentation routes: they describe the API, they serve no data.
-DOC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# FastAPI's own OpenAPI schema route: it describes the API, it serves no data.
+DOC_PATHS = frozenset({"/openapi.json"})
 
 
 def _guards(dependant: Dependant, websocket: bool = False) -> list[Any]:
