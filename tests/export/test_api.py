@@ -128,6 +128,28 @@ def test_export_is_built_followed_downloaded_and_journaled(
     assert len(downloaded) == 1 and requisition.number in downloaded[0].detail
 
 
+def test_a_stored_path_outside_the_exports_folder_is_never_served(
+    ctx: AppContext,  # noqa: F811
+    app_client: TestClient,
+    jobs: ExportJobs,
+    people: dict[str, tuple[int, Headers]],
+    requisition: Any,
+) -> None:
+    """Someone with the database points an export at another file of the data
+    directory (the signing key, the database): the download refuses, serving nothing."""
+    jobs.start()
+    chef = people["chef"][1]
+    out = _run(app_client, jobs, requisition.id, chef)
+    secret = ctx.data_dir / "not-an-export.txt"
+    secret.write_text("the server's own file")
+    for stored in ("../not-an-export.txt", str(secret), "."):
+        with ctx.engine.begin() as conn:
+            conn.execute(update(exports).where(exports.c.id == out["id"]).values(path=stored))
+        r = app_client.get(out["download"], headers=chef)
+        assert r.status_code == 409 and "the server's own file" not in r.text, stored
+    assert _journal(ctx, "export.download") == []
+
+
 def test_scope_investigators_see_only_what_is_assigned_to_them(
     app_client: TestClient,
     jobs: ExportJobs,

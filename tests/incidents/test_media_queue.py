@@ -124,3 +124,33 @@ def test_nothing_recorded_is_stated_and_copies_expire_with_the_footage(
         {"files": 0, "incidents": [incident]},
         {"files": 1, "incidents": [incident]},
     ]
+
+
+def test_destruction_never_reaches_outside_the_incidents_folder(
+    engine: Engine, clock: FakeClock, data_dir: Path
+) -> None:
+    """A media row pointed by someone with the database at another file (the signing
+    key, the database): its expiry destroys the row's state, never that file."""
+    seed(engine, clock)
+    service = IncidentService(engine, clock, media=MediaSettings(ClipWindow(2, 3)))
+    service.alarm_received(alarm(engine, clock.now()))
+    worker = IncidentMedia(engine, clock, data_dir, data_dir / "archive", FakeRecorder())
+    try:
+        worker.run_due()
+        clock.advance(5)
+        worker.run_due()
+    finally:
+        worker.stop()
+    precious = data_dir / "precious.key"
+    precious.write_text("do not delete")
+    targets = ["../precious.key", str(precious), "incidents/../precious.key"]
+    with engine.begin() as conn:
+        for row, target in zip(media(engine), targets, strict=False):
+            conn.execute(
+                update(incident_media)
+                .where(incident_media.c.id == row.id)
+                .values(state="ready", path=target)
+            )
+    clock.advance(16 * 86_400)
+    assert worker.purge_expired() == 2
+    assert precious.read_text() == "do not delete"

@@ -31,6 +31,7 @@ from beffroi.archive.holds import active_holds, lock_for_deletion
 from beffroi.archive.layout import fsync_dir
 from beffroi.archive.retention import HoldIndex, Run, SegmentSpan, contiguous_runs
 from beffroi.archive.tables import destructions, segment_garbage, segments
+from beffroi.paths import inside
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,7 @@ def collect_garbage(
             if r.path in live:
                 result.kept_live += 1
                 continue
-            path = _inside(root, r.path)
+            path = inside(root, r.path)
             if path is None:
                 log.error("garbage path %r escapes the archive root; not unlinking it", r.path)
                 continue
@@ -249,11 +250,6 @@ def collect_garbage(
         with engine.begin() as conn:
             conn.execute(delete(segment_garbage).where(segment_garbage.c.id.in_(ids)))
         last_id = ids[-1]
-
-
-def _inside(root: Path, rel: str) -> Path | None:
-    path = (root / rel).resolve()
-    return path if path.is_relative_to(root) and path != root else None
 
 
 def _fsync_existing(d: Path) -> None:

@@ -59,6 +59,7 @@ from beffroi.incidents.footage import (
 from beffroi.incidents.tables import incident_media
 from beffroi.ingest.state import RecorderView, Status
 from beffroi.journal.http import principal_entry
+from beffroi.paths import inside
 from beffroi.playback.snapshot import (
     NoFrameError,
     encode_jpeg,
@@ -118,8 +119,11 @@ def schedule_media(
     conn.execute(insert(incident_media), rows)
 
 
+INCIDENTS_DIR = "incidents"  # under the data directory; media paths are relative to that
+
+
 def incident_dir(data_dir: Path, incident_id: int) -> Path:
-    return data_dir / "incidents" / str(incident_id)
+    return data_dir / INCIDENTS_DIR / str(incident_id)
 
 
 class Retry(Exception):
@@ -357,8 +361,12 @@ class IncidentMedia:
                 .limit(1000)
             ).all()
         for r in rows:
-            if r.path:
-                (self.data_dir / r.path).unlink(missing_ok=True)
+            path = inside(self.data_dir, r.path, INCIDENTS_DIR)
+            if path is not None:
+                path.unlink(missing_ok=True)
+            elif r.path:
+                log.error("incident media %s: path %r is outside %s: left", r.id, r.path,
+                          INCIDENTS_DIR)  # fmt: skip
             self._set(r.id, state=DESTROYED, destroyed_ms=now)
             with contextlib.suppress(OSError):  # the directory empties with its last file
                 incident_dir(self.data_dir, r.incident_id).rmdir()

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from beffroi.incidents.footage import Footage, frame_near
-from beffroi.incidents.media import CLIP, READY, SNAPSHOT
+from beffroi.incidents.media import CLIP, INCIDENTS_DIR, READY, SNAPSHOT
 from beffroi.incidents.tables import incident_cameras, incident_media
+from beffroi.paths import inside
 from beffroi.playback.snapshot import NoFrameError, encode_png, locate_frame_at
 
 
@@ -33,8 +34,9 @@ def snapshot_jpeg(engine: Engine, data_dir: Path, incident_id: int) -> bytes | N
             .order_by(incident_cameras.c.position)
             .limit(1)
         )
+    confined = inside(data_dir, path, INCIDENTS_DIR)
     try:
-        return (data_dir / path).read_bytes() if path else None
+        return confined.read_bytes() if confined is not None else None
     except FileNotFoundError:
         return None
 

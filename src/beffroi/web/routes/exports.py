@@ -9,6 +9,7 @@ request (and an export it would have started is marked failed, never built).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -28,6 +29,7 @@ from beffroi.export.register import RegisterEntry, register_csv, register_entrie
 from beffroi.export.tables import exports
 from beffroi.journal.http import journal_action
 from beffroi.journal.keys import load_or_create_key
+from beffroi.paths import inside
 from beffroi.requisitions.query import scoped_requisitions
 from beffroi.requisitions.register import (
     IllegalTransition,
@@ -38,6 +40,7 @@ from beffroi.requisitions.register import (
 from beffroi.web.deps import Ctx, require
 
 router = APIRouter(tags=["exports"])
+log = logging.getLogger(__name__)
 
 
 class ExportCreated(BaseModel):
@@ -214,7 +217,12 @@ def download_export(
         row, req = _export(conn, principal, export_id)
     if row.status != DONE or row.path is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"export #{export_id} is {row.status}")
-    path = exports_dir(ctx.data_dir) / row.path
+    path = inside(exports_dir(ctx.data_dir), row.path)
+    if path is None:
+        log.error("export %s: stored path %r is outside the exports folder", export_id, row.path)
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"export #{export_id}: its stored path is invalid"
+        )
     if not path.is_file():
         raise HTTPException(
             status.HTTP_410_GONE, detail=f"the package of export #{export_id} is gone"

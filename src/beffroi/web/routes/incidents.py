@@ -26,7 +26,7 @@ from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
 from beffroi.clock import from_ms, utc_ms
 from beffroi.incidents.footage import Footage
-from beffroi.incidents.media import READY
+from beffroi.incidents.media import INCIDENTS_DIR, READY
 from beffroi.incidents.queries import (
     IncidentDetail,
     IncidentOut,
@@ -40,6 +40,7 @@ from beffroi.incidents.states import Disposition, IllegalTransitionError, State
 from beffroi.incidents.stills import frame_png
 from beffroi.incidents.tables import incident_media
 from beffroi.journal.http import journal_action
+from beffroi.paths import inside
 from beffroi.site.tables import cameras
 from beffroi.web.camera_info import unknown_camera, visible_camera_row
 from beffroi.web.deps import Ctx, require
@@ -203,8 +204,11 @@ def incident_snapshot(
         if content is None:
             raise _gone("the lossless frame")
     else:
+        path = inside(ctx.data_dir, row.path, INCIDENTS_DIR)
         try:
-            content = (ctx.data_dir / row.path).read_bytes()
+            if path is None:
+                raise FileNotFoundError(row.path)
+            content = path.read_bytes()
         except FileNotFoundError:
             raise _gone("the snapshot") from None
         if hashlib.sha256(content).hexdigest() != row.sha256:
@@ -252,8 +256,8 @@ def incident_clip(
     """The pre/post-alarm clip: media time 0 is `X-Start-Time`. Range requests are
     answered (206), so a browser's player seeks; each request is journaled."""
     camera, row = _media_row(ctx, principal, incident_id, camera_id, "clip", part)
-    path = ctx.data_dir / row.path
-    if not path.is_file():
+    path = inside(ctx.data_dir, row.path, INCIDENTS_DIR)
+    if path is None or not path.is_file():
         raise _gone("the clip")
     journal_action(
         request,
