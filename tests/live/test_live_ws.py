@@ -15,10 +15,12 @@ import av
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
+from beffroi.access.tables import user_communes, users
 from beffroi.journal.tables import journal_entries
 from beffroi.web.context import AppContext
+from tests.ingest.harness import wait_for
 from tests.live.conftest import (
     H264,
     H265,
@@ -224,3 +226,39 @@ def test_no_media_when_the_journal_cannot_record_the_viewing(
     with ctx.engine.begin() as conn:  # a journal that cannot be written: fail closed
         conn.execute(text("DROP TABLE journal_entries"))
     assert close_code(client, f"/api/cameras/{H264}/live", **bearer(token)) == 1011
+
+
+@pytest.mark.parametrize("change", ["logout", "disabled", "role", "scope"])
+def test_an_open_live_view_ends_when_the_viewer_s_right_does(
+    ctx: AppContext, client: TestClient, change: str
+) -> None:
+    """Logged out, disabled, given another role, or moved to another commune while
+    watching: the socket closes with 4401 at the next check (30 s in service)."""
+    ctx.live_recheck_s = 0.3
+    uid = add_user(ctx, "op", "operator", "joue-les-tours")
+    token = session_token(ctx, "op")
+    with client.websocket_connect(f"/api/cameras/{H264}/live", **bearer(token)) as ws:
+        receive_stream(ws, seconds=1.0)  # watching
+        if change == "logout":
+            r = client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 204
+        else:
+            with ctx.engine.begin() as conn:
+                if change == "disabled":
+                    conn.execute(update(users).where(users.c.id == uid).values(disabled=True))
+                elif change == "role":
+                    conn.execute(update(users).where(users.c.id == uid).values(role="patrol"))
+                else:
+                    conn.execute(
+                        update(user_communes)
+                        .where(user_communes.c.user_id == uid)
+                        .values(commune_id="chambray")
+                    )
+        deadline = time.monotonic() + 30
+        while True:  # media until the check notices
+            assert time.monotonic() < deadline, "the live view outlived the viewer's right"
+            message = ws.receive()
+            if message["type"] == "websocket.close":
+                break
+    assert message["code"] == 4401
+    wait_for(lambda: len(_entries(ctx, "live.stop")) == 1, 10, "live.stop journaled")

@@ -37,3 +37,6 @@ class AppContext:
     # Live view's fan-out (`beffroi.live.hub.LiveHub`); `create_app` makes one that tails
     # the recorder's files when None.
     live: LiveHub | None = None
+    # How often an open live view checks that its viewer may still watch (logged out,
+    # disabled, role or scope changed, session expired: the socket closes with 4401).
+    live_recheck_s: float = 30.0

@@ -20,6 +20,10 @@ or not in the user's scope: the two are indistinguishable, as for HTTP), 1011 (t
 journal could not record the viewing, so nothing is shown), 1013 (live view is not
 running). No media frame is sent before every check passed and `live.start` is
 journaled.
+
+An open socket is checked again every `AppContext.live_recheck_s` (30 s): once its
+viewer has logged out, is disabled, has another role or no longer sees the camera, or
+the session has expired, it closes with 4401, within a minute of the change.
 """
 
 from __future__ import annotations
@@ -219,20 +223,23 @@ async def live_view(websocket: WebSocket, camera_id: str, principal: LiveViewer)
     async with ctx.live.watch(camera_id) as viewer:
         sender = asyncio.create_task(_send(websocket, viewer, viewing))
         closed = asyncio.create_task(_until_closed(websocket))
+        revoked = asyncio.create_task(_until_revoked(websocket, viewing, ctx))
+        tasks = (sender, closed, revoked)
         try:
-            await asyncio.wait({sender, closed}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             # Even when the server cancels this handler (shutdown), the viewing's end
             # is journaled: a start without a stop would misstate what was watched.
             with anyio.CancelScope(shield=True):
-                for task in (sender, closed):
+                for task in tasks:
                     task.cancel()
-                await asyncio.gather(sender, closed, return_exceptions=True)
+                await asyncio.gather(*tasks, return_exceptions=True)
                 if viewing.started_ms is not None:
                     await run_in_threadpool(_record_stop, websocket, viewing, viewer, ctx)
-    failure = sender.exception() if sender.done() and not sender.cancelled() else None
-    if isinstance(failure, WebSocketException):
-        raise failure  # e.g. the journal refused live.start: close with its code
+    for task in (revoked, sender):
+        failure = task.exception() if task.done() and not task.cancelled() else None
+        if isinstance(failure, WebSocketException):
+            raise failure  # the viewer's right ended, the journal refused live.start
 
 
 def _record_stop(websocket: WebSocket, viewing: _Viewing, viewer: Viewer, ctx: AppContext) -> None:
@@ -248,6 +255,25 @@ def _record_stop(websocket: WebSocket, viewing: _Viewing, viewer: Viewer, ctx: A
             "duration_s": round((end_ms - viewing.started_ms) / 1000, 3),
             "dropped": viewer.dropped,
         },
+    )
+
+
+async def _until_revoked(websocket: WebSocket, viewing: _Viewing, ctx: AppContext) -> None:
+    """Return only by raising 4401, once the viewer may no longer watch this camera."""
+    while True:
+        await asyncio.sleep(ctx.live_recheck_s)
+        if not await run_in_threadpool(_still_allowed, websocket, viewing, ctx):
+            raise WebSocketException(CLOSE_UNAUTHENTICATED, "session ended or rights changed")
+
+
+def _still_allowed(websocket: WebSocket, viewing: _Viewing, ctx: AppContext) -> bool:
+    now, _ = _authenticate(ctx, websocket)  # the same credentials, checked afresh
+    was = viewing.principal
+    return (
+        now is not None
+        and (now.user_id, now.username, now.role) == (was.user_id, was.username, was.role)
+        and now.can(Permission.CAMERA_VIEW_LIVE)
+        and _visible_commune(ctx, now, viewing.camera_id) is not None
     )
 
 
