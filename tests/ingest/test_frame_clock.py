@@ -67,9 +67,13 @@ def test_a_drifting_camera_without_rtcp_stays_on_time_for_hours() -> None:
 
 
 def test_a_slow_camera_clock_is_followed_too() -> None:
+    """0.5 % slow: the envelope's minimum over 10 s is its oldest point, 50 ms behind;
+    carried forward by the measured drift, the placing stays on the fast pictures."""
     clock = FrameClock(nominal_ms=100)
-    errors = placed_errors(clock, camera(3600, drift_ppm=-3000))
+    errors = placed_errors(clock, camera(3600, drift_ppm=-5000))
     assert max(abs(e) for e in errors) <= 100
+    assert max(abs(e) for e in errors[1200:]) <= 45  # after two minutes
+    assert clock.drift > 0.004
 
 
 def test_truthful_rtcp_gives_the_cameras_time_exactly() -> None:

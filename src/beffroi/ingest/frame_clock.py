@@ -13,7 +13,11 @@ pictures only when they arrive, late by encoding, the network and FFmpeg's parse
   `rtcp_late_ms` after): a camera whose own clock is wrong is not believed.
 - **arrival**: the lower envelope of `arrival − media` over `window_ms`: the pictures
   that came fastest bound the filming time best, and jitter only ever makes others
-  later. Drift moves the envelope; the window follows it.
+  later. A drifting clock tilts the envelope: its minimum over the window is the
+  oldest point for a slow clock, `drift × window` behind (50 ms at −0.5 % over 10 s,
+  measured over ten minutes). So the drift is measured too, as the slope of the
+  minima of 5 s buckets over the last minute, and the minimum is carried forward by
+  it to now.
 
 FFmpeg's parser returns a picture when the next one begins, so the time a packet comes
 out is when the *next* picture's first bytes arrived: callers pair it with that
@@ -36,6 +40,24 @@ from dataclasses import dataclass
 
 RTCP = "rtcp"
 ARRIVAL = "arrival"
+BUCKET_MS = 5_000.0
+DRIFT_SPAN_MS = 60_000.0
+MAX_DRIFT = 0.01  # 1 %: beyond, a clock is broken, not drifting; the window copes
+MIN_BUCKETS = 4
+
+
+def _slope(points: deque[tuple[float, float]]) -> float:
+    """Least-squares slope of value over arrival; 0 until MIN_BUCKETS points."""
+    n = len(points)
+    if n < MIN_BUCKETS:
+        return 0.0
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    if var <= 0:
+        return 0.0
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var
+    return max(-MAX_DRIFT, min(MAX_DRIFT, slope))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +92,11 @@ class FrameClock:
         self.camera_clock_error_ms: float | None = None  # camera's NTP minus ours
         self._envelope: deque[tuple[float, float]] = deque()  # (arrival, arrival − media)
         self._rtcp: deque[float] = deque(maxlen=9)  # camera − media, recent
+        # Minima of `arrival − media` per BUCKET_MS, over DRIFT_SPAN_MS: (arrival, value).
+        self._buckets: deque[tuple[float, float]] = deque()
+        self._bucket: tuple[float, float] | None = None  # the bucket being filled
+        self._bucket_start = 0.0
+        self.drift = 0.0  # ms of `arrival − media` per ms of arrival: −(clock rate error)
         self._last_dts: float | None = None
         self._last_out: float = 0.0
 
@@ -82,6 +109,7 @@ class FrameClock:
         env.append((obs.arrival_ms, value))
         while env[0][0] < obs.arrival_ms - self.window_ms:
             env.popleft()
+        self._observe_drift(obs.arrival_ms, value)
         if obs.camera_ms is not None:
             self._rtcp.append(obs.camera_ms - obs.media_ms)
 
@@ -95,9 +123,21 @@ class FrameClock:
             self.observe(obs)
         return True
 
+    def _observe_drift(self, arrival: float, value: float) -> None:
+        if self._bucket is None or arrival >= self._bucket_start + BUCKET_MS:
+            if self._bucket is not None:
+                self._buckets.append(self._bucket)
+                while self._buckets[0][0] < arrival - DRIFT_SPAN_MS:
+                    self._buckets.popleft()
+                self.drift = _slope(self._buckets)
+            self._bucket, self._bucket_start = (arrival, value), arrival
+        elif value < self._bucket[1]:
+            self._bucket = (arrival, value)
+
     def target(self) -> float:
         """The offset the evidence points to now; sets `source`."""
-        arrival = self._envelope[0][1]
+        lowest_at, lowest = self._envelope[0]
+        arrival = lowest + self.drift * (self._envelope[-1][0] - lowest_at)  # carried to now
         if self._rtcp:
             ordered = sorted(self._rtcp)
             camera = ordered[len(ordered) // 2]  # the median: PRFTs can be a frame off
@@ -140,6 +180,8 @@ class FrameClock:
         self.offset = self._last_out + self.nominal_ms - dts_ms
         self._envelope.clear()
         self._rtcp.clear()
+        self._buckets.clear()
+        self._bucket, self.drift = None, 0.0
         self.observe(obs)
 
     def _advance(self, dts_ms: float, offset: float) -> float:
