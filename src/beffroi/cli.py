@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
@@ -32,6 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--in-process",
         action="store_true",
         help="record in threads of this process instead of worker processes (small sites)",
+    )
+    run.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        type=_network,
+        metavar="ADDRESS[/PREFIX]",
+        help="a reverse proxy whose X-Forwarded-For names the client (repeatable); "
+        "from any other peer the header is ignored",
     )
     run.set_defaults(func=_run)
 
@@ -70,8 +80,16 @@ def _run(args: argparse.Namespace) -> int:
             host=host or "127.0.0.1",
             port=int(port),
             use_processes=not args.in_process,
+            trusted_proxies=tuple(args.trusted_proxy),
         )
     )
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an address or network: {text!r}") from None
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from beffroi import __version__
@@ -54,6 +55,7 @@ from beffroi.site.loader import SiteError, load_site, today_from
 from beffroi.site.models import Site
 from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
+from beffroi.web.proxies import IPNetwork, behind_proxies
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ class Options:
     port: int = 8080
     use_processes: bool = True
     demo: bool = False  # also create the demo operator (see beffroi.demo)
+    # Reverse proxies whose X-Forwarded-For names the client (beffroi.web.proxies).
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
 
 def serve(opts: Options, clock: Clock | None = None) -> int:
@@ -196,8 +200,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     app.state.alarm_inputs = inputs  # POST /api/alarms: the webhook receiver
     url = f"http://{opts.host}:{opts.port}"
     _announce(url, len(specs), password, demo_lines)
-    config = uvicorn.Config(app, host=opts.host, port=opts.port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(api_config(app, opts))
     # uvicorn re-raises SIGINT/SIGTERM once it has stopped, which would kill this process
     # before the recorder closes its segments; in a thread it leaves signals to us.
     api = threading.Thread(target=server.run, name="api", daemon=True)
@@ -238,6 +241,18 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         index.wait_idle(timeout=15)
         index.stop()
     return 0
+
+
+def api_config(app: FastAPI, opts: Options) -> uvicorn.Config:
+    """How the API is served. uvicorn's proxy headers are off: by default it believes
+    X-Forwarded-For from any loopback peer; only `opts.trusted_proxies` decide."""
+    return uvicorn.Config(
+        behind_proxies(app, opts.trusted_proxies),
+        host=opts.host,
+        port=opts.port,
+        log_level="warning",
+        proxy_headers=False,
+    )
 
 
 def reload_site(

@@ -7,12 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import Engine, select
 
 from beffroi.access import login
+from beffroi.access.accounts import set_totp
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
 from beffroi.clock import FakeClock, SystemClock
@@ -85,11 +87,16 @@ def test_user_add_refusals_and_disable_unlock(engine: Engine, db_url: str, tmp_p
     assert ok.returncode == 0, ok.stderr
     again = user_cmd(data, db_url, *base, "--police", "--password-stdin", stdin=PW + "\n")
     assert again.returncode == 1 and "already exists" in again.stderr
+    # Wrong passwords only slow their source down: wrong codes after the right one lock.
+    secret = set_totp(engine, "agent").secret
+    near = {code_at(secret, clock.now() + timedelta(seconds=d)) for d in (-30, 0, 30)}
+    wrong = next(c for c in ("111111", "222222", "333333", "444444") if c not in near)
     for _ in range(login.FAILURES):
-        login.attempt_login(engine, clock, "agent", "Wrong-Pass-1234", None, "10.0.0.2")
+        login.attempt_login(engine, clock, "agent", PW, wrong, "10.0.0.2")
     assert "locked" in user_cmd(data, db_url, "list").stdout
     assert user_cmd(data, db_url, "unlock", "agent").returncode == 0
-    assert login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3").outcome == login.ENROLL
+    r = login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3")
+    assert r.outcome == login.TOTP_REQUIRED
     assert user_cmd(data, db_url, "disable", "agent").returncode == 0
     r = login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3")
     assert r.outcome == login.REFUSED and r.reason == "disabled"

@@ -4,6 +4,7 @@ TOTP replay, expiry warnings, and the events reported for the journal."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from beffroi.access import accounts, events, login
 from beffroi.access.agents import expiring_users
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
-from beffroi.clock import FakeClock
+from beffroi.clock import FakeClock, utc_ms
 from tests.access.helpers import PW, make_user, seed_communes
 
 Event = tuple[str, str | None, str | None, str, str | None]
@@ -73,40 +74,135 @@ def test_reasons_are_told_only_after_the_right_password(
     assert attempt(db, clock, "agt", PW).reason == "approval_missing"
 
 
-def test_lockout_grows_and_hard_locks(
+def wrong_code(secret: str, clock: FakeClock) -> str:
+    """A six-digit code that no step around now accepts."""
+    near = {code_at(secret, clock.now() + timedelta(seconds=d)) for d in (-30, 0, 30)}
+    return next(c for c in (f"{n:06d}" for n in range(1_000_000)) if c not in near)
+
+
+def test_password_failures_slow_the_pair_and_never_lock(
+    db: Engine, clock: FakeClock, journal: list[Event]
+) -> None:
+    """Twenty-odd wrong passwords for one account from one address: that pair waits,
+    doubling from 1 s up to 15 minutes, never more; the account is never locked and
+    signs in from elsewhere meanwhile, and from the attacker's address once it waited."""
+    waits: list[int] = []
+    for _ in range(22):
+        r = attempt(db, clock, "admin2", "wrong-password-1", source="203.0.113.66")
+        if r.outcome == login.THROTTLED:
+            assert r.retry_after_s is not None
+            waits.append(r.retry_after_s)
+            clock.advance(r.retry_after_s)
+            r = attempt(db, clock, "admin2", "wrong-password-1", source="203.0.113.66")
+        assert r.outcome == login.FAILED and r.reason is None
+    assert waits[:5] == [1, 2, 4, 8, 16]
+    assert max(waits) == waits[-1] == 15 * 60  # capped
+    assert journal[-2][:4] == ("auth.throttled", "admin2", "203.0.113.66", "refused")
+    with db.connect() as conn:
+        state = conn.execute(
+            select(users.c.locked_until_ms, users.c.lockout_level, users.c.failed_logins).where(
+                users.c.username == "admin2"
+            )
+        ).one()
+    assert tuple(state) == (None, 0, 0)
+    # The same account from another address is not slowed down, even by a wrong guess.
+    assert attempt(db, clock, "admin2", "typo-password", source="10.9.0.1").outcome == login.FAILED
+    assert attempt(db, clock, "admin2", PW, source="10.9.0.1").outcome == login.OK
+    # The attacker's pair waits (right password or not: nothing is checked)...
+    held = attempt(db, clock, "admin2", PW, source="203.0.113.66")
+    assert held.outcome == login.THROTTLED and held.retry_after_s == 15 * 60
+    clock.advance(held.retry_after_s)
+    # ... and afterwards may try again; a day of quiet forgets the pair.
+    assert attempt(db, clock, "admin2", "wrong-password-1", source="203.0.113.66").outcome == (
+        login.FAILED
+    )
+    clock.advance(login.PAIR_MEMORY + timedelta(seconds=1))
+    for _ in range(login.PAIR_FREE_FAILURES):
+        r = attempt(db, clock, "admin2", "wrong-password-1", source="203.0.113.66")
+        assert r.outcome == login.FAILED
+    assert attempt(db, clock, "admin2", PW, source="203.0.113.66").outcome == login.THROTTLED
+
+
+def test_the_right_password_clears_its_pair(db: Engine, clock: FakeClock) -> None:
+    for _ in range(login.PAIR_FREE_FAILURES - 1):
+        assert attempt(db, clock, "admin2", "wrong-password-1").outcome == login.FAILED
+    assert attempt(db, clock, "admin2", PW).outcome == login.OK
+    for _ in range(login.PAIR_FREE_FAILURES):
+        assert attempt(db, clock, "admin2", "wrong-password-1").outcome == login.FAILED
+    assert attempt(db, clock, "admin2", PW).outcome == login.THROTTLED
+
+
+def test_parallel_guesses_do_not_exceed_the_allowance(db: Engine, clock: FakeClock) -> None:
+    """Attempts are counted before the password is checked, one source at a time: eight
+    guesses sent together when the pair's wait ends get one try, not eight."""
+    for _ in range(login.PAIR_FREE_FAILURES):
+        attempt(db, clock, "admin2", "wrong-password-1")
+    clock.advance(1)
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(
+            pool.map(lambda i: attempt(db, clock, "admin2", f"guess-{i}").outcome, range(8))
+        )
+    assert sorted(outcomes) == [login.FAILED] + [login.THROTTLED] * 7
+
+
+def test_delays_and_keys() -> None:
+    assert [login.pair_delay_ms(n) for n in range(4, 9)] == [0, 1000, 2000, 4000, 8000]
+    assert login.pair_delay_ms(14) == 512_000 and login.pair_delay_ms(15) == 900_000
+    assert login.pair_delay_ms(10_000) == 900_000
+    assert login.throttle_key("192.0.2.7") == "192.0.2.7"
+    assert login.throttle_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert login.throttle_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert login.throttle_key("::ffff:192.0.2.7") == "192.0.2.7"
+    assert login.throttle_key(None) == "unknown"
+
+
+def test_second_factor_failures_lock_strictly(
     db: Engine, clock: FakeClock, journal: list[Event], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(login, "FAILURES", 3)  # each failure costs an argon2 hash
+    """The password is proven, the code is wrong: the account locks for 15, 30, 60
+    minutes, then until someone unlocks it; the lock is told only to whoever gives the
+    right password, and the right password and code do not pass it."""
+    make_user(db, clock, "agent")
+    secret = accounts.set_totp(db, "agent").secret
+
+    def good() -> str:
+        clock.advance(30)
+        return code_at(secret, clock.now())
+
     for _ in range(login.FAILURES - 1):
-        assert attempt(db, clock, "admin2", "wrong-password-1").outcome == login.FAILED
-    assert attempt(db, clock, "admin2", PW).outcome == login.OK  # resets the count
+        r = attempt(db, clock, "agent", PW, wrong_code(secret, clock))
+        assert r.outcome == login.TOTP_INVALID
+    assert attempt(db, clock, "agent", PW, good()).outcome == login.OK  # resets the count
     for _ in range(login.FAILURES):
-        attempt(db, clock, "admin2", "wrong-password-1")
-    assert ("auth.locked", "admin2", "10.0.0.1", "ok", "after 3 failures") in journal
-    locked = attempt(db, clock, "admin2", PW)
+        attempt(db, clock, "agent", PW, wrong_code(secret, clock), source="10.0.0.2")
+    assert ("auth.locked", "agent", "10.0.0.2", "ok", "after 5 second-factor failures") in journal
+    locked = attempt(db, clock, "agent", PW, good(), source="10.7.7.7")
     assert locked.outcome == login.REFUSED and locked.reason == "locked"
-    assert locked.retry_after_s == 15 * 60
-    assert attempt(db, clock, "admin2", "wrong-password-1").outcome == login.FAILED  # no hint
+    assert 0 < (locked.retry_after_s or 0) <= 15 * 60
+    wrong = attempt(db, clock, "agent", "wrong-password-1", source="10.7.7.7")
+    assert wrong.outcome == login.FAILED and wrong.reason is None  # no hint
     clock.advance(login.BASE_LOCK)
-    assert attempt(db, clock, "admin2", PW).outcome == login.OK  # lock over, level reset
+    assert attempt(db, clock, "agent", PW, good()).outcome == login.OK  # lock over, level reset
     # Guessing on through lockouts: 15, 30, 60 minutes, then locked until unlocked.
-    durations = []
-    for _level in range(1, login.HARD_LOCK_LEVEL + 1):
+    minutes: list[float] = []
+    for level in range(1, login.HARD_LOCK_LEVEL + 1):
         for _ in range(login.FAILURES):
-            attempt(db, clock, "admin2", "wrong-password-1", source=f"10.1.0.{_level}")
+            r = attempt(db, clock, "agent", PW, wrong_code(secret, clock), f"10.1.0.{level}")
+            assert r.outcome == login.TOTP_INVALID
         with db.connect() as conn:
             until = conn.execute(
-                select(users.c.locked_until_ms).where(users.c.username == "admin2")
+                select(users.c.locked_until_ms).where(users.c.username == "agent")
             ).scalar_one()
-        durations.append(until)
-    now_ms = int(clock.now().timestamp() * 1000)
-    assert [round((d - now_ms) / 60_000) for d in durations[:3]] == [15, 30, 60]
-    assert durations[3] == login.LOCKED_FOR_GOOD_MS
+        minutes.append((until - utc_ms(clock.now())) / 60_000)
+        if level < login.HARD_LOCK_LEVEL:
+            clock.advance(timedelta(minutes=minutes[-1]))
+    assert minutes[:3] == [15, 30, 60]
+    assert until == login.LOCKED_FOR_GOOD_MS
     clock.advance(timedelta(days=30))
-    assert attempt(db, clock, "admin2", PW).reason == "locked"
-    accounts.unlock(db, "admin2", "cli", "cli")
-    assert attempt(db, clock, "admin2", PW).outcome == login.OK
-    assert ("user.unlock", "cli", "cli", "ok", "unlocked admin2") in journal
+    assert attempt(db, clock, "agent", PW, good()).reason == "locked"
+    accounts.unlock(db, "agent", "cli", "cli")
+    assert attempt(db, clock, "agent", PW, good()).outcome == login.OK
+    assert ("user.unlock", "cli", "cli", "ok", "unlocked agent") in journal
 
 
 def test_source_throttling(

@@ -102,17 +102,22 @@ def test_lockout_over_http_and_supervisor_unlock_within_its_communes(
         ).scalar_one()  # fmt: skip
         conn.execute(insert(user_communes).values(user_id=sup, commune_id="joue-les-tours"))
     sup_h = login_totp(client, clock, "chef", police_with_totp(ctx, "chef"))
+    # Second-factor failures lock (wrong passwords only slow their source down).
+    secret = police_with_totp(ctx, "admin")
     for _ in range(login_flow.FAILURES):
-        bad = client.post(LOGIN, json={"username": "admin", "password": "Wrong-Pass-123"})
-        assert bad.status_code == 401
-    r = client.post(LOGIN, json={"username": "admin", "password": PW})
+        code = code_at(secret, clock.now() + timedelta(minutes=10))  # not valid now
+        bad = client.post(LOGIN, json={"username": "admin", "password": PW, "totp": code})
+        assert bad.status_code == 401 and bad.json() == {"detail": "totp_invalid"}
+    clock.advance(30)
+    right = {"username": "admin", "password": PW, "totp": code_at(secret, clock.now())}
+    r = client.post(LOGIN, json=right)
     assert r.status_code == 403 and r.json() == {"detail": "locked"}
-    assert r.headers["retry-after"] == str(15 * 60)
+    assert r.headers["retry-after"] == str(15 * 60 - 30)
     # A supervisor of Joué unlocks Joué's agents, not the administrator (no commune).
     assert client.post("/api/users/admin/unlock", headers=sup_h).status_code == 404
     assert client.post("/api/users/patrol/unlock", headers=sup_h).status_code == 204
     clock.advance(login_flow.BASE_LOCK)
-    assert client.post(LOGIN, json={"username": "admin", "password": PW}).status_code == 200
+    login_totp(client, clock, "admin", secret)
 
 
 def test_cookie_session_needs_csrf_on_changes(

@@ -1,21 +1,33 @@
-"""The login decision: throttling per source, lockout per account, agent record, TOTP.
+"""The login decision: throttling per (account, source) and per source, a strict lock
+for second-factor failures, the agent record, TOTP.
 
 Order matters for what an attacker can learn:
-1. a source address with too many recent failures is refused before any check;
+1. the attempt is counted against its source before anything is checked (and forgiven
+   once the password proves right): a source with too many recent failures, or an
+   (account, source) pair that must still wait, is refused (`throttled`, with the wait);
 2. the password is verified (an unknown user costs the same time), and a wrong one
-   gets the one generic answer, counts against the account and the source;
+   gets the one generic answer, whatever the account's state;
 3. only then are reasons told: disabled, locked, account or approval expired;
 4. then the second factor: required for roles that see video; missing, it is asked
-   for (`totp_required`), or enrolled first; a wrong or replayed code counts as a failure.
+   for (`totp_required`), or enrolled first; a wrong or replayed code counts against
+   the account.
 
-Lockout: `FAILURES` failures within `WINDOW` lock the account for `BASE_LOCK`, doubled
-at each further lockout; failures during a lockout still count, so guesses stay bounded
-even though a correct password during a lockout is told `locked`. After
-`HARD_LOCK_LEVEL` lockouts in a row the account stays locked until someone unlocks it.
+Password failures slow down, they never lock: whoever can reach the login page must
+not be able to lock the centre out. After `PAIR_FREE_FAILURES` failures within
+`PAIR_MEMORY` for one account from one source, that pair waits `PAIR_BASE_DELAY`, doubled
+at each further failure, at most `PAIR_MAX_DELAY`; the same account from another source
+is not slowed. A source also waits once it has `SOURCE_FAILURES` failures within
+`WINDOW`, whatever the accounts (at most `WINDOW`). IPv6 sources count per /64.
+
+Second-factor failures (the password was right) lock the account: `FAILURES` within
+`WINDOW` lock it for `BASE_LOCK`, doubled at each further lockout; after
+`HARD_LOCK_LEVEL` lockouts in a row it stays locked until someone unlocks it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,12 +43,18 @@ from beffroi.access.totp import match_step
 from beffroi.access.users import rehash_if_needed
 from beffroi.clock import Clock, utc_ms
 
+# Second factor: a strict lock of the account.
 FAILURES = 5
 WINDOW = timedelta(minutes=15)
 BASE_LOCK = timedelta(minutes=15)
 HARD_LOCK_LEVEL = 4
 # Until an administrator or a supervisor unlocks (year 2262: beyond any real date).
 LOCKED_FOR_GOOD_MS = 2**63 // 1_000_000
+# Password: a capped delay for one (account, source) pair, never a lock.
+PAIR_FREE_FAILURES = 5
+PAIR_BASE_DELAY = timedelta(seconds=1)
+PAIR_MAX_DELAY = timedelta(minutes=15)
+PAIR_MEMORY = timedelta(hours=24)  # a pair's failures are forgotten after a quiet day
 SOURCE_FAILURES = 30  # per address and WINDOW: a shared NAT of a town hall stays usable
 
 OK = "ok"
@@ -70,18 +88,25 @@ def attempt_login(
     source: str | None,
 ) -> LoginResult:
     now = utc_ms(clock.now())
-    src = (source or "unknown")[:64]
-    retry = _source_retry_after(engine, src, now)
-    if retry is not None:
-        events.record_event(events.THROTTLED, username, source, REFUSED, "source address")
+    key = throttle_key(source)
+    typed = username[:100]
+    attempt_id, why, retry = _admit(engine, typed, key, now)
+    if attempt_id is None:
+        events.record_event(events.THROTTLED, username, source, REFUSED, why)
         return LoginResult(THROTTLED, retry_after_s=retry)
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None:
         burn_verification_time(password)
-        return _fail(engine, clock, None, username, src, "unknown user or wrong password")
+        events.record_event(
+            events.LOGIN, username, source, FAILED, "unknown user or wrong password"
+        )
+        return LoginResult(FAILED)
     if not verify_password(row.password_hash, password):
-        return _fail(engine, clock, row, username, src, "wrong password")
+        events.record_event(events.LOGIN, username, source, FAILED, "wrong password")
+        return LoginResult(FAILED)
+    # The password is right: this attempt was no guess.
+    _forgive(engine, attempt_id)
     reason = record_refusal(row, clock)
     if reason is None and row.locked_until_ms is not None and now < row.locked_until_ms:
         reason = LOCKED
@@ -101,13 +126,19 @@ def attempt_login(
             events.record_event(events.LOGIN, username, source, REFUSED, TOTP_REQUIRED)
             return LoginResult(TOTP_REQUIRED, **base)
         if not consume_totp(engine, row.id, row.totp_secret, totp_code, clock):
-            _fail(engine, clock, row, username, src, "wrong or replayed TOTP code")
+            _second_factor_failed(engine, row.id, typed, key, username, source, now)
             return LoginResult(TOTP_INVALID, **base)
     with engine.begin() as conn:
         conn.execute(
             update(users)
             .where(users.c.id == row.id)
             .values(failed_logins=0, first_failure_ms=None, locked_until_ms=None, lockout_level=0)
+        )
+        # Whoever signed in from here is no longer slowed down here.
+        conn.execute(
+            delete(auth_failures).where(
+                auth_failures.c.source == key, auth_failures.c.username == typed
+            )
         )
     events.record_event(events.LOGIN, username, source, OK, None)
     return LoginResult(OK, **base, warnings=warnings_for(row, clock))
@@ -133,27 +164,101 @@ def consume_totp(engine: Engine, user_id: int, secret: str, code: str, clock: Cl
     return won == 1
 
 
-def _fail(
-    engine: Engine, clock: Clock, row: Any, username: str, source: str, detail: str
-) -> LoginResult:
-    now = utc_ms(clock.now())
-    window_ms = int(WINDOW.total_seconds() * 1000)
-    locked_now = False
+def throttle_key(source: str | None) -> str:
+    """What failures are counted against: the address, or its /64 for IPv6 (one
+    subscriber's prefix holds more addresses than anyone could try)."""
+    src = (source or "unknown")[:64]
+    try:
+        address = ipaddress.ip_address(src)
+    except ValueError:
+        return src
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def pair_delay_ms(failures: int) -> int:
+    """How long an (account, source) pair waits after its `failures`-th recent failure."""
+    if failures < PAIR_FREE_FAILURES:
+        return 0
+    cap = _ms(PAIR_MAX_DELAY)
+    doublings = failures - PAIR_FREE_FAILURES
+    if doublings >= cap.bit_length():
+        return cap
+    return min(cap, _ms(PAIR_BASE_DELAY) << doublings)
+
+
+def _admit(
+    engine: Engine, username: str, key: str, now: int
+) -> tuple[int | None, str | None, int | None]:
+    """Count this attempt as a failure of `key` for `username` before anything is
+    checked, unless the source or the pair must wait: (attempt id, None, None), or
+    (None, what waits, seconds to wait). Attempts from one source are serialised, so
+    parallel requests cannot exceed what the counts allow."""
+    window_ms, memory_ms = _ms(WINDOW), _ms(PAIR_MEMORY)
+    with engine.connect() as conn, conn.begin() as tx:
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+        # On SQLite the insert takes the write lock, held until the commit.
+        attempt_id = conn.execute(
+            insert(auth_failures)
+            .values(source=key, username=username, at_ms=now)
+            .returning(auth_failures.c.id)
+        ).scalar_one()
+        earlier = auth_failures.c.id != attempt_id
+        count, oldest = conn.execute(
+            select(func.count(), func.min(auth_failures.c.at_ms)).where(
+                auth_failures.c.source == key, auth_failures.c.at_ms >= now - window_ms, earlier
+            )
+        ).one()
+        if count >= SOURCE_FAILURES:
+            tx.rollback()
+            return None, "source address", max(1, (oldest + window_ms - now + 999) // 1000)
+        count, last = conn.execute(
+            select(func.count(), func.max(auth_failures.c.at_ms)).where(
+                auth_failures.c.source == key,
+                auth_failures.c.username == username,
+                auth_failures.c.at_ms >= now - memory_ms,
+                earlier,
+            )
+        ).one()
+        wait = pair_delay_ms(count)
+        if wait and now < last + wait:
+            tx.rollback()
+            return None, "account from this source", max(1, (last + wait - now + 999) // 1000)
+        conn.execute(delete(auth_failures).where(auth_failures.c.at_ms < now - memory_ms))
+    return int(attempt_id), None, None
+
+
+def _forgive(engine: Engine, attempt_id: int) -> None:
     with engine.begin() as conn:
-        conn.execute(delete(auth_failures).where(auth_failures.c.at_ms < now - window_ms))
-        conn.execute(
-            insert(auth_failures).values(source=source, username=username[:100], at_ms=now)
-        )
-        if row is not None:
-            locked_now = _count_failure(conn, row.id, now, window_ms)
-    events.record_event(events.LOGIN, username, source, FAILED, detail)
+        conn.execute(delete(auth_failures).where(auth_failures.c.id == attempt_id))
+
+
+def _second_factor_failed(
+    engine: Engine,
+    user_id: int,
+    typed: str,
+    key: str,
+    username: str,
+    source: str | None,
+    now: int,
+) -> None:
+    """A wrong or replayed code after the right password: counted against the source
+    (as any failure) and against the account, which it may lock."""
+    with engine.begin() as conn:
+        conn.execute(insert(auth_failures).values(source=key, username=typed, at_ms=now))
+        locked_now = _count_failure(conn, user_id, now, _ms(WINDOW))
+    events.record_event(events.LOGIN, username, source, FAILED, "wrong or replayed TOTP code")
     if locked_now:
-        events.record_event(events.LOCKED, username, source, OK, f"after {FAILURES} failures")
-    return LoginResult(FAILED)
+        detail = f"after {FAILURES} second-factor failures"
+        events.record_event(events.LOCKED, username, source, OK, detail)
 
 
 def _count_failure(conn: Connection, user_id: int, now: int, window_ms: int) -> bool:
-    """Count one failure; True when it locks the account."""
+    """Count one second-factor failure; True when it locks the account."""
     cur = conn.execute(
         select(users.c.failed_logins, users.c.first_failure_ms, users.c.lockout_level)
         .where(users.c.id == user_id)
@@ -170,7 +275,7 @@ def _count_failure(conn: Connection, user_id: int, now: int, window_ms: int) -> 
         if level >= HARD_LOCK_LEVEL:
             until = LOCKED_FOR_GOOD_MS
         else:
-            until = now + int(BASE_LOCK.total_seconds() * 1000) * 2 ** (level - 1)
+            until = now + _ms(BASE_LOCK) * 2 ** (level - 1)
         values.update(
             failed_logins=0, first_failure_ms=None, lockout_level=level, locked_until_ms=until
         )
@@ -178,14 +283,11 @@ def _count_failure(conn: Connection, user_id: int, now: int, window_ms: int) -> 
     return locks
 
 
-def _source_retry_after(engine: Engine, source: str, now: int) -> int | None:
-    window_ms = int(WINDOW.total_seconds() * 1000)
-    with engine.connect() as conn:
-        count, oldest = conn.execute(
-            select(func.count(), func.min(auth_failures.c.at_ms)).where(
-                auth_failures.c.source == source, auth_failures.c.at_ms >= now - window_ms
-            )
-        ).one()
-    if count < SOURCE_FAILURES:
-        return None
-    return max(1, (oldest + window_ms - now + 999) // 1000)
+def _ms(span: timedelta) -> int:
+    return int(span.total_seconds() * 1000)
+
+
+def _lock_id(key: str) -> int:
+    """A PostgreSQL advisory lock number for the attempts of one source."""
+    digest = hashlib.sha256(b"beffroi.login:" + key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

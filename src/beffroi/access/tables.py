@@ -1,5 +1,6 @@
 """Users (with their agent record, second factor and lockout state), their communes,
-their sessions, the failed attempts per source address, and machine API tokens."""
+their sessions, the failed login attempts per source address and account, and machine
+API tokens."""
 
 from sqlalchemy import (
     BigInteger,
@@ -40,7 +41,8 @@ users = Table(
     Column("totp_secret", String(64), nullable=True, comment="Active TOTP secret, base32"),
     Column("totp_pending", String(64), nullable=True, comment="Secret awaiting confirmation"),
     Column("totp_last_step", BigInteger, nullable=True, comment="Last accepted step (replay)"),
-    # Lockout after repeated failures.
+    # Lockout after repeated second-factor failures (password failures only slow down
+    # their source: `auth_failures`).
     Column("failed_logins", Integer, nullable=False, server_default=text("0")),
     Column("first_failure_ms", Millis, nullable=True),
     Column("locked_until_ms", Millis, nullable=True),
@@ -82,6 +84,7 @@ auth_failures = Table(
     Column("username", String(100), nullable=True, comment="As typed"),
     Column("at_ms", Millis, nullable=False),
     Index(None, "source", "at_ms"),
+    Index(None, "source", "username", "at_ms"),
 )
 
 api_tokens = Table(
