@@ -96,6 +96,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     engine = make_engine(database_url(data_dir))
     upgrade(engine)
     journal = Journal.open(engine, clock, data_dir)
+    journal.configure(site)  # where checkpoints are published
     applied = apply_site(engine, site, clock)
     log.info("site applied: %s", applied)
     _journal_site(journal, opts.site, applied)
@@ -275,6 +276,7 @@ def reload_site(
         log.error("site file not reloaded, nothing changed:\n%s", exc)
         return False
     applied = apply_site(engine, loaded.site, clock)
+    journal.configure(loaded.site)
     _journal_site(journal, path, applied)
     specs, disabled = _camera_specs(active_cameras(engine), loaded.site)
     for camera_id in applied.cameras_removed:

@@ -104,7 +104,7 @@ def test_maintenance_round_checkpoints_and_purges(
         seqs = list(conn.execute(select(journal_entries.c.seq)).scalars())
         sealed = list(conn.execute(select(journal_checkpoints.c.seq)).scalars())
     assert seqs == [4] and sealed == [4]
-    fill(engine, clock, 2)
+    fill(engine, clock, 2, key=key)  # the installation appends with its key (it signs the head)
     loop.run_once()  # last checkpoint too recent: nothing
     clock.advance(timedelta(minutes=11))
     loop.run_once()

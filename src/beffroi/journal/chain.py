@@ -8,9 +8,18 @@ from its first statement and waits (busy_timeout) rather than failing. The entry
 seq, time and prev_hash are all read under that lock, so the chain can neither fork
 nor reorder, and seq stays gapless: a rolled-back append also rolls back its head.
 
-Checkpoints (`Ed25519` signatures over seq, hash and time of an entry) are written in
-the same transaction when the appended seq is a multiple of `every_entries`, and by
-`checkpoint()` on demand or from the maintenance loop when time has passed.
+Checkpoints (`Ed25519` signatures over seq, hash and time of an entry) are the policy
+`verify` holds the chain to (`CheckpointPolicy`): written in the same transaction when
+an appended seq is a multiple of `every_entries`, or when the append comes `every` or
+more after the last checkpoint (the chain's first entry when there is none), then
+sealing the append's last entry; also by `checkpoint()` on demand, after a purge, on a
+clean stop and from the maintenance loop when the tail has waited `every`. So an entry
+appended more than `every` after the previous checkpoint always carries one at its
+own time: deleting checkpoints (to rewrite the entries they sealed) leaves a hole that
+`verify` names.
+
+Every append with a key also signs the head row (seq, hash, time of the new last
+entry; `keys.head_message`): rewinding the head over a deleted tail needs the key.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from beffroi.clock import Clock, utc_ms
 from beffroi.journal.entries import JournalEntry, NewEntry, seal
-from beffroi.journal.keys import fingerprint, sign_checkpoint
+from beffroi.journal.keys import fingerprint, sign_checkpoint, sign_head
 from beffroi.journal.tables import journal_checkpoints, journal_entries, journal_head
 from beffroi.site.tables import cameras
 
@@ -39,10 +48,22 @@ _ADVANCE_HEAD = (
     .values(seq=journal_head.c.seq + bindparam("n"))
     .returning(journal_head.c.seq, journal_head.c.hash)
 )
-_SET_HEAD_HASH = (
-    update(journal_head).where(journal_head.c.id == HEAD_ID).values(hash=bindparam("head_hash"))
+_SET_HEAD = (
+    update(journal_head)
+    .where(journal_head.c.id == HEAD_ID)
+    .values(
+        hash=bindparam("head_hash"),
+        time_ms=bindparam("head_ms"),
+        key_fingerprint=bindparam("head_key"),
+        signature=bindparam("head_signature"),
+    )
 )
 _INSERT_ENTRY = insert(journal_entries)
+_INSERT_CHECKPOINT = insert(journal_checkpoints)
+_LAST_CHECKPOINT_MS = (
+    select(journal_checkpoints.c.time_ms).order_by(journal_checkpoints.c.seq.desc()).limit(1)
+)
+_FIRST_ENTRY_MS = select(journal_entries.c.time_ms).order_by(journal_entries.c.seq).limit(1)
 
 
 class JournalError(RuntimeError):
@@ -52,10 +73,23 @@ class JournalError(RuntimeError):
 @dataclass(frozen=True)
 class CheckpointPolicy:
     """When to seal the chain: every `every_entries` entries (in the append itself) and
-    at least every `every` while entries keep coming (the maintenance loop)."""
+    at least every `every` while entries keep coming (the append that comes `every`
+    after the last checkpoint, and the maintenance loop for a waiting tail).
+
+    `grace` is for `verify` only: how much later than the policy a checkpoint may be
+    (clocks of several processes appending to one database disagree a little)."""
 
     every_entries: int = 1000
     every: timedelta = timedelta(minutes=10)
+    grace: timedelta = timedelta(minutes=2)
+
+    @property
+    def every_ms(self) -> int:
+        return int(self.every.total_seconds() * 1000)
+
+    @property
+    def grace_ms(self) -> int:
+        return int(self.grace.total_seconds() * 1000)
 
 
 @dataclass(frozen=True)
@@ -142,12 +176,46 @@ def _append_locked(
         sealed.append(done)
         prev = done.hash
     conn.execute(_INSERT_ENTRY, [_row(e) for e in sealed])
-    conn.execute(_SET_HEAD_HASH, {"head_hash": prev})
-    if key is not None and policy.every_entries > 0:
-        due = [e for e in sealed if e.seq % policy.every_entries == 0]
-        if due:
-            _insert_checkpoint(conn, key, due[-1].seq, due[-1].hash, now_ms)
+    head_key = head_signature = None
+    if key is not None:
+        _seal_due(conn, key, policy, sealed, now_ms)
+        head_key = fingerprint(key.public_key())
+        head_signature = sign_head(key, sealed[-1].seq, prev, now_ms)
+    conn.execute(
+        _SET_HEAD,
+        {
+            "head_hash": prev,
+            "head_ms": now_ms,
+            "head_key": head_key,
+            "head_signature": head_signature,
+        },
+    )
     return sealed
+
+
+def _seal_due(
+    conn: Connection,
+    key: Ed25519PrivateKey,
+    policy: CheckpointPolicy,
+    sealed: Sequence[JournalEntry],
+    now_ms: int,
+) -> None:
+    """The checkpoints the policy asks of this append: one per multiple of
+    `every_entries` (a batch may hold several), else one at its end when the last
+    checkpoint is `every` old."""
+    if policy.every_entries > 0:
+        due = [e for e in sealed if e.seq % policy.every_entries == 0]
+        for e in due:
+            _insert_checkpoint(conn, key, e.seq, e.hash, now_ms)
+        if due:
+            return  # entries of the batch after them are as recent: not due by time
+    if policy.every_ms <= 0:
+        return
+    since = conn.execute(_LAST_CHECKPOINT_MS).scalar()
+    if since is None:  # never sealed (or everything sealed was purged): from the start
+        since = conn.execute(_FIRST_ENTRY_MS).scalar()
+    if since is not None and now_ms - int(since) >= policy.every_ms:
+        _insert_checkpoint(conn, key, sealed[-1].seq, sealed[-1].hash, now_ms)
 
 
 def _camera_communes(conn: Connection, entries: Sequence[NewEntry]) -> dict[str | None, str]:
@@ -191,7 +259,7 @@ def _insert_checkpoint(
         key_fingerprint=fingerprint(key.public_key()),
         signature=sign_checkpoint(key, seq, entry_hash, time_ms),
     )
-    conn.execute(insert(journal_checkpoints).values(**cp.__dict__))
+    conn.execute(_INSERT_CHECKPOINT, cp.__dict__)
     return cp
 
 

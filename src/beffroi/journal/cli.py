@@ -1,8 +1,12 @@
-"""`beffroi journal …`: verify the chain, seal it, show the key, apply the retention.
+"""`beffroi journal …`: verify the chain, seal it, show the key, apply the retention,
+print the database grants that make the journal append-only.
 
 `journal verify --data DIR` exits 0 when the journal is intact, 1 naming the first bad
-entry, 2 when DIR is not a data directory. It reads the public key from DIR's key file
-and never creates one.
+entry, 2 when DIR is not a data directory (or the options are unusable). It reads the
+public key from DIR's key file and never creates one; `--fingerprint` pins that key to
+the published fingerprint (a key file replaced, and the chain re-signed with it, fails),
+`--against FILE` compares the database with a published copy of its checkpoints
+(site file `journal.publish`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,22 @@ def add_parser(subparsers: Any) -> None:
     )
     _data_arg(verify)
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument(
+        "--fingerprint",
+        metavar="SHA256:HEX",
+        help="the installation key's fingerprint as published (`beffroi journal key`): "
+        "signatures by any other key, the key file's included, are refused",
+    )
+    verify.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a published copy of the checkpoints (journal.publish file, syslog extract, "
+        "e-mail attachment): each of its seqs must still have the same hash and "
+        "signature (repeatable)",
+    )
     verify.set_defaults(func=run_verify)
 
     seal = commands.add_parser("checkpoint", help="sign a checkpoint of the last entry now")
@@ -50,6 +70,17 @@ def add_parser(subparsers: Any) -> None:
     )
     purge.set_defaults(func=run_purge)
 
+    grants = commands.add_parser(
+        "grants",
+        help="print the PostgreSQL grants that make the journal append-only",
+        description="SQL for the owner of the tables to run (psql) after the migrations: "
+        "the application role may only read and append to the journal; the retention "
+        "role, if named, may also delete its oldest entries (`beffroi journal purge`).",
+    )
+    grants.add_argument("--app-role", required=True, help="role of `beffroi run`")
+    grants.add_argument("--purge-role", help="role of `beffroi journal purge` (optional)")
+    grants.set_defaults(func=run_grants)
+
 
 def _engine(data: Path) -> Engine | None:
     from beffroi.db.engine import database_url, make_engine
@@ -64,14 +95,35 @@ def _engine(data: Path) -> Engine | None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from beffroi.journal.keys import load_public_key
+    from beffroi.journal.keys import load_public_key, normalise_fingerprint
+    from beffroi.journal.publish import PublishedCopy, read_published
     from beffroi.journal.verify import verify_journal
 
+    pinned = None
+    if args.fingerprint is not None:
+        try:
+            pinned = normalise_fingerprint(args.fingerprint)
+        except ValueError as exc:
+            print(f"beffroi journal verify: {exc}", file=sys.stderr)
+            return 2
+    published: PublishedCopy | None = None
+    for path in args.against:
+        try:
+            copy = read_published(path)
+        except OSError as exc:
+            print(f"beffroi journal verify: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
+        published = copy if published is None else published.merged(copy)
     engine = _engine(args.data)
     if engine is None:
         return 2
     try:
-        report = verify_journal(engine, load_public_key(args.data))
+        report = verify_journal(
+            engine,
+            load_public_key(args.data),
+            pinned_fingerprint=pinned,
+            published=published,
+        )
     finally:
         engine.dispose()
     if args.json:
@@ -115,6 +167,17 @@ def run_purge(args: argparse.Namespace) -> int:
     policy = JournalRetention(keep=timedelta(days=args.keep_days))
     entry = Journal.open(engine, SystemClock(), args.data, retention=policy).purge()
     print(f"purged: {entry.detail}" if entry else "nothing older than the retention")
+    return 0
+
+
+def run_grants(args: argparse.Namespace) -> int:
+    from beffroi.journal.roles import grants_sql
+
+    try:
+        print(grants_sql(args.app_role, args.purge_role), end="")
+    except ValueError as exc:
+        print(f"beffroi journal grants: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -7,7 +7,13 @@ to the final name, which only one can win; the loser reads the winner's key. A r
 therefore never sees a half-written file.
 
 The fingerprint is the SHA-256 of the raw 32-byte public key, in hex: publish it (in
-the site's records, to the CNIL on inspection) so a checkpoint can be checked by anyone.
+the site's records, to the CNIL on inspection) so a checkpoint can be checked by anyone;
+`beffroi journal verify --fingerprint` pins it, so a key file replaced in the data
+directory (and a chain re-signed with it) is refused.
+
+The key signs two kinds of message: checkpoints (`checkpoint_message`) and the chain's
+head row (`head_message`, the same JSON with `"head":true`), so a checkpoint's signature
+can never pass for a head's.
 """
 
 from __future__ import annotations
@@ -85,6 +91,35 @@ def checkpoint_message(seq: int, entry_hash: str, time_ms: int) -> bytes:
     ).encode("utf-8")
 
 
+def head_message(seq: int, entry_hash: str, time_ms: int) -> bytes:
+    """What the signature of the `journal_head` row signs."""
+    return json.dumps(
+        {"hash": entry_hash, "head": True, "seq": seq, "time_ms": time_ms}, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def sign_head(key: Ed25519PrivateKey, seq: int, entry_hash: str, time_ms: int) -> str:
+    return key.sign(head_message(seq, entry_hash, time_ms)).hex()
+
+
+def head_signature_valid(
+    public_key: Ed25519PublicKey, seq: int, entry_hash: str, time_ms: int, signature: str
+) -> bool:
+    return _valid(public_key, signature, head_message(seq, entry_hash, time_ms))
+
+
+def normalise_fingerprint(text: str) -> str:
+    """`SHA256:AB12…` (as `beffroi journal key` prints it), `ab:12:…` or bare hex, to the
+    64 lower-case hex digits stored with each checkpoint. ValueError otherwise."""
+    value = text.strip()
+    if value[:7].upper() == "SHA256:":
+        value = value[7:]
+    value = value.replace(":", "").lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError(f"not a SHA-256 fingerprint (64 hex digits): {text!r}")
+    return value
+
+
 def sign_checkpoint(key: Ed25519PrivateKey, seq: int, entry_hash: str, time_ms: int) -> str:
     return key.sign(checkpoint_message(seq, entry_hash, time_ms)).hex()
 
@@ -92,9 +127,13 @@ def sign_checkpoint(key: Ed25519PrivateKey, seq: int, entry_hash: str, time_ms: 
 def signature_valid(
     public_key: Ed25519PublicKey, seq: int, entry_hash: str, time_ms: int, signature: str
 ) -> bool:
+    return _valid(public_key, signature, checkpoint_message(seq, entry_hash, time_ms))
+
+
+def _valid(public_key: Ed25519PublicKey, signature: str, message: bytes) -> bool:
     try:
-        public_key.verify(bytes.fromhex(signature), checkpoint_message(seq, entry_hash, time_ms))
-    except (InvalidSignature, ValueError):
+        public_key.verify(bytes.fromhex(signature), message)
+    except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 

@@ -6,9 +6,13 @@ benchmark only (journaling off vs on in the same run): Beffroi itself never turn
 off.
 
 `JournalMaintenance` runs in a daemon thread of `beffroi run`: every `interval_s` it
-seals the chain when entries arrived since a checkpoint older than `policy.every`, and
-once per `purge_every` it applies the retention. An exception in a round is logged and
-the next round retries; it never ends the thread.
+seals the chain when entries arrived since a checkpoint older than `policy.every`,
+publishes the new checkpoints (`publish.py`, site file `journal.publish`), and once per
+`purge_every` it applies the retention. A step that fails is logged and retried at the
+next round; it never stops the other steps nor ends the thread. Under a database role
+that may not delete journal entries (docs/design/journal.md, "Database roles") the
+retention is refused: it is logged, and left to `beffroi journal purge` run as the
+retention role.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from beffroi.clock import Clock
 from beffroi.journal.chain import (
@@ -33,7 +38,12 @@ from beffroi.journal.chain import (
 )
 from beffroi.journal.entries import JournalEntry, NewEntry
 from beffroi.journal.keys import fingerprint, load_or_create_key
+from beffroi.journal.publish import CheckpointPublisher, publisher_for
 from beffroi.journal.retention import JournalRetention, apply_purge
+from beffroi.site.models import Site
+
+# SQLSTATE of "permission denied" (PostgreSQL's insufficient_privilege).
+INSUFFICIENT_PRIVILEGE = "42501"
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +56,27 @@ class Journal:
     policy: CheckpointPolicy = DEFAULT_POLICY
     retention: JournalRetention = field(default_factory=JournalRetention)
     enabled: bool = True
+    data_dir: Path | None = None
+    # Where checkpoints are published (`configure`); None: nowhere.
+    publisher: CheckpointPublisher | None = None
 
     @classmethod
     def open(cls, engine: Engine, clock: Clock, data_dir: Path | str, **kw: object) -> Journal:
         """The journal of the installation in `data_dir` (its key created on first use)."""
-        return cls(engine, clock, load_or_create_key(data_dir), **kw)  # type: ignore[arg-type]
+        key = load_or_create_key(data_dir)
+        return cls(engine, clock, key, data_dir=Path(data_dir), **kw)  # type: ignore[arg-type]
+
+    def configure(self, site: Site) -> None:
+        """Apply the site file's `journal` section (at start and on each reload)."""
+        self.publisher = publisher_for(
+            site.journal.publish, site.notifications.smtp, self.publisher, self.data_dir
+        )
+
+    def publish(self) -> int:
+        """Send the checkpoints not yet published to the configured targets."""
+        if self.publisher is None:
+            return 0
+        return self.publisher.publish_pending(self.engine, self.clock.now())
 
     @property
     def fingerprint(self) -> str | None:
@@ -91,13 +117,35 @@ class JournalMaintenance:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> None:
+        for step in (self._purge, self._seal, self.journal.publish):
+            try:
+                step()
+            except Exception:
+                log.exception("journal maintenance: %s failed; retrying next round", step.__name__)
+
+    def _purge(self) -> None:
         j = self.journal
         now = j.clock.monotonic()
-        if self._last_purge is None or now - self._last_purge >= self.purge_every_s:
+        if self._last_purge is not None and now - self._last_purge < self.purge_every_s:
+            return
+        try:
             purged = j.purge()
-            self._last_purge = now
-            if purged is not None:
-                log.info("journal: purged old entries: %s", purged.detail)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                raise  # retried at the next round
+            self._last_purge = now  # said once per purge_every, not every round
+            log.warning(
+                "journal: this database role may not delete journal entries, so the "
+                "retention is not applied here: run `beffroi journal purge` as the "
+                "retention role (docs/design/journal.md, Database roles)"
+            )
+            return
+        self._last_purge = now
+        if purged is not None:
+            log.info("journal: purged old entries: %s", purged.detail)
+
+    def _seal(self) -> None:
+        j = self.journal
         if j.key is not None and checkpoint_due(j.engine, j.clock, j.policy):
             j.checkpoint()
 
@@ -115,6 +163,10 @@ class JournalMaintenance:
                 self.journal.checkpoint()
             except Exception:
                 log.exception("journal: final checkpoint failed")
+        try:
+            self.journal.publish()
+        except Exception:
+            log.exception("journal: publishing the last checkpoints failed")
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -4,7 +4,8 @@
 by construction (a row per increment of `journal_head.seq`, in the same transaction), so
 a missing seq is a deleted row. `journal_head` holds exactly one row (id = 1), created
 by the migration; every append updates it first, which serialises appenders on both
-backends (the row lock on PostgreSQL, the write lock on SQLite).
+backends (the row lock on PostgreSQL, the write lock on SQLite), and signs it last
+(migration 0017): a head rewound over a truncated tail no longer verifies.
 """
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
@@ -47,6 +48,14 @@ journal_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False, comment="Always 1"),
     Column("seq", BigInteger, nullable=False, comment="Seq of the last entry, 0 when empty"),
     Column("hash", String(64), nullable=False, comment="Hash of the last entry"),
+    Column("time_ms", Millis, nullable=True, comment="Time of the last append"),
+    Column("key_fingerprint", String(64), nullable=True, comment="Key that signed the head"),
+    Column(
+        "signature",
+        String(128),
+        nullable=True,
+        comment="Ed25519 over seq, hash and time (keys.head_message); NULL: unsigned",
+    ),
 )
 
 journal_checkpoints = Table(

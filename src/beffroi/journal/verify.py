@@ -2,17 +2,29 @@
 
 One pass in seq order over a server-side cursor (the DBAPI cursor itself: SQLAlchemy
 row objects would cost more than the hashing). Per row the work is one dict, one C
-JSON encoding and one SHA-256. Checkpoints are few (one per thousand entries) and are
-loaded first, so checking them in the pass is a dict lookup.
+JSON encoding and one SHA-256. Checkpoints are few (one per thousand entries, one per
+ten minutes of activity) and are loaded first, so checking them in the pass is a dict
+lookup and two integer comparisons.
 
 What each tampering looks like:
 - a field edited: the entry's recomputed hash differs from its stored hash (that seq);
 - an entry edited and re-hashed: the next entry's prev_hash no longer matches (next seq),
   and a checkpoint at or after it no longer matches or verifies;
+- an entry edited, the chain re-hashed after it and the checkpoints that no longer match
+  deleted: the checkpoints the policy must have written are missing (`CheckpointPolicy`:
+  every `every_entries` seq, and one at the time of any entry appended `every` or more
+  after the previous checkpoint), and the head's signature no longer matches;
 - a row deleted: a gap in seq (the first missing seq);
 - two rows swapped: seq is hashed, so both rows fail (the lower seq is named);
-- the tail deleted: the last checkpoint (or the head row) names a seq past the end;
-- the head deleted: the first seq is not 1 and no sealed `journal.purge` explains it.
+- the tail deleted: the last checkpoint (or the head row) names a seq past the end; the
+  head rewound too: its signature (every append signs it) no longer verifies;
+- the head deleted: the first seq is not 1 and no sealed `journal.purge` explains it;
+- the key swapped (a key file replaced, the chain re-signed): the pinned fingerprint
+  (`fingerprint=`, `journal verify --fingerprint`) is not the key's;
+- a consistent older state restored (tail, checkpoints and a recorded head all rolled
+  back by someone who kept them): only a copy published outside the database shows it
+  (`published=`, `journal verify --against FILE`): a published seq is past the end, or
+  its hash or signature differs.
 """
 
 from __future__ import annotations
@@ -25,13 +37,17 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, select
 
+from beffroi.clock import from_ms
+from beffroi.journal.chain import DEFAULT_POLICY, CheckpointPolicy
 from beffroi.journal.entries import GENESIS, HASHED_KEYS
-from beffroi.journal.keys import fingerprint, signature_valid
+from beffroi.journal.keys import fingerprint, head_signature_valid, signature_valid
+from beffroi.journal.publish import PublishedCopy
 from beffroi.journal.tables import journal_checkpoints, journal_head
 
 PURGE_ACTION = "journal.purge"
 MAX_PROBLEMS = 100
 FETCH = 5000
+_NEVER = 1 << 62  # a time (ms) no entry reaches
 
 # Columns in HASHED_KEYS order, then the stored hash.
 _COLUMNS = {"camera": "camera_id", "commune": "commune_id"}
@@ -44,6 +60,7 @@ _SEQ = HASHED_KEYS.index("seq")
 _PREV = HASHED_KEYS.index("prev_hash")
 _ACTION = HASHED_KEYS.index("action")
 _DETAIL = HASHED_KEYS.index("detail")
+_TIME = HASHED_KEYS.index("time_ms")
 _HASH = len(HASHED_KEYS)
 
 
@@ -64,6 +81,11 @@ class VerifyReport:
     checkpoints: int = 0
     last_checkpoint_seq: int | None = None
     problem_count: int = 0
+    # Problems of the journal as a whole (the key, the published copy), not of one seq.
+    general: list[str] = field(default_factory=list)
+    missing_checkpoints: int = 0
+    key_fingerprint: str | None = None  # the key the signatures were checked against
+    published: int | None = None  # checkpoints of the published copy checked, if any
 
     def add(self, seq: int, message: str) -> None:
         self.ok = False
@@ -73,15 +95,27 @@ class VerifyReport:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(Problem(seq, message))
 
+    def add_general(self, message: str) -> None:
+        self.ok = False
+        self.problem_count += 1
+        self.general.append(message)
+
     def summary(self) -> str:
         span = f"seq {self.first_seq}..{self.last_seq}" if self.entries else "empty"
         head = f"{self.entries} entries ({span}), {self.checkpoints} checkpoints"
+        if self.published is not None:
+            head += f", {self.published} published checkpoints compared"
         if self.ok:
             return f"journal intact: {head}"
-        lines = [f"journal NOT intact: first bad entry seq {self.first_bad_seq}; {head}"]
+        first = (
+            f"first bad entry seq {self.first_bad_seq}; " if self.first_bad_seq is not None else ""
+        )
+        lines = [f"journal NOT intact: {first}{head}"]
+        lines += [f"  {g}" for g in self.general]
         lines += [f"  seq {p.seq}: {p.message}" for p in sorted(self.problems, key=_by_seq)]
-        if self.problem_count > len(self.problems):
-            lines.append(f"  … and {self.problem_count - len(self.problems)} more problems")
+        shown = len(self.problems) + len(self.general)
+        if self.problem_count > shown:
+            lines.append(f"  … and {self.problem_count - shown} more problems")
         return "\n".join(lines)
 
 
@@ -89,16 +123,48 @@ def _by_seq(p: Problem) -> int:
     return p.seq
 
 
-def verify_journal(engine: Engine, public_key: Ed25519PublicKey | None) -> VerifyReport:
-    """Check the whole chain. `public_key` None: checkpoints exist only as hashes, and
-    any checkpoint present is reported as unverifiable."""
+@dataclass(frozen=True)
+class _Sealed:
+    hash: str
+    time_ms: int
+    signature: str
+
+
+def verify_journal(
+    engine: Engine,
+    public_key: Ed25519PublicKey | None,
+    *,
+    policy: CheckpointPolicy | None = DEFAULT_POLICY,
+    pinned_fingerprint: str | None = None,
+    published: PublishedCopy | None = None,
+) -> VerifyReport:
+    """Check the whole chain. `public_key` None: signatures cannot be checked, and any
+    checkpoint (or signed head) present is reported as unverifiable.
+
+    `policy`: the checkpoints the appenders write; each one missing is reported (None
+    checks only the checkpoints present). `pinned_fingerprint`: the key's fingerprint as
+    published; `public_key` must be that key, and every signature by it.
+    `published`: a copy of the checkpoints kept outside the database, compared seq by
+    seq."""
     report = VerifyReport()
-    checkpoints = _load_checkpoints(engine, public_key, report)
+    trusted = _trusted_key(report, public_key, pinned_fingerprint)
+    checkpoints = _load_checkpoints(engine, trusted, report)
+    pub = _check_published_copy(report, published, checkpoints, trusted)
     with engine.connect() as conn:
-        head = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).first()
+        head = conn.execute(select(journal_head)).first()
+    every = policy.every_ms if policy is not None and policy.every_ms > 0 else _NEVER
+    grace = policy.grace_ms if policy is not None else 0
+    order = sorted(checkpoints)  # seqs
+    times = [checkpoints[s].time_ms for s in order]
+    n_cp = len(order)
+    hashes = {s: c.hash for s, c in checkpoints.items()}
     purges: list[tuple[int, int, str]] = []  # (purge seq, last deleted seq, its hash)
     first_prev: str | None = None
     expected = prev = None
+    i = 0  # index in `order` of the first checkpoint at or after the current seq
+    next_cp = deadline = _NEVER
+    since_ms = 0  # time of the checkpoint before the current seq (or of the first entry)
+    gap_reported = False
     raw = engine.raw_connection()
     try:
         cursor = _stream(raw, engine.dialect.name)
@@ -111,9 +177,12 @@ def verify_journal(engine: Engine, public_key: Ed25519PublicKey | None) -> Verif
             for row in rows:
                 seq = row[_SEQ]
                 stored = row[_HASH]
+                t = row[_TIME]
                 if expected is None:
                     expected, first_prev = seq, row[_PREV]
                     report.first_seq = seq
+                    next_cp = -1  # find the checkpoints around the first entry below
+                    since_ms = t
                 elif seq != expected or row[_PREV] != prev:
                     _link_problem(report, seq, expected, row[_PREV], prev)
                 if (
@@ -121,8 +190,20 @@ def verify_journal(engine: Engine, public_key: Ed25519PublicKey | None) -> Verif
                     != stored
                 ):
                     report.add(seq, "content does not match its hash: the entry was altered")
-                if seq in checkpoints and checkpoints.pop(seq) != stored:
+                if seq in hashes and hashes.pop(seq) != stored:
                     report.add(seq, "differs from the signed checkpoint at this seq")
+                if pub and seq in pub:
+                    _met_published(report, seq, stored, *pub.pop(seq))
+                if seq > next_cp:  # past a checkpoint: it is the previous one now
+                    while i < n_cp and order[i] < seq:
+                        since_ms = times[i]
+                        i += 1
+                    next_cp = order[i] if i < n_cp else _NEVER
+                    deadline = since_ms + every + grace
+                    gap_reported = False
+                if t > deadline and not gap_reported and (i >= n_cp or times[i] > t + grace):
+                    gap_reported = True
+                    _missing_in_time(report, seq, t, since_ms, policy)
                 if row[_ACTION] == PURGE_ACTION:
                     purges.append(_purge_anchor(report, seq, row[_DETAIL]))
                 prev, expected = stored, seq + 1
@@ -132,8 +213,35 @@ def verify_journal(engine: Engine, public_key: Ed25519PublicKey | None) -> Verif
         raw.close()
     report.last_seq = None if expected is None else expected - 1
     _check_start(report, first_prev, purges)
-    _check_tail(report, checkpoints, head, prev)
+    _check_tail(report, hashes, head, prev, trusted)
+    if policy is not None:
+        _check_every_n(report, checkpoints, policy)
+    if pub:
+        _check_published_left(report, pub)
     return report
+
+
+def _trusted_key(
+    report: VerifyReport, public_key: Ed25519PublicKey | None, pinned: str | None
+) -> Ed25519PublicKey | None:
+    """The key signatures are checked against: `public_key`, unless a pinned fingerprint
+    says it is not the installation's."""
+    actual = fingerprint(public_key) if public_key is not None else None
+    report.key_fingerprint = pinned or actual
+    if pinned is None:
+        return public_key
+    if public_key is None:
+        report.add_general(
+            f"no installation key to check the signatures by the pinned key SHA256:{pinned}"
+        )
+        return None
+    if actual != pinned:
+        report.add_general(
+            f"the installation key is SHA256:{actual}, not the pinned SHA256:{pinned}: "
+            "its signatures prove nothing"
+        )
+        return None
+    return public_key
 
 
 def _stream(raw: Any, dialect: str) -> Any:
@@ -153,6 +261,44 @@ def _link_problem(report: VerifyReport, seq: int, expected: int, got: str, prev:
         report.add(expected, f"entries missing: seq {missing} deleted")
     else:
         report.add(seq, f"prev_hash does not match the hash of seq {seq - 1}: one was rewritten")
+
+
+def _duration(ms: int) -> str:
+    minutes = ms // 60_000
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d}"
+    return f"{minutes // 1440} days"
+
+
+def _missing_in_time(
+    report: VerifyReport, seq: int, t: int, since_ms: int, policy: CheckpointPolicy | None
+) -> None:
+    every = _duration(policy.every_ms) if policy is not None else "?"
+    report.missing_checkpoints += 1
+    report.add(
+        seq,
+        f"checkpoint missing: appended {_duration(t - since_ms)} after the previous "
+        f"checkpoint ({from_ms(since_ms).isoformat()}), and not sealed then (the policy "
+        f"seals at least every {every}): checkpoints were deleted",
+    )
+
+
+def _check_every_n(
+    report: VerifyReport, checkpoints: dict[int, _Sealed], policy: CheckpointPolicy
+) -> None:
+    n = policy.every_entries
+    if n <= 0 or report.first_seq is None or report.last_seq is None:
+        return
+    first = -(-report.first_seq // n) * n
+    for seq in range(first, report.last_seq + 1, n):
+        if seq not in checkpoints:
+            report.missing_checkpoints += 1
+            report.add(
+                seq,
+                f"checkpoint missing: the policy seals every {n}th entry; it was deleted",
+            )
 
 
 def _purge_anchor(report: VerifyReport, seq: int, detail: str | None) -> tuple[int, int, str]:
@@ -188,7 +334,11 @@ def _check_start(
 
 
 def _check_tail(
-    report: VerifyReport, left: dict[int, str], head: Any, last_hash: str | None
+    report: VerifyReport,
+    left: dict[int, str],
+    head: Any,
+    last_hash: str | None,
+    key: Ed25519PublicKey | None,
 ) -> None:
     last = report.last_seq or 0
     beyond = sorted(s for s in left if s > last)
@@ -201,27 +351,120 @@ def _check_tail(
         report.add(seq, "a signed checkpoint names this seq but the entry is missing")
     if head is None:
         report.add(last + 1, "the journal_head row is missing")
-    elif int(head.seq) > last:
+        return
+    if int(head.seq) > last:
         report.add(last + 1, f"entries after seq {last} missing: the head says {head.seq}")
     elif int(head.seq) < last or (last and head.hash != last_hash):
         report.add(last, "the journal_head row does not match the last entry")
+    elif last:
+        _check_head_signature(report, head, key, last)
+
+
+def _check_head_signature(
+    report: VerifyReport, head: Any, key: Ed25519PublicKey | None, last: int
+) -> None:
+    """Every append signs the head, so a head that matches the last entry but not its
+    signature was written by someone without the key: typically, rewound over a deleted
+    tail (named as from last + 1)."""
+    expected = report.key_fingerprint
+    if head.signature is None:
+        if expected is not None:
+            report.add(
+                last + 1,
+                f"the journal_head row is not signed: nothing proves the chain ended at seq "
+                f"{last} (entries after it may have been deleted; a database from before "
+                "migration 0017 is signed by its next entry)",
+            )
+    elif expected is not None and head.key_fingerprint != expected:
+        report.add(last + 1, "the journal_head row is signed by another key")
+    elif key is None:
+        report.add(last + 1, "the journal_head row's signature cannot be verified: no key")
+    elif head.time_ms is None or not head_signature_valid(
+        key, int(head.seq), str(head.hash), int(head.time_ms), str(head.signature)
+    ):
+        report.add(
+            last + 1,
+            f"the journal_head row's signature does not match: it was rewritten, and "
+            f"entries after seq {last} may have been deleted",
+        )
 
 
 def _load_checkpoints(
     engine: Engine, public_key: Ed25519PublicKey | None, report: VerifyReport
-) -> dict[int, str]:
+) -> dict[int, _Sealed]:
     with engine.connect() as conn:
         rows = conn.execute(select(journal_checkpoints).order_by(journal_checkpoints.c.seq)).all()
-    expected_fp = fingerprint(public_key) if public_key is not None else None
-    found: dict[int, str] = {}
+    expected_fp = report.key_fingerprint
+    found: dict[int, _Sealed] = {}
     for row in rows:
         report.checkpoints += 1
         report.last_checkpoint_seq = row.seq
-        if public_key is None:
-            report.add(row.seq, "checkpoint cannot be verified: the installation key is missing")
-        elif row.key_fingerprint != expected_fp:
+        if expected_fp is not None and row.key_fingerprint != expected_fp:
             report.add(row.seq, "checkpoint signed by another key")
+        elif public_key is None:
+            report.add(row.seq, "checkpoint cannot be verified: the installation key is missing")
         elif not signature_valid(public_key, row.seq, row.hash, row.time_ms, row.signature):
             report.add(row.seq, "checkpoint signature is invalid: the checkpoint was altered")
-        found[row.seq] = row.hash
+        found[row.seq] = _Sealed(row.hash, row.time_ms, row.signature)
     return found
+
+
+def _check_published_copy(
+    report: VerifyReport,
+    copy: PublishedCopy | None,
+    checkpoints: dict[int, _Sealed],
+    key: Ed25519PublicKey | None,
+) -> dict[int, tuple[str, str, bool]]:
+    """The published checkpoints by seq, as (hash, where, in the database), once each
+    was checked on its own (key, signature) and against the database's checkpoint."""
+    if copy is None:
+        return {}
+    report.published = len(copy.checkpoints)
+    for error in copy.errors:
+        report.add_general(f"{copy.name}: {error}")
+    expected_fp = report.key_fingerprint
+    out: dict[int, tuple[str, str, bool]] = {}
+    for p in copy.checkpoints:
+        where = f"{p.source or copy.name} line {p.line}"
+        if expected_fp is not None and p.key_fingerprint != expected_fp:
+            report.add(p.seq, f"the checkpoint published at {where} is signed by another key")
+        elif key is not None and not signature_valid(key, p.seq, p.hash, p.time_ms, p.signature):
+            report.add(p.seq, f"the checkpoint published at {where} does not verify")
+        mine = checkpoints.get(p.seq)
+        if mine is not None and (mine.hash, mine.time_ms, mine.signature) != (
+            p.hash,
+            p.time_ms,
+            p.signature,
+        ):
+            report.add(p.seq, f"the checkpoint differs from the one published at {where}")
+        out[p.seq] = (p.hash, where, mine is not None)
+    return out
+
+
+def _met_published(
+    report: VerifyReport, seq: int, stored: str, h: str, where: str, kept: bool
+) -> None:
+    if h != stored:
+        report.add(
+            seq,
+            f"differs from the checkpoint published at {where}: the entry, or the chain "
+            "before it, was rewritten",
+        )
+    elif not kept:
+        report.add(seq, f"the checkpoint published at {where} was deleted from the database")
+
+
+def _check_published_left(report: VerifyReport, left: dict[int, tuple[str, str, bool]]) -> None:
+    """Published seqs the pass did not meet: past the end (the tail was deleted), in a
+    gap, or purged (before the first entry: `_check_start` judges the purge)."""
+    last = report.last_seq or 0
+    beyond = sorted(s for s in left if s > last)
+    if beyond:
+        report.add(
+            last + 1,
+            f"entries after seq {last} missing: {left[beyond[-1]][1]} seals seq {beyond[-1]} "
+            f"({len(beyond)} published checkpoints past the end)",
+        )
+    first = report.first_seq
+    for seq in sorted(s for s in left if first is not None and first <= s <= last):
+        report.add(seq, f"{left[seq][1]} seals this seq but the entry is missing")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, model_validator
 
 from beffroi.site.alarm_models import (
     AlarmMqttSettings,
@@ -200,6 +200,69 @@ class ExportSettings(_Strict):
     )
 
 
+def _check_absolute(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} must be an absolute path (/mnt/…)")
+    return value
+
+
+def _check_syslog_address(value: str) -> str:
+    for scheme in ("udp://", "tcp://"):
+        if value.startswith(scheme):
+            host, _, port = value[len(scheme) :].rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{value!r}: expected {scheme}HOST:PORT")
+            return value
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r}: a socket path (/dev/log), udp://HOST:PORT or tcp://HOST:PORT")
+    return value
+
+
+def _check_address(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+class JournalPublishSettings(_Strict):
+    file: Annotated[Text, AfterValidator(_check_absolute)] | None = Field(
+        default=None,
+        description="A file to which each signed checkpoint of the journal is appended as "
+        "one JSON line (seq, hash, time, signature, key fingerprint) and flushed to disk. "
+        "Put it on another mount (a NAS share, another disk, another server's export) "
+        "that the centre's database administrators cannot rewrite: `beffroi journal "
+        "verify --against FILE` then proves that the database still holds what it held.",
+    )
+    syslog: bool = Field(
+        default=False,
+        description="Also send each checkpoint to syslog (facility user, tag "
+        "beffroi-journal), e.g. to the town's log collector.",
+    )
+    syslog_address: Annotated[Text, AfterValidator(_check_syslog_address)] | None = Field(
+        default=None,
+        description="Where syslog listens, when `syslog` is true: a Unix socket "
+        "(/dev/log, the default), udp://HOST:PORT or tcp://HOST:PORT.",
+    )
+    email: Annotated[Text, AfterValidator(_check_address)] | None = Field(
+        default=None,
+        description="Address of the data-protection officer: once a day, the day's "
+        "checkpoints in a file that `--against` reads, through `notifications.smtp`.",
+    )
+    email_hour: int = Field(
+        default=7, ge=0, le=23, description="Hour of the daily e-mail (Europe/Paris)."
+    )
+
+
+class JournalSettings(_Strict):
+    publish: JournalPublishSettings | None = Field(
+        default=None,
+        description="Copies of the journal's signed checkpoints outside the database; "
+        "absent: none (the database alone cannot show that an older state of it was "
+        "restored).",
+    )
+
+
 class Site(_Strict):
     communes: list[Commune] = Field(min_length=1, description="The communes served by the centre.")
     cameras: Annotated[list[Camera], BeforeValidator(_none_as_empty_list)] = Field(
@@ -229,6 +292,10 @@ class Site(_Strict):
         default_factory=ExportSettings,
         description="Sealed exports: where the key's fingerprint is published.",
     )
+    journal: Annotated[JournalSettings, BeforeValidator(_none_as_empty_dict)] = Field(
+        default_factory=JournalSettings,
+        description="The journal of actions: where its signed checkpoints are published.",
+    )
     map: Annotated[MapSettings, BeforeValidator(_none_as_empty_dict)] = Field(
         default_factory=MapSettings,
         description="The console's map: outlines of the communes and districts (GeoJSON "
@@ -241,6 +308,15 @@ class Site(_Strict):
     @property
     def map_data(self) -> MapData | None:
         return self._map_data
+
+    @model_validator(mode="after")
+    def _email_needs_smtp(self) -> Site:
+        publish = self.journal.publish
+        if publish is not None and publish.email is not None and self.notifications.smtp is None:
+            raise ValueError(
+                "journal.publish.email is sent through notifications.smtp: declare the relay"
+            )
+        return self
 
     def commune(self, commune_id: str) -> Commune | None:
         return next((c for c in self.communes if c.id == commune_id), None)
@@ -269,6 +345,8 @@ __all__ = [
     "Convention",
     "ExportSettings",
     "FieldOfView",
+    "JournalPublishSettings",
+    "JournalSettings",
     "Location",
     "MapSettings",
     "MqttAlarmTopic",

@@ -27,6 +27,8 @@ from beffroi.site.models import (
     Convention,
     ExportSettings,
     FieldOfView,
+    JournalPublishSettings,
+    JournalSettings,
     Location,
     MapSettings,
     MqttAlarmTopic,
@@ -66,6 +68,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`notifications.ntfy`", NtfySettings),
     ("`notifications.mqtt`", MqttSettings),
     ("`exports`", ExportSettings),
+    ("`journal`", JournalSettings),
+    ("`journal.publish`", JournalPublishSettings),
     ("`map`", MapSettings),
     ("`map.tiles`", TileServer),
 ]
