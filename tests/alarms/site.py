@@ -48,7 +48,7 @@ buildings:
     zones:
       - {zone: 1, name: Hall, cameras: [cha-001]}
 alarms:
-  sia_dc09: {listen: "127.0.0.1:12128"}
+  sia_dc09: {listen: "127.0.0.1:12128", insecure_cleartext: true}
   group_seconds: 60
 """
 

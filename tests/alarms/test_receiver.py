@@ -175,3 +175,21 @@ def test_garbage_and_a_flood_never_stop_the_receiver(running: Running) -> None:
         f"flood: {2 * flood} bad messages in {flood_s:.2f} s; "
         f"then valid ones in {latency * 1000:.0f} ms"
     )
+
+
+def test_over_udp_bytes_that_are_no_dc09_frame_get_no_answer(running: Running) -> None:
+    """A datagram's source is not proven: answering junk (a bad CRC, a wrong header)
+    would let anyone bounce NAKs off the receiver at a forged address. Over TCP the
+    NAK stays (the connection proves the peer); over UDP the junk is logged, unanswered."""
+    bad = panel.frame(panel.message("4321", "#4321|Nri1/BA001", seq=60), crc_text="0000")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(10)
+        udp.sendto(bad, ("127.0.0.1", running.port))
+        udp.sendto(b"GET / HTTP/1.0\r", ("127.0.0.1", running.port))
+        udp.sendto(panel.sia("5101", 1, seq=61), ("127.0.0.1", running.port))
+        first = udp.recv(4096)  # the first answer is the valid message's ACK
+    assert panel.answer_body(first) == '"ACK"0061R1L1#5101[]'
+    [nak] = panel.send_tcp(running.port, bad)
+    assert panel.answer_body(nak).startswith('"NAK"')
+    refused = [r for r in running.messages() if r["outcome"] == "refused"]
+    assert sum(r["transport"] == "udp" for r in refused) == 2

@@ -110,3 +110,12 @@ def test_apply_stores_zones_without_keys_and_is_idempotent(
     with engine.connect() as conn:
         gone = conn.execute(select(buildings).where(buildings.c.id == "mairie-chambray")).one()
     assert gone.removed_ms is not None and gone.alarm_account is None
+
+
+def test_a_panel_without_a_key_is_refused_unless_clear_text_is_accepted_knowingly() -> None:
+    text = SITE.replace("insecure_cleartext: true", "insecure_cleartext: false")
+    found = problems(text)
+    assert len(found) == 2, found  # gymnase-jean-bigot and mairie-chambray have no key
+    assert all("has no AES key" in p and "insecure_cleartext: true" in p for p in found)
+    assert "buildings[0].alarm_account" in found[0]
+    assert load(SITE).alarms.sia_dc09.insecure_cleartext is True

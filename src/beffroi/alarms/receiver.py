@@ -123,8 +123,14 @@ class Dc09Receiver:
 
     # --- one message ----------------------------------------------------------------
     async def handle(self, raw: bytes, transport: str, peer: str | None) -> bytes | None:
-        """Decide, store if accepted, and return the answer to send (None: none)."""
+        """Decide, store if accepted, and return the answer to send (None: none).
+
+        Over UDP, bytes that are no DC-09 frame at all (CRC, length, header) get no
+        answer: the source address of a datagram is not proven, and answering junk
+        would let anyone bounce traffic off the receiver at a forged address."""
         msg = self.policy.decide(raw, transport, peer)
+        if transport == "udp" and msg.reason in NOT_A_FRAME:
+            msg.answer, msg.reply = None, None
         if msg.outcome == "accepted":
             loop = asyncio.get_running_loop()
             try:
@@ -191,6 +197,10 @@ class Dc09Receiver:
         finally:
             self._clients.discard(task)
             writer.close()
+
+
+# Refusal reasons of bytes that did not parse as a DC-09 frame (decoder.py's table).
+NOT_A_FRAME = frozenset({"crc", "length", "format"})
 
 
 class _Udp(asyncio.DatagramProtocol):

@@ -130,6 +130,12 @@ class SiaDc09Settings(_Strict):
         description="How far ahead of the server clock a timestamp may be (the standard "
         "says 20 s).",
     )
+    insecure_cleartext: bool = Field(
+        default=False,
+        description="Accept panels without an AES key, whose messages travel in clear and "
+        "unauthenticated (anyone on the path can read them, forge an alarm or hide one). "
+        "false (the default): every building with an alarm_account needs its key.",
+    )
 
 
 class AlarmWebhookIntegration(_Strict):

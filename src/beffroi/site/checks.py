@@ -288,6 +288,9 @@ def check_buildings(data: Any, report: Report) -> None:
         if (ident := _text(cam.get("id"))) is not None
     }
     accounts: dict[str, int] = {}
+    alarms = data.get("alarms") if isinstance(data, dict) else None
+    dc09 = alarms.get("sia_dc09") if isinstance(alarms, dict) else None
+    clear_refused = isinstance(dc09, dict) and dc09.get("insecure_cleartext") is not True
     for i, building in _entries(data, "buildings"):
         commune = _text(building.get("commune"))
         if commune is not None and commune not in communes:
@@ -316,6 +319,14 @@ def check_buildings(data: Any, report: Report) -> None:
         has_key = building.get("alarm_key_env") is not None or building.get("alarm_key_file")
         if has_key and account is None:
             report.add(("buildings", i), "a key is given but no alarm_account: add the account")
+        if account is not None and not has_key and clear_refused:
+            report.add(
+                ("buildings", i, "alarm_account"),
+                f"the panel of account '{account}' has no AES key: its alarms would travel "
+                "in clear, forgeable by anyone on the network. Give its key (alarm_key_env "
+                "or alarm_key_file), or accept keyless panels knowingly with "
+                "alarms.sia_dc09.insecure_cleartext: true",
+            )
         _check_zones(report, i, building, commune, camera_commune, shared)
 
 
