@@ -54,10 +54,11 @@ def test_topic_patterns_and_payload_mapping() -> None:
         "FA",
         "fire",
     )
-    # JSON overrides the topic; unknown keys (devices send many) are ignored.
+    # JSON overrides the topic but for the building, which it may only repeat; unknown
+    # keys (devices send many) are ignored.
     j = read_alarm(
         pattern,
-        "alarmes/x/9",
+        "alarmes/mairie-chambray/9",
         json.dumps(
             {"building": "mairie-chambray", "zone": 1, "event": "panic", "id": 7, "battery": 80}
         ).encode(),
@@ -68,6 +69,16 @@ def test_topic_patterns_and_payload_mapping() -> None:
         "PA",
         "panic",
         "7",
+    )
+    # A device allowed on one building's topic cannot raise another's alarm.
+    with pytest.raises(PlainAlarmError, match="names building 'mairie-chambray'"):
+        read_alarm(pattern, "alarmes/gymnase-jean-bigot/1", b'{"building": "mairie-chambray"}')
+    fixed_building = rule(topic="capteurs/hall", building="gymnase-jean-bigot", event="BA")
+    with pytest.raises(PlainAlarmError, match="the topic 'gymnase-jean-bigot'"):
+        read_alarm(fixed_building, "capteurs/hall", b'{"building": "mairie-chambray"}')
+    free = rule(topic="centrale/#", event="BA")  # no building in the topic: the payload's
+    assert read_alarm(free, "centrale/1", b'{"building": "mairie-chambray"}').building == (
+        "mairie-chambray"
     )
     ha = rule(topic="ha/hall", building="b", zone=3, payloads={"ON": "BA", "OFF": "BR"})
     assert read_alarm(ha, "ha/hall", b"ON").event.kind == "intrusion"

@@ -3,11 +3,12 @@
 How a message becomes an alarm (`alarms.mqtt.topics[]` in the site file):
 - the topic pattern may carry `{building}` and `{zone}` as whole levels:
   `alarmes/{building}/{zone}` subscribes to `alarmes/+/+` and reads both from the topic;
+  a payload may repeat the topic's building, never name another;
 - the payload is, in this order: a plain value listed in `payloads` (`"ON": BA`, for a
   Home Assistant binary sensor), a JSON object (`{"building", "zone", "event", "time",
-  "id", "text"}`, each overriding the topic's value; other keys ignored, devices send
-  many), or else the event itself (`BA`, `intrusion`); the topic's `event` fills in
-  when the payload gives none;
+  "id", "text"}`, each overriding the topic's value, but for the building; other keys
+  ignored, devices send many), or else the event itself (`BA`, `intrusion`); the
+  topic's `event` fills in when the payload gives none;
 - `event` is a SIA code (BA, FA, BR...) or an incident kind, as for the webhook.
 
 Delivery: subscriptions at QoS 1 with a persistent session, and the PUBACK is sent
@@ -87,6 +88,24 @@ def topic_values(pattern: str, topic: str) -> dict[str, str] | None:
     }
 
 
+def _building(in_payload: Any, of_topic: str | None) -> str:
+    """The alarm's building. The topic's, when it names one: a broker grants publishing
+    per topic, so a device allowed on one building's topic may not raise (or hide under
+    another name) another building's alarms through its payload."""
+    if in_payload is not None and (not isinstance(in_payload, str) or not in_payload):
+        raise PlainAlarmError("building", "building", "building: a building id expected")
+    if of_topic and in_payload is not None and in_payload != of_topic:
+        raise PlainAlarmError(
+            "building",
+            "building",
+            f"the payload names building {in_payload[:64]!r}, the topic {of_topic!r}",
+        )
+    building = of_topic or in_payload
+    if not building:
+        raise PlainAlarmError("building", "building", "no building: in the topic or payload")
+    return str(building)
+
+
 def read_alarm(rule: MqttAlarmTopic, topic: str, payload: bytes) -> PlainAlarm:
     """One message as an alarm, by the rules above; `PlainAlarmError` otherwise."""
     values = topic_values(rule.topic, topic) or {}
@@ -105,9 +124,7 @@ def read_alarm(rule: MqttAlarmTopic, topic: str, payload: bytes) -> PlainAlarm:
         data["event"] = text
     elif not text or rule.event is None:
         raise PlainAlarmError("format", "payload", f"payload {text[:40]!r} is not understood")
-    building = data.get("building", values.get("building", rule.building))
-    if not isinstance(building, str) or not building:
-        raise PlainAlarmError("building", "building", "no building: in the topic or payload")
+    building = _building(data.get("building"), values.get("building", rule.building))
     zone = _zone(data.get("zone", values.get("zone", rule.zone)))
     event = data.get("event", rule.event)
     if not isinstance(event, str) or not event:
