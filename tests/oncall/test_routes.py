@@ -196,6 +196,16 @@ def test_attempts_test_messages_and_signed_links(
         ("alice", 0, "ntfy", "failed"),
         ("alice", 0, "email", "sent"),
     ]
+    assert all(a["address"] for a in listed)  # her own
+    # A colleague of the commune sees who was tried and how it went, not where: the
+    # addresses (and failures' texts, which quote them) are for those who manage on-call.
+    seen = client.get(url, headers=staff["agent"]).json()
+    assert [(a["user"], a["outcome"], a["address"], a["error"]) for a in seen] == [
+        ("alice", "failed", None, None),
+        ("alice", "sent", None, None),
+    ]
+    managed = client.get(url, headers=staff["chef"]).json()
+    assert [a["address"] for a in managed] == [a["address"] for a in listed]
     assert client.get(url, headers=staff["chef-cha"]).status_code == 404
     assert client.get("/api/incidents/999/notifications", headers=staff["alice"]).status_code == 404
 

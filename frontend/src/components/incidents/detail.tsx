@@ -283,7 +283,7 @@ export function IncidentPage({ id, token }: { id: number; token: string | null }
           <ul data-testid="incident-notifications">
             {attempts.map((a, i) => (
               <li key={i}>
-                <span class="when">{formatTime(a.at)}</span> <strong>{a.user}</strong> · {a.channel} <span class="muted">{a.address}</span>{" "}
+                <span class="when">{formatTime(a.at)}</span> <strong>{a.user}</strong> · {a.channel} {a.address !== null && <span class="muted">{a.address}</span>}{" "}
                 {a.step !== null && <span class="muted">({t("step", { n: a.step })})</span>}{" "}
                 <span class={`badge ${a.outcome === "sent" ? "ok" : "bad"}`}>{a.outcome === "sent" ? t("sent") : t("failed")}</span>
                 {a.error && <div class="error">{a.error}</div>}

@@ -78,7 +78,7 @@ export interface Attempt {
   user: string;
   step: number | null;
   channel: string;
-  address: string;
+  address: string | null; // null: a colleague's, hidden unless one manages on-call
   outcome: string;
   error: string | null;
 }

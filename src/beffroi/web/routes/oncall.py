@@ -71,9 +71,12 @@ class AttemptOut(BaseModel):
     user: str = Field(description="Whom")
     step: int | None = Field(description="0: the person on call, then the next ones")
     channel: str = Field(description="email | webhook | ntfy | mqtt")
-    address: str = Field(description="Mailbox, URL or topic")
+    address: str | None = Field(
+        description="Mailbox, URL or topic; null unless it is the reader's own or the "
+        "reader manages on-call (oncall.manage): colleagues' addresses are private"
+    )
     outcome: str = Field(description="sent | failed")
-    error: str | None = Field(description="Why it failed")
+    error: str | None = Field(description="Why it failed (null where the address is hidden)")
 
 
 class TestIn(BaseModel):
@@ -216,15 +219,18 @@ def contacts_write(
     return body.contacts
 
 
-def _attempt(r: Any) -> AttemptOut:
+def _attempt(r: Any, reader: Principal | None = None) -> AttemptOut:
+    """An attempt as `reader` may see it (None: one who manages on-call). A failure's
+    text often quotes the address (a relay refusing a mailbox): hidden with it."""
+    shown = reader is None or reader.can(Permission.ONCALL_MANAGE) or r.username == reader.username
     return AttemptOut(
         at=from_ms(r.at_ms),
         user=r.username,
         step=r.step,
         channel=r.channel,
-        address=r.address,
+        address=r.address if shown else None,
         outcome=r.outcome,
-        error=r.error,
+        error=r.error if shown else None,
     )
 
 
@@ -241,7 +247,7 @@ def incident_notifications(
             .where(notification_attempts.c.incident_id == incident_id)
             .order_by(notification_attempts.c.id)
         ).all()
-    return [_attempt(r) for r in rows]
+    return [_attempt(r, principal) for r in rows]
 
 
 @router.post("/api/notifications/test", response_model=list[AttemptOut])
