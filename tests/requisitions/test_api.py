@@ -9,6 +9,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -327,3 +328,31 @@ def test_the_register_csv_cannot_carry_a_formula(
     (row,) = list(csv.reader(io.StringIO(r.text)))[1:]
     assert row[4] == "'" + attack
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+
+
+def test_a_register_change_and_its_journal_entry_commit_together(
+    client: TestClient, ctx: AppContext, people: dict[str, Headers]
+) -> None:
+    """The journal fails (its head row gone): the requisition, its holds and a hold placed
+    by hand are not recorded either, so no register change is ever left without its
+    trace, and a retry does not duplicate one."""
+    from beffroi.journal.chain import JournalError
+    from beffroi.journal.tables import journal_head
+    from beffroi.requisitions.tables import requisitions
+
+    with ctx.engine.begin() as conn:
+        head = conn.execute(select(journal_head)).one()
+        conn.execute(journal_head.delete())
+    with pytest.raises(JournalError):
+        post(client, people["chef"])
+    body = {"camera": "jlt-001", "start": "2026-11-01T06:00:00Z",
+            "end": "2026-11-01T07:00:00Z", "reason": "enquête"}  # fmt: skip
+    with pytest.raises(JournalError):
+        client.post("/api/holds", json=body, headers=people["chef"])
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(requisitions)).all() == []
+        assert conn.execute(select(holds)).all() == []
+    with ctx.engine.begin() as conn:
+        conn.execute(journal_head.insert().values(**head._mapping))
+    r = post(client, people["chef"])
+    assert r.status_code == 201 and r.json()["number"] == "2026-0001"

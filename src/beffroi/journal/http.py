@@ -14,8 +14,10 @@ the law forbids.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 
 from beffroi.access.events import EventRecorder
@@ -82,11 +84,13 @@ def journal_action(
     outcome: str = "ok",
     detail: Mapping[str, Any] | None = None,
     username: str | None = None,
+    conn: Connection | None = None,
 ) -> JournalEntry | None:
     """Journal `action` by `principal` for this request. Call it from sync route
     handlers (FastAPI runs them in a thread); from async code, use
     `starlette.concurrency.run_in_threadpool`. Pass `commune` when the route already
-    loaded the camera: it saves the lookup."""
+    loaded the camera: it saves the lookup. Pass `conn` (from `journal_transaction`)
+    when the action changes a register: the change and its entry commit together."""
     entry = principal_entry(
         principal,
         action,
@@ -99,7 +103,14 @@ def journal_action(
         detail=detail,
         username=username,
     )
-    return app_journal(request).record(entry)
+    return app_journal(request).record(entry, conn)
+
+
+def journal_transaction(request: Request) -> AbstractContextManager[Connection]:
+    """The transaction in which a route changes a legal register (requisitions, holds,
+    deliveries, incident states) and journals it: a journal failure rolls the change
+    back, so no register change is ever left without its trace."""
+    return app_journal(request).transaction()
 
 
 def access_event_recorder(journal: Journal) -> EventRecorder:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from beffroi.clock import Clock
@@ -35,6 +36,7 @@ from beffroi.journal.chain import (
     append,
     checkpoint,
     checkpoint_due,
+    locked_chain,
 )
 from beffroi.journal.entries import JournalEntry, NewEntry
 from beffroi.journal.keys import fingerprint, load_or_create_key
@@ -82,10 +84,18 @@ class Journal:
     def fingerprint(self) -> str | None:
         return fingerprint(self.key.public_key()) if self.key is not None else None
 
-    def record(self, entry: NewEntry) -> JournalEntry | None:
+    def record(self, entry: NewEntry, conn: Connection | None = None) -> JournalEntry | None:
+        """Append `entry`; in `conn`'s transaction when given (one opened by
+        `transaction()`), so that the change it records and the entry commit together."""
         if not self.enabled:
             return None
-        return append(self.engine, self.clock, entry, key=self.key, policy=self.policy)
+        target = conn if conn is not None else self.engine
+        return append(target, self.clock, entry, key=self.key, policy=self.policy)
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A transaction for a change of a legal register and its journal entries: both
+        commit, or neither (on SQLite it takes the write lock at once, as appends need)."""
+        return locked_chain(self.engine)
 
     def checkpoint(self) -> Checkpoint | None:
         if self.key is None:

@@ -17,7 +17,7 @@ from beffroi.access.principal import Principal
 from beffroi.archive.holds import HoldError, HoldNotFound, place_hold_in, release_hold_in
 from beffroi.archive.tables import holds
 from beffroi.clock import utc_ms
-from beffroi.journal.http import journal_action
+from beffroi.journal.http import journal_action, journal_transaction
 from beffroi.requisitions.query import hold_out
 from beffroi.requisitions.schemas import HoldIn, HoldOut, ReleaseIn
 from beffroi.site.tables import cameras
@@ -36,7 +36,7 @@ def place(body: HoldIn, request: Request, ctx: Ctx, principal: HoldManager) -> H
     """Hold a camera's footage over a range, with the reason."""
     now_ms = utc_ms(ctx.clock.now())
     start_ms, end_ms = utc_ms(body.start), utc_ms(body.end)
-    with ctx.engine.begin() as conn:
+    with journal_transaction(request) as conn:
         row = visible_camera_row(conn, principal, body.camera)
         try:
             hold_id = place_hold_in(
@@ -45,16 +45,17 @@ def place(body: HoldIn, request: Request, ctx: Ctx, principal: HoldManager) -> H
         except HoldError as e:
             raise unprocessable(str(e)) from None
         placed = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
-    journal_action(
-        request,
-        principal,
-        "hold.place",
-        camera=body.camera,
-        commune=row.commune_id,
-        start_ms=start_ms,
-        end_ms=end_ms,
-        detail={"hold": hold_id, "reason": body.reason},
-    )
+        journal_action(
+            request,
+            principal,
+            "hold.place",
+            camera=body.camera,
+            commune=row.commune_id,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            detail={"hold": hold_id, "reason": body.reason},
+            conn=conn,
+        )
     return hold_out(placed)
 
 
@@ -94,7 +95,7 @@ def release(
     """Release a hold in force, with the reason (e.g. the prosecutor's decision). Other
     holds on the same footage stay in force."""
     missing = HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no hold #{hold_id}")
-    with ctx.engine.begin() as conn:
+    with journal_transaction(request) as conn:
         found = conn.execute(select(holds).where(holds.c.id == hold_id)).first()
         if found is None:
             raise missing
@@ -109,18 +110,19 @@ def release(
         except HoldError as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
         released = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
-    journal_action(
-        request,
-        principal,
-        "hold.release",
-        camera=found.camera_id,
-        commune=row.commune_id,
-        start_ms=int(found.start_ms),
-        end_ms=int(found.end_ms),
-        detail={
-            "hold": hold_id,
-            "reason": body.reason,
-            "requisition": found.requisition_id,
-        },
-    )
+        journal_action(
+            request,
+            principal,
+            "hold.release",
+            camera=found.camera_id,
+            commune=row.commune_id,
+            start_ms=int(found.start_ms),
+            end_ms=int(found.end_ms),
+            detail={
+                "hold": hold_id,
+                "reason": body.reason,
+                "requisition": found.requisition_id,
+            },
+            conn=conn,
+        )
     return hold_out(released)

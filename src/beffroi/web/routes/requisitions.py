@@ -17,7 +17,7 @@ from beffroi.access.permissions import Permission, Role
 from beffroi.access.principal import Principal
 from beffroi.archive.tables import holds
 from beffroi.clock import from_ms, utc_ms
-from beffroi.journal.http import journal_action
+from beffroi.journal.http import journal_action, journal_transaction
 from beffroi.requisitions.items import add_items
 from beffroi.requisitions.query import (
     list_requisitions,
@@ -113,7 +113,7 @@ def create_requisition(
         notes=body.notes,
         assigned_to=assigned,
     )
-    with ctx.engine.begin() as conn:
+    with journal_transaction(request) as conn:
         try:
             req = record_requisition(conn, new, principal.username, now_ms)
         except LookupError:
@@ -122,21 +122,22 @@ def create_requisition(
             select(holds).where(holds.c.requisition_id == req.id).order_by(holds.c.id)
         ).all()
         names = usernames(conn, req.assigned_to)
-    journal_action(
-        request,
-        principal,
-        "requisition.create",
-        start_ms=min(i.start_ms for i in req.items),
-        end_ms=max(i.end_ms for i in req.items),
-        detail={
-            "requisition": req.number,
-            "procedure": req.procedure,
-            "legal_basis": req.legal_basis,
-            "cameras": sorted(communes),
-            "assigned_to": sorted(names.values()),
-        },
-    )
-    _journal_holds(request, principal, placed, communes, req.number)
+        journal_action(
+            request,
+            principal,
+            "requisition.create",
+            start_ms=min(i.start_ms for i in req.items),
+            end_ms=max(i.end_ms for i in req.items),
+            detail={
+                "requisition": req.number,
+                "procedure": req.procedure,
+                "legal_basis": req.legal_basis,
+                "cameras": sorted(communes),
+                "assigned_to": sorted(names.values()),
+            },
+            conn=conn,
+        )
+        _journal_holds(request, principal, placed, communes, req.number, conn)
     return requisition_out(req, names)
 
 
@@ -146,6 +147,7 @@ def _journal_holds(
     placed: Iterable[Any],
     communes: dict[str, str],
     number: str,
+    conn: Connection,
 ) -> None:
     for h in placed:
         journal_action(
@@ -157,6 +159,7 @@ def _journal_holds(
             start_ms=int(h.start_ms),
             end_ms=int(h.end_ms),
             detail={"hold": int(h.id), "requisition": number},
+            conn=conn,
         )
 
 
@@ -172,7 +175,7 @@ def add_requisition_items(
     them in the same transaction. 409 when it is closed; a later export includes them."""
     now_ms = utc_ms(ctx.clock.now())
     items = _items(body.items)
-    with ctx.engine.begin() as conn:
+    with journal_transaction(request) as conn:
         req = _visible(conn, principal, requisition_id)
         communes = {
             i.camera: visible_camera_row(conn, principal, i.camera).commune_id for i in body.items
@@ -191,25 +194,24 @@ def add_requisition_items(
             select(holds).where(holds.c.id.in_(hold_ids)).order_by(holds.c.id)
         ).all()
         names = usernames(conn, after.assigned_to)
-    journal_action(
-        request,
-        principal,
-        "requisition.update",
-        start_ms=min(i.start_ms for i in items),
-        end_ms=max(i.end_ms for i in items),
-        detail={
-            "requisition": req.number,
-            "added_items": [
-                {
-                    "camera": i.camera_id,
-                    "start": from_ms(i.start_ms).isoformat(),
-                    "end": from_ms(i.end_ms).isoformat(),
-                }
-                for i in items
-            ],
-        },
-    )
-    _journal_holds(request, principal, placed, communes, req.number)
+        added = [
+            {
+                "camera": i.camera_id,
+                "start": from_ms(i.start_ms).isoformat(),
+                "end": from_ms(i.end_ms).isoformat(),
+            }
+            for i in items
+        ]
+        journal_action(
+            request,
+            principal,
+            "requisition.update",
+            start_ms=min(i.start_ms for i in items),
+            end_ms=max(i.end_ms for i in items),
+            detail={"requisition": req.number, "added_items": added},
+            conn=conn,
+        )
+        _journal_holds(request, principal, placed, communes, req.number, conn)
     return requisition_out(after, names)
 
 
@@ -291,7 +293,7 @@ def _close(
     detail: dict[str, object],
 ) -> RequisitionOut:
     now_ms = utc_ms(ctx.clock.now())
-    with ctx.engine.begin() as conn:
+    with journal_transaction(request) as conn:
         req = _visible(conn, principal, requisition_id)
         if to_state == NO_FOOTAGE and req.state in ("received", "extracting"):
             messages = without_footage(conn, req, now_ms)
@@ -315,12 +317,13 @@ def _close(
         except IllegalTransition as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
         names = usernames(conn, after.assigned_to)
-    journal_action(
-        request,
-        principal,
-        "requisition.update",
-        detail={"requisition": req.number, "from": req.state, "to": to_state} | detail,
-    )
+        journal_action(
+            request,
+            principal,
+            "requisition.update",
+            detail={"requisition": req.number, "from": req.state, "to": to_state} | detail,
+            conn=conn,
+        )
     return requisition_out(after, names)
 
 
