@@ -145,3 +145,27 @@ def test_reading_is_not_managing(ctx: AppContext, client: TestClient) -> None:
     assert client.post(f"/api/incidents/{first}/acknowledge", headers=auditor).status_code == 403
     investigator = make_user(ctx, Role.INVESTIGATOR)
     assert client.get("/api/incidents", headers=investigator).status_code == 403
+
+
+def test_a_state_change_and_its_journal_entry_commit_together(
+    ctx: AppContext, client: TestClient, agent: dict[str, str]
+) -> None:
+    """The journal fails: the incident stays as it was (no acknowledgement without its
+    trace), and once the journal is back the same request succeeds once."""
+    import pytest
+
+    from beffroi.incidents.tables import incidents
+    from beffroi.journal.chain import JournalError
+    from beffroi.journal.tables import journal_head
+
+    first, _, _ = _open(ctx)
+    with ctx.engine.begin() as conn:
+        head = conn.execute(select(journal_head)).one()
+        conn.execute(journal_head.delete())
+    with pytest.raises(JournalError):
+        client.post(f"/api/incidents/{first}/acknowledge", headers=agent)
+    with ctx.engine.connect() as conn:
+        assert conn.scalar(select(incidents.c.state).where(incidents.c.id == first)) == "new"
+    with ctx.engine.begin() as conn:
+        conn.execute(journal_head.insert().values(**head._mapping))
+    assert client.post(f"/api/incidents/{first}/acknowledge", headers=agent).status_code == 200

@@ -254,10 +254,11 @@ class IncidentService:
         """The notification service reached someone (not built yet: the step exists)."""
         self._move(incident_id, Action.NOTIFY, SYSTEM, {}, "notified", detail)
 
-    def acknowledge(self, incident_id: int, actor: Actor) -> None:
+    def acknowledge(self, incident_id: int, actor: Actor, conn: Connection | None = None) -> None:
+        """`conn`: the caller's transaction (with its journal entry), else one of its own."""
         now_ms = utc_ms(self.clock.now())
         values = {"acknowledged_ms": now_ms, "acknowledged_by": actor.username}
-        self._move(incident_id, Action.ACKNOWLEDGE, actor, values, "acknowledged")
+        self._move(incident_id, Action.ACKNOWLEDGE, actor, values, "acknowledged", conn=conn)
 
     def close(
         self,
@@ -266,6 +267,7 @@ class IncidentService:
         disposition: Disposition,
         notes: str | None = None,
         police_called_at: datetime | None = None,
+        conn: Connection | None = None,
     ) -> None:
         now_ms = utc_ms(self.clock.now())
         police_ms = utc_ms(police_called_at) if police_called_at is not None else None
@@ -277,7 +279,7 @@ class IncidentService:
             "police_called_ms": police_ms,
         }
         detail = {"disposition": disposition.value, "police_called_ms": police_ms}
-        self._move(incident_id, Action.CLOSE, actor, values, "closed", detail)
+        self._move(incident_id, Action.CLOSE, actor, values, "closed", detail, conn)
 
     def _move(
         self,
@@ -287,26 +289,28 @@ class IncidentService:
         values: dict[str, Any],
         history: str,
         detail: dict[str, Any] | None = None,
+        conn: Connection | None = None,
     ) -> None:
+        if conn is None:
+            with self.engine.begin() as own:
+                self._move(incident_id, action, actor, values, history, detail, own)
+            return
         sources, target = TRANSITIONS[action]
         now_ms = utc_ms(self.clock.now())
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(incidents)
-                .where(
-                    incidents.c.id == incident_id,
-                    incidents.c.state.in_([s.value for s in sources]),
-                )
-                .values(state=target.value, updated_ms=now_ms, **values)
-            ).rowcount
-            if moved != 1:
-                current = conn.scalar(
-                    select(incidents.c.state).where(incidents.c.id == incident_id)
-                )
-                if current is None:
-                    raise UnknownIncidentError(f"unknown incident {incident_id}")
-                raise IllegalTransitionError(State(current), action)
-            self._history(conn, incident_id, history, actor, detail)
+        moved = conn.execute(
+            update(incidents)
+            .where(
+                incidents.c.id == incident_id,
+                incidents.c.state.in_([s.value for s in sources]),
+            )
+            .values(state=target.value, updated_ms=now_ms, **values)
+        ).rowcount
+        if moved != 1:
+            current = conn.scalar(select(incidents.c.state).where(incidents.c.id == incident_id))
+            if current is None:
+                raise UnknownIncidentError(f"unknown incident {incident_id}")
+            raise IllegalTransitionError(State(current), action)
+        self._history(conn, incident_id, history, actor, detail)
 
 
 def add_history(

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
@@ -39,7 +39,7 @@ from beffroi.incidents.service import Actor, IncidentService, UnknownIncidentErr
 from beffroi.incidents.states import Disposition, IllegalTransitionError, State
 from beffroi.incidents.stills import frame_png
 from beffroi.incidents.tables import incident_media
-from beffroi.journal.http import journal_action
+from beffroi.journal.http import journal_action, journal_transaction
 from beffroi.paths import inside
 from beffroi.site.tables import cameras
 from beffroi.web.camera_info import unknown_camera, visible_camera_row
@@ -290,24 +290,28 @@ def _step(
     principal: Principal,
     incident_id: int,
     action: str,
-    move: Callable[[IncidentService, Actor], None],
+    move: Callable[[IncidentService, Actor, Connection], None],
     detail: dict[str, Any],
 ) -> IncidentDetail:
-    """Scope first (404), then the guarded transition (409), then the journal."""
+    """Scope first (404), then the guarded transition (409) and its journal entry, in
+    one transaction: an incident's state never changes without its trace."""
     found = _visible(ctx, principal, incident_id)
+    actor = Actor(principal.user_id, principal.username)
     try:
-        move(IncidentService(ctx.engine, ctx.clock), Actor(principal.user_id, principal.username))
+        with journal_transaction(request) as conn:
+            move(IncidentService(ctx.engine, ctx.clock), actor, conn)
+            journal_action(
+                request,
+                principal,
+                action,
+                commune=found.commune,
+                detail={"incident": incident_id, **detail},
+                conn=conn,
+            )
     except IllegalTransitionError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     except UnknownIncidentError:
         raise _unknown(incident_id) from None
-    journal_action(
-        request,
-        principal,
-        action,
-        commune=found.commune,
-        detail={"incident": incident_id, **detail},
-    )
     return _shown(ctx, principal, incident_id)
 
 
@@ -321,7 +325,7 @@ def incident_acknowledge(
         principal,
         incident_id,
         "incident.acknowledge",
-        lambda service, actor: service.acknowledge(incident_id, actor),
+        lambda service, actor, conn: service.acknowledge(incident_id, actor, conn),
         {},
     )
 
@@ -336,12 +340,13 @@ def incident_close(
         principal,
         incident_id,
         "incident.close",
-        lambda service, actor: service.close(
+        lambda service, actor, conn: service.close(
             incident_id,
             actor,
             body.disposition,
             notes=body.notes,
             police_called_at=body.police_called_at,
+            conn=conn,
         ),
         {"disposition": body.disposition.value},
     )
