@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -123,7 +124,7 @@ def test_a_commune_belongs_to_one_rota(
 
 
 def test_contacts_are_managed_within_the_commune(
-    client: TestClient, staff: dict[str, dict[str, str]]
+    ctx: AppContext, client: TestClient, staff: dict[str, dict[str, str]]
 ) -> None:
     url = "/api/users/alice/contacts"
     wanted = {
@@ -139,6 +140,25 @@ def test_contacts_are_managed_within_the_commune(
     bad = {"contacts": [{"channel": "email", "address": "not-a-mailbox"}]}
     r = client.put(url, json=bad, headers=staff["chef"])
     assert r.status_code == 422 and "not a email address" in r.text
+    # The agent sets her own; an administrator may not (alarm snapshots go there), a
+    # colleague does not even see them.
+    mine = {"contacts": [{"channel": "email", "address": "alice.perso@example.fr"}]}
+    assert client.put(url, json=mine, headers=staff["alice"]).status_code == 200
+    assert client.get(url, headers=staff["alice"]).json() == mine["contacts"]
+    r = client.put(url, json=wanted, headers=staff["admin"])
+    assert r.status_code == 403 and "supervisor of the agent's commune" in r.text
+    assert client.put(url, json=wanted, headers=staff["agent"]).status_code == 404
+    assert client.get(url, headers=staff["agent"]).status_code == 404
+    assert client.get(url, headers=staff["chef"]).json() == mine["contacts"]
+    # Each change is journaled with the addresses before and after.
+    with ctx.engine.connect() as conn:
+        details = conn.scalars(
+            select(journal_entries.c.detail).where(
+                journal_entries.c.action == "oncall.contacts.write"
+            )
+        ).all()
+    last = json.loads(details[-1])
+    assert last["before"] == wanted["contacts"] and last["after"] == mine["contacts"]
 
 
 @dataclass

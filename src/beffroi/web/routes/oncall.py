@@ -15,12 +15,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 
 from beffroi.access.accounts import UnknownUserError, may_manage
-from beffroi.access.permissions import Permission
+from beffroi.access.permissions import Permission, Role
 from beffroi.access.principal import Principal
 from beffroi.access.tables import users
 from beffroi.clock import from_ms
 from beffroi.incidents.tables import incidents
-from beffroi.journal.http import journal_action
+from beffroi.journal.http import journal_action, journal_transaction
 from beffroi.oncall.channels import Alert
 from beffroi.oncall.links import ExpiredLinkError, LinkError, load_or_create_secret
 from beffroi.oncall.links import IncidentLinks as Links
@@ -48,6 +48,7 @@ from beffroi.web.deps import Ctx, require
 router = APIRouter(tags=["on-call"])
 
 Manager = Annotated[Principal, Depends(require(Permission.ONCALL_MANAGE))]
+Self = Annotated[Principal, Depends(require(Permission.ACCOUNT_SELF))]
 Reader = Annotated[Principal, Depends(require(Permission.INCIDENT_READ))]
 RotaId = Annotated[
     str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Rota id")
@@ -197,25 +198,53 @@ def _managed_user(ctx: Ctx, principal: Principal, username: str) -> int:
 
 
 @router.get("/api/users/{username}/contacts", response_model=list[ContactIn])
-def contacts_read(username: Username, ctx: Ctx, principal: Manager) -> list[ContactIn]:
-    uid = _managed_user(ctx, principal, username)
+def contacts_read(username: Username, ctx: Ctx, principal: Self) -> list[ContactIn]:
+    """One's own contacts, or, for those who manage on-call, those of the agents of
+    their communes."""
+    if username == principal.username:
+        uid = principal.user_id
+    elif principal.can(Permission.ONCALL_MANAGE):
+        uid = _managed_user(ctx, principal, username)
+    else:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown user {username}")
     with ctx.engine.connect() as conn:
         return read_contacts(conn, uid)
 
 
 @router.put("/api/users/{username}/contacts", response_model=list[ContactIn])
 def contacts_write(
-    username: Username, body: ContactsIn, request: Request, ctx: Ctx, principal: Manager
+    username: Username, body: ContactsIn, request: Request, ctx: Ctx, principal: Self
 ) -> list[ContactIn]:
-    uid = _managed_user(ctx, principal, username)
-    with ctx.engine.begin() as conn:
+    """Where an agent is reached, alarm pictures included: set by the agent, or by a
+    supervisor of the agent's communes, never by an administrator (who could send an
+    agent's alarm snapshots to a mailbox of their own). Journaled with the addresses
+    before and after, in the same transaction."""
+    if username == principal.username:
+        uid = principal.user_id
+    elif principal.role == Role.SUPERVISOR:
+        uid = _managed_user(ctx, principal, username)
+    elif principal.can(Permission.ONCALL_MANAGE):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="only the agent or a supervisor of the agent's commune sets where the "
+            "agent is reached",
+        )
+    else:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown user {username}")
+    with journal_transaction(request) as conn:
+        before = read_contacts(conn, uid)
         write_contacts(conn, uid, body.contacts)
-    journal_action(
-        request,
-        principal,
-        "oncall.contacts.write",
-        detail={"user": username, "channels": [c.channel for c in body.contacts]},
-    )
+        journal_action(
+            request,
+            principal,
+            "oncall.contacts.write",
+            detail={
+                "user": username,
+                "before": [c.model_dump() for c in before],
+                "after": [c.model_dump() for c in body.contacts],
+            },
+            conn=conn,
+        )
     return body.contacts
 
 
