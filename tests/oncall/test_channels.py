@@ -154,3 +154,44 @@ def test_the_alert_says_a_later_step_is_a_reminder(
     assert alert.incident_id is not None
     later = incident_alert(engine, alert.incident_id, None, clock.now() + timedelta(minutes=5), 2)
     assert "Relance n° 2" in later.text and later.priority == 5 and later.link is None
+
+
+def test_the_picture_goes_only_to_those_who_may_see_it_and_is_journaled(
+    engine: Engine,
+    clock: FakeClock,
+    people: dict[str, int],
+    alert: Alert,
+    smtp: tuple[int, Mailbox],
+    data_dir: Path,
+) -> None:
+    """A supervisor of the commune gets the snapshot, journaled as their view of it; a
+    patrol agent without the camera's designation gets the text and the link alone."""
+    from sqlalchemy import select
+
+    from beffroi.journal.service import Journal
+    from beffroi.journal.tables import journal_entries
+    from beffroi.oncall.notify import Notifier
+    from beffroi.oncall.rotas import Person
+    from beffroi.oncall.store import ContactIn, write_contacts
+
+    port, mailbox = smtp
+    channel = SmtpChannel(
+        SmtpSettings(host="127.0.0.1", port=port, sender="csu@example.fr", starttls=False)
+    )
+    with engine.begin() as conn:
+        for name in ("alice", "chef"):
+            write_contacts(conn, people[name], [ContactIn(channel="email", address=f"{name}@x.fr")])
+    notifier = Notifier(engine, clock, {"email": channel}, Journal.open(engine, clock, data_dir))
+    notifier.reach(Person(people["alice"], "alice", None), alert, 0)
+    notifier.reach(Person(people["chef"], "chef", None), alert, 1)
+    to_alice, to_chef = mailbox.messages
+    assert list(to_alice.iter_attachments()) == []
+    assert alert.link and alert.link in to_alice.get_body(("plain",)).get_content()
+    [picture] = list(to_chef.iter_attachments())
+    assert picture.get_content_type() == "image/jpeg"
+    with engine.connect() as conn:
+        views = conn.execute(
+            select(journal_entries).where(journal_entries.c.action == "snapshot.read")
+        ).all()
+    assert [(v.username, v.camera_id) for v in views] == [("chef", "jlt-004")]
+    assert json.loads(views[0].detail)["via"] == "notification"

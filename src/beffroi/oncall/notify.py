@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from beffroi.access.permissions import Permission
+from beffroi.access.principal import Principal
+from beffroi.access.users import load_principal
 from beffroi.alarms.intake import JournalLike
 from beffroi.clock import Clock, from_ms, utc_ms
 from beffroi.incidents.tables import incident_cameras, incidents
@@ -25,6 +28,7 @@ from beffroi.oncall.links import IncidentLinks
 from beffroi.oncall.rotas import Person
 from beffroi.oncall.tables import notification_attempts, user_contacts
 from beffroi.site.tables import buildings, communes
+from beffroi.site.tables import cameras as camera_table
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +177,14 @@ class Notifier:
         return AttemptResult(channel_name, address, "sent", None)
 
     def reach(self, person: Person, alert: Alert, step: int | None) -> list[AttemptResult]:
-        """Try the person's contacts in order; stop at the first that takes the alert."""
+        """Try the person's contacts in order; stop at the first that takes the alert.
+
+        The picture goes only to a person whose role may see every camera of the
+        incident's snapshots (a patrol agent without the designation, an auditor, get
+        the link alone); a picture sent is journaled as that person's view of it."""
+        viewer = self._picture_viewer(person, alert)
+        if alert.snapshot is not None and viewer is None:
+            alert = replace(alert, snapshot=None)
         contacts = contacts_of(self.engine, person.user_id)
         results: list[AttemptResult] = []
         if not contacts:
@@ -185,7 +196,51 @@ class Notifier:
                 break
         for result in results:
             self.record(person, alert, step, result)
+        sent = next((r for r in results if r.outcome == "sent"), None)
+        if sent is not None and viewer is not None and alert.snapshot is not None:
+            self._record_picture(viewer, alert, sent)
         return results
+
+    def _picture_viewer(self, person: Person, alert: Alert) -> Principal | None:
+        """`person` as a principal, if they may see the snapshots of all `alert`'s
+        cameras; None otherwise (or for a test message, which carries none)."""
+        if alert.snapshot is None or alert.incident_id is None:
+            return None
+        with self.engine.connect() as conn:
+            principal = load_principal(conn, person.user_id, self.clock)
+            communes = dict(
+                conn.execute(
+                    select(camera_table.c.id, camera_table.c.commune_id).where(
+                        camera_table.c.id.in_(alert.cameras)
+                    )
+                ).all()
+            )
+        if principal is None or not principal.can(Permission.RECORDING_READ):
+            return None
+        if not all(
+            cam in communes and principal.sees_camera(cam, communes[cam]) for cam in alert.cameras
+        ):
+            return None
+        return principal
+
+    def _record_picture(self, viewer: Principal, alert: Alert, sent: AttemptResult) -> None:
+        if self.journal is None:
+            return
+        self.journal.record(
+            principal_entry(
+                viewer,
+                "snapshot.read",
+                camera=alert.cameras[0] if alert.cameras else None,
+                commune=alert.commune,
+                start_ms=utc_ms(alert.at),
+                end_ms=utc_ms(alert.at),
+                detail={
+                    "incident": alert.incident_id,
+                    "via": "notification",
+                    "channel": sent.channel,
+                },
+            )
+        )
 
     def record(self, person: Person, alert: Alert, step: int | None, result: AttemptResult) -> None:
         now_ms = utc_ms(self.clock.now())
