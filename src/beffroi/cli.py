@@ -43,6 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="a reverse proxy whose X-Forwarded-For names the client (repeatable); "
         "from any other peer the header is ignored",
     )
+    run.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve HTTPS with this certificate (PEM, with its chain); default: "
+        "DATA/tls/cert.pem when present",
+    )
+    run.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="FILE",
+        help="the certificate's private key (PEM, mode 0600); default: DATA/tls/key.pem",
+    )
+    _insecure_arg(run)
     run.set_defaults(func=_run)
 
     demo = sub.add_parser("demo", help="the demo: simulated cameras of five communes + run")
@@ -55,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--mail-port", type=int, default=2525, help="port of the demo's mailbox (SMTP)"
     )
+    demo.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with the demo's self-signed certificate (DATA/tls/, made on first "
+        "start for 127.0.0.1 and localhost; browsers warn about it)",
+    )
+    _insecure_arg(demo)
     demo.set_defaults(func=_demo)
 
     check = sub.add_parser("check", help="verify archive files, index and hash chains")
@@ -69,18 +90,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _insecure_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain HTTP on a non-loopback --listen address (passwords and cookies "
+        "in clear on the network); refused otherwise",
+    )
+
+
+def _listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[V6]:PORT` or `:PORT` (127.0.0.1)."""
+    host, _, port = text.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
 def _run(args: argparse.Namespace) -> int:
     from beffroi.server import Options, serve
 
-    host, _, port = args.listen.rpartition(":")
+    host, port = _listen(args.listen)
     return serve(
         Options(
             site=args.site,
             data_dir=args.data,
-            host=host or "127.0.0.1",
-            port=int(port),
+            host=host,
+            port=port,
             use_processes=not args.in_process,
             trusted_proxies=tuple(args.trusted_proxy),
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            insecure_http=args.insecure_http,
         )
     )
 
@@ -95,9 +134,16 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 def _demo(args: argparse.Namespace) -> int:
     from beffroi.demo import run_demo
 
-    host, _, port = args.listen.rpartition(":")
+    host, port = _listen(args.listen)
     return run_demo(
-        args.data, host or "127.0.0.1", int(port), args.sim_port, args.dc09_port, args.mail_port
+        args.data,
+        host,
+        port,
+        args.sim_port,
+        args.dc09_port,
+        args.mail_port,
+        tls=args.tls,
+        insecure_http=args.insecure_http,
     )
 
 

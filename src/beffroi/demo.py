@@ -7,10 +7,12 @@ demo site. Everything lives in one data directory; deleting it starts afresh.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
 import string
+import sys
 from pathlib import Path
 
 from beffroi.demo_oncall import demo_mailbox
@@ -19,6 +21,8 @@ from beffroi.sim.runner import ShardedServer
 from beffroi.sim.specs import make_cameras
 from beffroi.site.demo import demo_site_path
 from beffroi.site.loader import load_site
+from beffroi.web.tls import DEMO_NAMES, TlsFiles, is_loopback, self_signed
+from beffroi.web.tls import data_dir_pair as data_pair
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,20 @@ def demo_site_for(
     return copy
 
 
+def demo_certificate(data_dir: Path, host: str) -> TlsFiles:
+    """The demo's self-signed pair in `DATA/tls/`, for 127.0.0.1, ::1, localhost and the
+    address it listens on (when a specific one): `beffroi demo --tls` serves it, and so
+    does `beffroi run --data DATA`, which uses a pair found there."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    names = list(DEMO_NAMES)
+    try:
+        if not ipaddress.ip_address(host).is_unspecified:
+            names.append(host)
+    except ValueError:
+        names.append(host)
+    return self_signed(data_pair(data_dir).cert.parent, names)
+
+
 def run_demo(
     data_dir: Path,
     host: str,
@@ -78,8 +96,23 @@ def run_demo(
     sim_port: int = DEFAULT_SIM_PORT,
     dc09_port: int = DEFAULT_DC09_PORT,
     mail_port: int = DEFAULT_MAIL_PORT,
+    *,
+    tls: bool = False,
+    insecure_http: bool = False,
 ) -> int:
-    url = f"http://{host}:{port}"
+    """The demo; plain HTTP (on loopback, as `make run` and the console's end-to-end
+    tests use it) unless `tls`, though its self-signed pair is always made, to try."""
+    if not tls and not insecure_http and not is_loopback(host):
+        print(
+            f"beffroi demo: refusing plain HTTP on {host}: --tls serves the demo's self-signed "
+            "certificate; --insecure-http serves plain HTTP anyway",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
+    certificate = demo_certificate(data_dir, host)
+    url_host = f"[{host}]" if ":" in host else host
+    url = f"{'https' if tls else 'http'}://{url_host}:{port}"
     site_path = demo_site_for(data_dir, sim_port, dc09_port, mail_port, url)
     cameras = len(load_site(site_path).site.cameras)
     password = os.environ.get(ADMIN_PASSWORD_ENV) or demo_admin_password(data_dir)
@@ -96,7 +129,24 @@ def run_demo(
             f"Demo administrator (no video, by law): user 'admin', password '{password}' "
             f"(kept in {kept})\n"
             f"Demo mailbox (the on-call agents' e-mails): smtp://127.0.0.1:{mail_port}, "
-            f"messages in {mailbox}",
+            f"messages in {mailbox}\n"
+            + (
+                f"HTTPS with the demo's self-signed certificate {certificate.cert} "
+                "(the browser warns: accept it for this demo only)"
+                if tls
+                else f"Plain HTTP on loopback; `beffroi demo --tls` serves HTTPS with the "
+                f"self-signed certificate {certificate.cert}"
+            ),
             flush=True,
         )
-        return serve(Options(site=site_path, data_dir=data_dir, host=host, port=port, demo=True))
+        return serve(
+            Options(
+                site=site_path,
+                data_dir=data_dir,
+                host=host,
+                port=port,
+                demo=True,
+                tls_from_data_dir=tls,
+                insecure_http=insecure_http,
+            )
+        )

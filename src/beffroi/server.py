@@ -14,6 +14,7 @@ import functools
 import logging
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ from beffroi.site.models import Site
 from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
 from beffroi.web.proxies import IPNetwork, behind_proxies
+from beffroi.web.tls import TlsError, TlsFiles, check, is_loopback, listen_refusal, resolve
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,13 @@ class Options:
     demo: bool = False  # also create the demo operator (see beffroi.demo)
     # Reverse proxies whose X-Forwarded-For names the client (beffroi.web.proxies).
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # TLS (beffroi.web.tls): the pair named, else DATA/tls/{cert,key}.pem when present
+    # and `tls_from_data_dir` (the demo serves plain HTTP on loopback unless asked).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_from_data_dir: bool = True
+    # Plain HTTP on a non-loopback address: refused unless this is set.
+    insecure_http: bool = False
 
 
 def serve(opts: Options, clock: Clock | None = None) -> int:
@@ -80,6 +89,11 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     from beffroi.demo_oncall import DEMO_SUPERVISOR, ensure_demo_oncall
 
     clock = clock or SystemClock()
+    try:
+        tls = _tls(opts)  # refused before anything starts
+    except TlsError as exc:
+        print(f"beffroi: {exc}", file=sys.stderr, flush=True)
+        return 2
     try:
         loaded = load_site(opts.site, today=today_from(clock))
     except SiteError as exc:
@@ -199,9 +213,9 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     app = create_app(ctx)
     app.state.oncall = oncall  # test messages go through the configured channels
     app.state.alarm_inputs = inputs  # POST /api/alarms: the webhook receiver
-    url = f"http://{opts.host}:{opts.port}"
+    url = f"{'https' if tls else 'http'}://{_url_host(opts.host)}:{opts.port}"
     _announce(url, len(specs), password, demo_lines)
-    server = uvicorn.Server(api_config(app, opts))
+    server = uvicorn.Server(api_config(app, opts, tls))
     # uvicorn re-raises SIGINT/SIGTERM once it has stopped, which would kill this process
     # before the recorder closes its segments; in a thread it leaves signals to us.
     api = threading.Thread(target=server.run, name="api", daemon=True)
@@ -244,16 +258,43 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     return 0
 
 
-def api_config(app: FastAPI, opts: Options) -> uvicorn.Config:
-    """How the API is served. uvicorn's proxy headers are off: by default it believes
-    X-Forwarded-For from any loopback peer; only `opts.trusted_proxies` decide."""
+def api_config(app: FastAPI, opts: Options, tls: TlsFiles | None = None) -> uvicorn.Config:
+    """How the API is served: over TLS when `tls` names a pair. uvicorn's proxy headers
+    are off: by default it believes X-Forwarded-For from any loopback peer; only
+    `opts.trusted_proxies` decide."""
     return uvicorn.Config(
         behind_proxies(app, opts.trusted_proxies),
         host=opts.host,
         port=opts.port,
         log_level="warning",
         proxy_headers=False,
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
     )
+
+
+def _tls(opts: Options) -> TlsFiles | None:
+    """The certificate to serve, or None for plain HTTP. `TlsError` for a configuration
+    refused: a pair that cannot or must not be served, or plain HTTP on a network
+    address without `--insecure-http` (`beffroi.web.tls`)."""
+    data_dir = opts.data_dir if opts.tls_from_data_dir else None
+    tls = resolve(opts.tls_cert, opts.tls_key, data_dir)
+    for warning in check(tls) if tls else []:
+        log.warning("%s", warning)
+    refusal = listen_refusal(opts.host, tls, opts.insecure_http)
+    if refusal:
+        raise TlsError(refusal)
+    if tls is None and not is_loopback(opts.host):
+        log.warning(
+            "plain HTTP on %s (--insecure-http): passwords and session cookies cross the "
+            "network in clear",
+            opts.host,
+        )
+    return tls
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def reload_site(

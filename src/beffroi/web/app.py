@@ -13,6 +13,7 @@ from beffroi.journal.service import Journal
 from beffroi.live.hub import LiveHub
 from beffroi.web.context import AppContext
 from beffroi.web.guard import unguarded_routes
+from beffroi.web.headers import SecurityHeaders
 from beffroi.web.limits import BodyLimit
 from beffroi.web.routes import (
     alarms,
@@ -104,6 +105,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     events.set_recorder(access_event_recorder(ctx.journal))
     app.add_exception_handler(DataError, _invalid_data)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit gets them too
     problems = unguarded_routes(app)
     if problems:
         # A route without a permission is a hole in the access control: refuse to serve.
