@@ -83,8 +83,8 @@ def test_webhook_posts_json_whose_hmac_verifies(
     alert: Alert, http_peer: HttpPeer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, "s3cret-key")
-    channel = WebhookChannel(WebhookSettings(secret_env=SECRET_ENV), clock)
-    channel.send(alert, http_peer.url + "/hooks/beffroi")
+    settings = WebhookSettings(secret_env=SECRET_ENV, allowed_hosts=["127.0.0.1"])
+    WebhookChannel(settings, clock).send(alert, http_peer.url + "/hooks/beffroi")
     (got,) = http_peer.requests
     assert got.path == "/hooks/beffroi"
     expected = hmac.new(b"s3cret-key", got.body, hashlib.sha256).hexdigest()
@@ -101,7 +101,8 @@ def test_webhook_posts_json_whose_hmac_verifies(
 def test_webhook_refusals(
     alert: Alert, http_peer: HttpPeer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    unsigned = WebhookChannel(WebhookSettings(secret_env=SECRET_ENV), clock)
+    settings = WebhookSettings(secret_env=SECRET_ENV, allowed_hosts=["127.0.0.1"])
+    unsigned = WebhookChannel(settings, clock)
     monkeypatch.delenv(SECRET_ENV, raising=False)
     with pytest.raises(ChannelError, match=SECRET_ENV):
         unsigned.send(alert, http_peer.url)
@@ -195,3 +196,37 @@ def test_the_picture_goes_only_to_those_who_may_see_it_and_is_journaled(
         ).all()
     assert [(v.username, v.camera_id) for v in views] == [("chef", "jlt-004")]
     assert json.loads(views[0].detail)["via"] == "notification"
+
+
+def test_webhook_targets_are_confined_to_the_listed_hosts(
+    alert: Alert, http_peer: HttpPeer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An address typed in an agent's contacts must not make the server probe the
+    town's network: an unlisted host, or a listed name resolving to an internal address
+    not itself listed, is refused before any request; redirects are not followed; a
+    failure gives the HTTP status, not the remote side's text."""
+    from beffroi.oncall.channels.webhook import host_allowed
+
+    monkeypatch.setenv(SECRET_ENV, "k")
+    port = http_peer.url.rsplit(":", 1)[1]
+    by_name = f"http://localhost:{port}/hook"
+
+    def channel(*allowed: str) -> WebhookChannel:
+        return WebhookChannel(
+            WebhookSettings(secret_env=SECRET_ENV, allowed_hosts=list(allowed)), clock
+        )
+
+    with pytest.raises(ChannelError, match=r"not in notifications\.webhook\.allowed_hosts"):
+        channel("hooks.example.org").send(alert, by_name)
+    with pytest.raises(ChannelError, match="internal address"):
+        channel("localhost").send(alert, by_name)  # the name is listed, 127.0.0.1 is not
+    assert http_peer.requests == []
+    channel("localhost", "127.0.0.0/8", "::1").send(alert, by_name)
+    assert len(http_peer.requests) == 1
+    http_peer.status = 302  # a redirect elsewhere: a failure, not followed
+    with pytest.raises(ChannelError, match=r"answered HTTP 302$"):
+        channel("127.0.0.1").send(alert, http_peer.url + "/hook")
+    assert len(http_peer.requests) == 2
+    assert host_allowed("https://10.20.3.4/x", ["10.20.0.0/16"])
+    assert not host_allowed("https://10.21.3.4/x", ["10.20.0.0/16"])
+    assert not host_allowed("https://evil.example/x", ["example"])

@@ -150,6 +150,10 @@ def test_contacts_are_managed_within_the_commune(
     assert client.put(url, json=wanted, headers=staff["agent"]).status_code == 404
     assert client.get(url, headers=staff["agent"]).status_code == 404
     assert client.get(url, headers=staff["chef"]).json() == mine["contacts"]
+    # A webhook contact names a host the site file lists, or none can be saved.
+    hook = {"contacts": [{"channel": "webhook", "address": "http://10.0.0.9/admin"}]}
+    r = client.put(url, json=hook, headers=staff["alice"])
+    assert r.status_code == 422 and "webhook channel is not configured" in r.text
     # Each change is journaled with the addresses before and after.
     with ctx.engine.connect() as conn:
         details = conn.scalars(

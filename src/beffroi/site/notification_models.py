@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from beffroi.site.fields import (
     EnvName,
@@ -12,6 +12,7 @@ from beffroi.site.fields import (
     Text,
     _check_broker,
     _check_topic_prefix,
+    _none_as_empty_list,
     _Strict,
 )
 
@@ -48,6 +49,13 @@ class WebhookSettings(_Strict):
     )
     timeout_seconds: int = Field(
         default=10, ge=1, le=120, description="A receiver silent for this long is a failure."
+    )
+    allowed_hosts: Annotated[list[Text], BeforeValidator(_none_as_empty_list)] = Field(
+        default_factory=list,
+        description="The hosts an agent's webhook contact may name (host names, IP "
+        "addresses or networks such as 10.20.0.0/16); a contact naming another is refused "
+        "when saved. A host that resolves to a loopback, private or link-local address is "
+        "refused at sending unless that address (or its network) is listed too.",
     )
 
 

@@ -22,6 +22,7 @@ from beffroi.clock import from_ms
 from beffroi.incidents.tables import incidents
 from beffroi.journal.http import journal_action, journal_transaction
 from beffroi.oncall.channels import Alert
+from beffroi.oncall.channels.webhook import WebhookChannel, host_allowed
 from beffroi.oncall.links import ExpiredLinkError, LinkError, load_or_create_secret
 from beffroi.oncall.links import IncidentLinks as Links
 from beffroi.oncall.notify import Notifier
@@ -44,6 +45,7 @@ from beffroi.oncall.store import (
 )
 from beffroi.oncall.tables import notification_attempts
 from beffroi.web.deps import Ctx, require
+from beffroi.web.timeparams import unprocessable
 
 router = APIRouter(tags=["on-call"])
 
@@ -197,6 +199,24 @@ def _managed_user(ctx: Ctx, principal: Principal, username: str) -> int:
         )
 
 
+def _check_webhooks(request: Request, contacts: list[ContactIn]) -> None:
+    """422 for a webhook contact whose host the site file does not list: the address is
+    typed by a person, the POST is made by the server (`channels/webhook.py`)."""
+    runtime = getattr(request.app.state, "oncall", None)
+    channel = runtime.notifier.channels.get("webhook") if runtime is not None else None
+    allowed = channel.settings.allowed_hosts if isinstance(channel, WebhookChannel) else None
+    for c in contacts:
+        if c.channel != "webhook":
+            continue
+        if allowed is None:
+            raise unprocessable("the webhook channel is not configured on this site")
+        if not host_allowed(c.address, allowed):
+            raise unprocessable(
+                f"{c.address}: its host is not in the site file's "
+                "notifications.webhook.allowed_hosts"
+            )
+
+
 @router.get("/api/users/{username}/contacts", response_model=list[ContactIn])
 def contacts_read(username: Username, ctx: Ctx, principal: Self) -> list[ContactIn]:
     """One's own contacts, or, for those who manage on-call, those of the agents of
@@ -231,6 +251,7 @@ def contacts_write(
         )
     else:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown user {username}")
+    _check_webhooks(request, body.contacts)
     with journal_transaction(request) as conn:
         before = read_contacts(conn, uid)
         write_contacts(conn, uid, body.contacts)
