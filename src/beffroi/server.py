@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from beffroi import __version__
+from beffroi.access.secrets_box import TotpKey, TotpKeyError
 from beffroi.alarms.inputs import AlarmInputs
 from beffroi.archive.disk import floor_bytes
 from beffroi.archive.index import IndexWriter, reconcile
@@ -105,6 +106,11 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
 
     data_dir = opts.data_dir
     private_data_dir(data_dir)
+    try:  # the key of the TOTP secrets (beffroi.access.secrets_box), before anything starts
+        totp_key = TotpKey.load(data_dir)
+    except TotpKeyError as exc:
+        print(str(exc), flush=True)
+        return 1
     root = archive_root(data_dir)
     root.mkdir(exist_ok=True)
     engine = make_engine(database_url(data_dir))
@@ -209,6 +215,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         # Live view reads the files the recorder writes (one RTSP session per camera,
         # however many viewers); its tasks run on the API's event loop and end with it.
         live=LiveHub.tailing(root, recorder),
+        totp_key=totp_key,
     )
     app = create_app(ctx)
     app.state.oncall = oncall  # test messages go through the configured channels

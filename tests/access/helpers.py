@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from beffroi.access.secrets_box import TotpKey
 from beffroi.access.users import create_user
 from beffroi.clock import Clock
 from beffroi.site.tables import communes
 
 PW = "Correct-Horse-42!"
 LATER = date(2027, 6, 30)
+KEY = TotpKey(secrets.token_bytes(32), "tests")  # the TOTP key of these tests
 
 
 def seed_communes(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from beffroi.access import login
 from beffroi.access.accounts import set_totp
+from beffroi.access.secrets_box import TotpKey
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
 from beffroi.clock import FakeClock, SystemClock
@@ -61,8 +62,9 @@ def test_user_commands_while_the_database_is_in_use(
     assert uri.startswith("otpauth://totp/Beffroi%3Aagent.martin?")
     secret = parse_qs(urlparse(uri).query)["secret"][0]
     result = login.attempt_login(
-        engine, clock, "agent.martin", PW, code_at(secret, clock.now()), "127.0.0.1"
-    )
+        engine, clock, "agent.martin", PW, code_at(secret, clock.now()), "127.0.0.1",
+        totp_key=TotpKey.load(data),
+    )  # fmt: skip
     assert result.outcome == login.OK
     listed = json.loads(user_cmd(data, db_url, "list", "--json").stdout)
     [agent] = listed
@@ -88,16 +90,17 @@ def test_user_add_refusals_and_disable_unlock(engine: Engine, db_url: str, tmp_p
     again = user_cmd(data, db_url, *base, "--police", "--password-stdin", stdin=PW + "\n")
     assert again.returncode == 1 and "already exists" in again.stderr
     # Wrong passwords only slow their source down: wrong codes after the right one lock.
-    secret = set_totp(engine, "agent").secret
+    key = TotpKey.load(data)
+    secret = set_totp(engine, "agent", totp_key=key).secret
     near = {code_at(secret, clock.now() + timedelta(seconds=d)) for d in (-30, 0, 30)}
     wrong = next(c for c in ("111111", "222222", "333333", "444444") if c not in near)
     for _ in range(login.FAILURES):
-        login.attempt_login(engine, clock, "agent", PW, wrong, "10.0.0.2")
+        login.attempt_login(engine, clock, "agent", PW, wrong, "10.0.0.2", totp_key=key)
     assert "locked" in user_cmd(data, db_url, "list").stdout
     assert user_cmd(data, db_url, "unlock", "agent").returncode == 0
-    r = login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3")
+    r = login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3", totp_key=key)
     assert r.outcome == login.TOTP_REQUIRED
     assert user_cmd(data, db_url, "disable", "agent").returncode == 0
-    r = login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3")
+    r = login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3", totp_key=key)
     assert r.outcome == login.REFUSED and r.reason == "disabled"
     assert user_cmd(data, db_url, "disable", "ghost").returncode == 1

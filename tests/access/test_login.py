@@ -15,7 +15,7 @@ from beffroi.access.agents import expiring_users
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
 from beffroi.clock import FakeClock, utc_ms
-from tests.access.helpers import PW, make_user, seed_communes
+from tests.access.helpers import KEY, PW, make_user, seed_communes
 
 Event = tuple[str, str | None, str | None, str, str | None]
 
@@ -43,7 +43,7 @@ def db(engine: Engine, clock: FakeClock) -> Engine:
 
 def attempt(db: Engine, clock: FakeClock, user: str, pw: str, code: str | None = None,
             source: str = "10.0.0.1") -> login.LoginResult:  # fmt: skip
-    return login.attempt_login(db, clock, user, pw, code, source)
+    return login.attempt_login(db, clock, user, pw, code, source, totp_key=KEY)
 
 
 def test_reasons_are_told_only_after_the_right_password(
@@ -163,7 +163,7 @@ def test_second_factor_failures_lock_strictly(
     minutes, then until someone unlocks it; the lock is told only to whoever gives the
     right password, and the right password and code do not pass it."""
     make_user(db, clock, "agent")
-    secret = accounts.set_totp(db, "agent").secret
+    secret = accounts.set_totp(db, "agent", totp_key=KEY).secret
 
     def good() -> str:
         clock.advance(30)
@@ -223,14 +223,16 @@ def test_totp_required_enrol_and_replay(db: Engine, clock: FakeClock, journal: l
     uid = make_user(db, clock, "agent")
     assert attempt(db, clock, "agent", PW).outcome == login.ENROLL
     assert attempt(db, clock, "agent", "bad-password-9").outcome == login.FAILED
-    enrolment = accounts.begin_totp_enrolment(db, uid, "agent")
+    enrolment = accounts.begin_totp_enrolment(db, uid, "agent", totp_key=KEY)
     with pytest.raises(accounts.TotpStateError):
-        accounts.confirm_totp_enrolment(db, uid + 1000, "x", "123456", clock, None)
-    assert not accounts.confirm_totp_enrolment(db, uid, "agent", "000000", clock, None)
+        accounts.confirm_totp_enrolment(db, uid + 1000, "x", "123456", clock, None, totp_key=KEY)
+    assert not accounts.confirm_totp_enrolment(
+        db, uid, "agent", "000000", clock, None, totp_key=KEY
+    )
     code = code_at(enrolment.secret, clock.now())
-    assert accounts.confirm_totp_enrolment(db, uid, "agent", code, clock, None)
+    assert accounts.confirm_totp_enrolment(db, uid, "agent", code, clock, None, totp_key=KEY)
     with pytest.raises(accounts.TotpStateError):  # a second enrolment needs a reset
-        accounts.begin_totp_enrolment(db, uid, "agent")
+        accounts.begin_totp_enrolment(db, uid, "agent", totp_key=KEY)
     assert attempt(db, clock, "agent", PW).outcome == login.TOTP_REQUIRED
     assert attempt(db, clock, "agent", PW, code).outcome == login.TOTP_INVALID  # used by confirm
     clock.advance(30)
@@ -254,9 +256,9 @@ def test_expiry_warnings(db: Engine, clock: FakeClock) -> None:
     assert found == [("soon", "approval", 19), ("acct", "account", 30)]
     with db.connect() as conn:
         uid = conn.execute(select(users.c.id).where(users.c.username == "soon")).scalar_one()
-    secret = accounts.begin_totp_enrolment(db, uid, "soon").secret
+    secret = accounts.begin_totp_enrolment(db, uid, "soon", totp_key=KEY).secret
     assert accounts.confirm_totp_enrolment(
-        db, uid, "soon", code_at(secret, clock.now()), clock, None
+        db, uid, "soon", code_at(secret, clock.now()), clock, None, totp_key=KEY
     )
     clock.advance(31)
     r = attempt(db, clock, "soon", PW, code_at(secret, clock.now()))

@@ -31,7 +31,7 @@ from beffroi.access.users import (
     load_principal,
 )
 from beffroi.clock import FakeClock
-from tests.access.helpers import LATER, PW, make_user, seed_communes
+from tests.access.helpers import KEY, LATER, PW, make_user, seed_communes
 
 
 def verify_login(
@@ -39,7 +39,7 @@ def verify_login(
 ) -> Principal | None:
     """The principal a correct password lets in, through the production login (the
     second factor aside: a video role without one is asked to enrol)."""
-    result = attempt_login(engine, clock, username, password, None, "192.0.2.1")
+    result = attempt_login(engine, clock, username, password, None, "192.0.2.1", totp_key=KEY)
     if result.outcome not in (OK, ENROLL, TOTP_REQUIRED) or result.user_id is None:
         return None
     with engine.connect() as conn:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from beffroi.access.accounts import set_totp
+from beffroi.access.secrets_box import TotpKey
 from beffroi.access.sessions import IDLE
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
@@ -45,7 +46,7 @@ def police_with_totp(ctx: AppContext, username: str) -> str:
     """Make a seeded user municipal police with TOTP enrolled; returns the secret."""
     with ctx.engine.begin() as conn:
         conn.execute(update(users).where(users.c.username == username).values(is_police=True))
-    return set_totp(ctx.engine, username).secret
+    return set_totp(ctx.engine, username, totp_key=TotpKey.load(ctx.data_dir)).secret
 
 
 def login_totp(client: TestClient, clock: FakeClock, username: str, secret: str) -> dict[str, str]:

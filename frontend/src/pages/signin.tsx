@@ -15,6 +15,7 @@ const t = messages({
     invalid: "Identifiant ou mot de passe incorrect.",
     totp_required: "Saisissez le code de votre application d'authentification.",
     totp_invalid: "Code incorrect ou déjà utilisé : attendez le code suivant.",
+    totp_unavailable: "Second facteur indisponible : le serveur ne peut pas vérifier les codes (clé TOTP absente ou différente). Prévenez l'administrateur.",
     locked: "Compte verrouillé après plusieurs échecs. Réessayez dans {minutes} min ou demandez un déverrouillage.",
     locked_for_good: "Compte verrouillé : demandez à un superviseur de le déverrouiller.",
     disabled: "Compte désactivé : contactez l'administrateur.",
@@ -40,6 +41,7 @@ const t = messages({
     invalid: "Wrong username or password.",
     totp_required: "Enter the code from your authenticator app.",
     totp_invalid: "Wrong or already used code: wait for the next one.",
+    totp_unavailable: "Second factor unavailable: the server cannot check codes (TOTP key missing or different). Tell the administrator.",
     locked: "Account locked after several failures. Try again in {minutes} min or ask for an unlock.",
     locked_for_good: "Account locked: ask a supervisor to unlock it.",
     disabled: "Account disabled: contact the administrator.",
@@ -78,6 +80,8 @@ export function refusalMessage(error: unknown): string {
       return t("totp_required");
     case "totp_invalid":
       return t("totp_invalid");
+    case "totp_unavailable":
+      return t("totp_unavailable");
     case "locked":
       return error.retryAfter ? t("locked", { minutes }) : t("locked_for_good");
     case "disabled":

@@ -2,26 +2,35 @@
 
 Each function reports itself through `events` with the acting user and source, so the
 journal sees the same action whether it came from the API or the command line.
+
+TOTP secrets, pending or active, are stored encrypted with the installation's
+`TotpKey` (`beffroi.access.secrets_box`); `encrypt_totp_secrets` encrypts those an
+earlier version stored in clear, at every start of the server and before `beffroi user
+totp`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, or_, select, update
 
 from beffroi.access import events
 from beffroi.access.login import consume_totp
 from beffroi.access.permissions import USER_ROLES, Role, needs_approval
 from beffroi.access.principal import Principal
+from beffroi.access.secrets_box import SecretUnavailableError, TotpKey, is_sealed
 from beffroi.access.sessions import close_user_sessions
 from beffroi.access.tables import user_cameras, user_communes, users
 from beffroi.access.totp import generate_secret, otpauth_uri, qr_svg
 from beffroi.access.users import replace_communes, replace_designations
 from beffroi.clock import Clock, utc_ms
+
+log = logging.getLogger(__name__)
 
 
 class UnknownUserError(LookupError):
@@ -31,6 +40,11 @@ class UnknownUserError(LookupError):
 class TotpStateError(ValueError):
     """Enrolment asked for in a state that does not allow it (already enrolled, nothing
     pending)."""
+
+
+class TotpUnavailableError(RuntimeError):
+    """A stored secret that the installation's key cannot decrypt (the key is not the
+    one it was encrypted with, or the value was tampered with)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,7 @@ def _user_id(engine: Engine, username: str) -> int:
 
 
 def begin_totp_enrolment(
-    engine: Engine, user_id: int, username: str, source: str | None = None
+    engine: Engine, user_id: int, username: str, source: str | None = None, *, totp_key: TotpKey
 ) -> Enrolment:
     """A new pending secret; the active one (if any) is untouched until confirmation.
     Refused when TOTP is already active: replacing it takes an administrator's reset."""
@@ -77,7 +91,7 @@ def begin_totp_enrolment(
         done = conn.execute(
             update(users)
             .where(users.c.id == user_id, users.c.totp_secret.is_(None))
-            .values(totp_pending=secret)
+            .values(totp_pending=totp_key.seal(user_id, secret))
         ).rowcount
     if done != 1:
         raise TotpStateError("second factor already active: ask an administrator to reset it")
@@ -87,16 +101,32 @@ def begin_totp_enrolment(
 
 
 def confirm_totp_enrolment(
-    engine: Engine, user_id: int, username: str, code: str, clock: Clock, source: str | None
+    engine: Engine,
+    user_id: int,
+    username: str,
+    code: str,
+    clock: Clock,
+    source: str | None,
+    *,
+    totp_key: TotpKey,
 ) -> bool:
-    """Activate the pending secret if `code` matches it; False (journaled) otherwise."""
+    """Activate the pending secret if `code` matches it; False (journaled) otherwise.
+    TotpUnavailableError when the key cannot decrypt it."""
     with engine.connect() as conn:
         pending = conn.execute(
             select(users.c.totp_pending).where(users.c.id == user_id)
         ).scalar_one_or_none()
     if pending is None:
         raise TotpStateError("no enrolment in progress")
-    if not consume_totp(engine, user_id, pending, code, clock):
+    try:
+        secret = totp_key.open(user_id, pending)
+    except SecretUnavailableError as exc:
+        log.error("pending TOTP secret of %r cannot be read: %s", username, exc)
+        events.record_event(
+            events.TOTP_CONFIRM, username, source, "refused", "second factor unavailable"
+        )
+        raise TotpUnavailableError(str(exc)) from None
+    if not consume_totp(engine, user_id, secret, code, clock):
         events.record_event(events.TOTP_CONFIRM, username, source, "failed", "wrong code")
         return False
     with engine.begin() as conn:
@@ -109,7 +139,7 @@ def confirm_totp_enrolment(
     return True
 
 
-def set_totp(engine: Engine, username: str, actor: str = "cli") -> Enrolment:
+def set_totp(engine: Engine, username: str, actor: str = "cli", *, totp_key: TotpKey) -> Enrolment:
     """Enrol a new secret at once (the command line, run by whoever holds the server):
     replaces any previous one and ends the user's sessions."""
     uid = _user_id(engine, username)
@@ -118,7 +148,7 @@ def set_totp(engine: Engine, username: str, actor: str = "cli") -> Enrolment:
         conn.execute(
             update(users)
             .where(users.c.id == uid)
-            .values(totp_secret=secret, totp_pending=None, totp_last_step=None)
+            .values(totp_secret=totp_key.seal(uid, secret), totp_pending=None, totp_last_step=None)
         )
     close_user_sessions(engine, uid)
     events.record_event(events.TOTP_RESET, actor, "cli", "ok", f"new secret for {username}")
@@ -137,6 +167,65 @@ def reset_totp(engine: Engine, username: str, actor: str, source: str | None) ->
         )
     close_user_sessions(engine, uid)
     events.record_event(events.TOTP_RESET, actor, source, "ok", f"reset for {username}")
+
+
+@dataclass(frozen=True)
+class SecretsCheck:
+    encrypted: int  # secrets (active or pending) found in clear and encrypted now
+    unreadable: tuple[str, ...]  # users whose active secret the key cannot decrypt
+
+
+def encrypt_totp_secrets(
+    engine: Engine, totp_key: TotpKey, actor: str | None = None, source: str | None = None
+) -> SecretsCheck:
+    """Encrypt the TOTP secrets still stored in clear (by a version before encryption),
+    all in one transaction; does nothing the second time. Journaled when it encrypted
+    any (`auth.totp_encrypt`, with the count). Also checks that the key opens every
+    active secret: those it cannot (a database restored without its key, a value
+    copied from another account) are reported in the log for the administrator, since
+    their owners cannot sign in until the key is restored or their TOTP reset."""
+    encrypted = 0
+    unreadable: list[str] = []
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(users.c.id, users.c.username, users.c.totp_secret, users.c.totp_pending)
+            .where(or_(users.c.totp_secret.is_not(None), users.c.totp_pending.is_not(None)))
+            .order_by(users.c.id)
+            .with_for_update()
+        ).all()
+        for row in rows:
+            values = {}
+            for column in ("totp_secret", "totp_pending"):
+                stored = getattr(row, column)
+                if stored is not None and not is_sealed(stored):
+                    values[column] = totp_key.seal(row.id, stored)
+            if values:  # unless changed meanwhile (an enrolment, a reset)
+                unchanged = [users.c[column] == getattr(row, column) for column in values]
+                done = conn.execute(
+                    update(users).where(users.c.id == row.id, *unchanged).values(**values)
+                ).rowcount
+                encrypted += len(values) if done else 0
+            if row.totp_secret is not None and "totp_secret" not in values:
+                try:
+                    totp_key.open(row.id, row.totp_secret)
+                except SecretUnavailableError:
+                    unreadable.append(row.username)
+    if encrypted:
+        log.info("TOTP secrets: %d stored in clear, now encrypted", encrypted)
+        events.record_event(
+            events.TOTP_ENCRYPT, actor, source, "ok", f"{encrypted} secret(s) encrypted"
+        )
+    if unreadable:
+        log.error(
+            "TOTP key (%s) does not decrypt the second factor of %d user(s): %s. They "
+            "cannot sign in: restore the key this database was used with (file "
+            "keys/totp.key or BEFFROI_TOTP_KEY, kept apart from the database backups), "
+            "or reset their second factor (beffroi user totp, DELETE /api/users/NAME/totp)",
+            totp_key.source,
+            len(unreadable),
+            ", ".join(unreadable),
+        )
+    return SecretsCheck(encrypted, tuple(unreadable))
 
 
 def user_communes_of(engine: Engine, username: str) -> frozenset[str]:

@@ -132,8 +132,17 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _totp(args: argparse.Namespace) -> int:
+    from beffroi.access.secrets_box import TotpKey, TotpKeyError
+
+    engine = _engine(args.data)
     try:
-        enrolment = accounts.set_totp(_engine(args.data), args.username)
+        key = TotpKey.load(args.data)
+    except TotpKeyError as exc:
+        return _fail(str(exc))
+    # Secrets an older version stored in clear are encrypted first, as `beffroi run` does.
+    accounts.encrypt_totp_secrets(engine, key, actor="cli", source="cli")
+    try:
+        enrolment = accounts.set_totp(engine, args.username, totp_key=key)
     except accounts.UnknownUserError:
         return _fail(f"no user {args.username!r}")
     print(enrolment.uri)

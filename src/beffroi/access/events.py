@@ -38,6 +38,7 @@ THROTTLED = "auth.throttled"
 TOTP_ENROLL = "auth.totp_enroll"
 TOTP_CONFIRM = "auth.totp_confirm"
 TOTP_RESET = "auth.totp_reset"
+TOTP_ENCRYPT = "auth.totp_encrypt"  # secrets stored in clear by an older version
 UNLOCK = "user.unlock"
 USER_ADD = "user.add"
 USER_DISABLE = "user.disable"

@@ -10,7 +10,9 @@ Order matters for what an attacker can learn:
 3. only then are reasons told: disabled, locked, account or approval expired;
 4. then the second factor: required for roles that see video; missing, it is asked
    for (`totp_required`), or enrolled first; a wrong or replayed code counts against
-   the account.
+   the account. A stored secret that the installation's key cannot decrypt (a database
+   moved without its key) refuses the sign-in as `totp_unavailable`, counted against
+   nobody, and tells the administrator in the log.
 
 Password failures slow down, they never lock: whoever can reach the login page must
 not be able to lock the centre out. After `PAIR_FREE_FAILURES` failures within
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -38,10 +41,13 @@ from beffroi.access import events
 from beffroi.access.agents import LOCKED, ExpiryWarning, record_refusal, warnings_for
 from beffroi.access.passwords import burn_verification_time, verify_password
 from beffroi.access.permissions import can_view_video
+from beffroi.access.secrets_box import SecretUnavailableError, TotpKey
 from beffroi.access.tables import auth_failures, users
 from beffroi.access.totp import match_step
 from beffroi.access.users import rehash_if_needed
 from beffroi.clock import Clock, utc_ms
+
+log = logging.getLogger(__name__)
 
 # Second factor: a strict lock of the account.
 FAILURES = 5
@@ -66,6 +72,9 @@ FAILED = "failed"  # wrong password, unknown user: one generic answer
 # password (the agent retypes the code, not the password). Counted as a failure.
 TOTP_INVALID = "totp_invalid"
 THROTTLED = "throttled"
+# Password right, but the stored secret does not decrypt with the installation's key:
+# no code can be checked. A fault of the installation, not of the agent: not counted.
+TOTP_UNAVAILABLE = "totp_unavailable"
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,8 @@ def attempt_login(
     password: str,
     totp_code: str | None,
     source: str | None,
+    *,
+    totp_key: TotpKey,
 ) -> LoginResult:
     now = utc_ms(clock.now())
     key = throttle_key(source)
@@ -122,10 +133,21 @@ def attempt_login(
         events.record_event(events.LOGIN, username, source, REFUSED, "totp enrolment required")
         return LoginResult(ENROLL, **base)
     if row.totp_secret is not None:
+        try:
+            secret = totp_key.open(row.id, row.totp_secret)
+        except SecretUnavailableError as exc:
+            log.error(
+                "second factor of %r cannot be checked, its secret %s; the user cannot "
+                "sign in until the key is restored or the second factor reset",
+                row.username,
+                exc,
+            )
+            events.record_event(events.LOGIN, username, source, REFUSED, TOTP_UNAVAILABLE)
+            return LoginResult(TOTP_UNAVAILABLE, **base)
         if not totp_code:
             events.record_event(events.LOGIN, username, source, REFUSED, TOTP_REQUIRED)
             return LoginResult(TOTP_REQUIRED, **base)
-        if not consume_totp(engine, row.id, row.totp_secret, totp_code, clock):
+        if not consume_totp(engine, row.id, secret, totp_code, clock):
             _second_factor_failed(engine, row.id, typed, key, username, source, now)
             return LoginResult(TOTP_INVALID, **base)
     with engine.begin() as conn:

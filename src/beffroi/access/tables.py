@@ -36,10 +36,16 @@ users = Table(
     Column("approval_expires", Date, nullable=True, comment="Last valid day of the approval"),
     Column("training_date", Date, nullable=True, comment="Data-protection training"),
     Column("account_expires", Date, nullable=True, comment="Last valid day of the account"),
-    # Second factor (RFC 6238). The secret must be readable to check codes, so it is
-    # stored as is (base32); the database is as sensitive as the recordings it indexes.
-    Column("totp_secret", String(64), nullable=True, comment="Active TOTP secret, base32"),
-    Column("totp_pending", String(64), nullable=True, comment="Secret awaiting confirmation"),
+    # Second factor (RFC 6238). The secret must be readable to check codes, so it cannot
+    # be hashed: it is encrypted with a key kept outside the database, bound to the user
+    # (`beffroi.access.secrets_box`: "v1:" and base64 of nonce, ciphertext and tag).
+    Column("totp_secret", String(128), nullable=True, comment="Active TOTP secret, encrypted"),
+    Column(
+        "totp_pending",
+        String(128),
+        nullable=True,
+        comment="Secret awaiting confirmation, encrypted",
+    ),
     Column("totp_last_step", BigInteger, nullable=True, comment="Last accepted step (replay)"),
     # Lockout after repeated second-factor failures (password failures only slow down
     # their source: `auth_failures`).

@@ -8,6 +8,8 @@ from sqlalchemy.exc import DataError
 
 from beffroi import __version__
 from beffroi.access import events
+from beffroi.access.accounts import encrypt_totp_secrets
+from beffroi.access.secrets_box import TotpKey
 from beffroi.journal.http import access_event_recorder
 from beffroi.journal.service import Journal
 from beffroi.live.hub import LiveHub
@@ -103,6 +105,11 @@ def create_app(ctx: AppContext) -> FastAPI:
     # and so is every login, failure, lockout and account change.
     journal.install(app, ctx.journal)
     events.set_recorder(access_event_recorder(ctx.journal))
+    # TOTP secrets are kept encrypted with a key outside the database: those an older
+    # version stored in clear are encrypted now, before any sign-in (journaled).
+    if ctx.totp_key is None:
+        ctx.totp_key = TotpKey.load(ctx.data_dir)
+    encrypt_totp_secrets(ctx.engine, ctx.totp_key, source="startup")
     app.add_exception_handler(DataError, _invalid_data)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit gets them too

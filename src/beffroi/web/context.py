@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from beffroi.access.secrets_box import TotpKey
 from beffroi.archive.storage import StorageReport
 from beffroi.clock import Clock
 from beffroi.ingest.state import RecorderView
@@ -40,3 +41,7 @@ class AppContext:
     # How often an open live view checks that its viewer may still watch (logged out,
     # disabled, role or scope changed, session expired: the socket closes with 4401).
     live_recheck_s: float = 30.0
+    # The key of the TOTP secrets (`beffroi.access.secrets_box`); `create_app` loads it
+    # from BEFFROI_TOTP_KEY or `data_dir` when None (`beffroi run` loads it first, so a
+    # bad key file stops it before anything starts).
+    totp_key: TotpKey | None = None

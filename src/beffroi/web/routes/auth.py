@@ -17,6 +17,7 @@ from beffroi.access import login as login_flow
 from beffroi.access.agents import ExpiryWarning, expiring_users
 from beffroi.access.permissions import MATRIX, Permission
 from beffroi.access.principal import Principal
+from beffroi.access.secrets_box import TotpKey
 from beffroi.access.sessions import (
     ABSOLUTE,
     close_session,
@@ -147,6 +148,11 @@ class TokenOut(BaseModel):
         )
 
 
+def _totp_key(ctx: Ctx) -> TotpKey:
+    assert ctx.totp_key is not None  # loaded by create_app
+    return ctx.totp_key
+
+
 def _session_response(
     request: Request, response: Response, ctx: Ctx, user_id: int, username: str, role: str,
     cookie: bool, warnings: list[ExpiryWarning],
@@ -185,8 +191,9 @@ def login(
     _: Annotated[None, Depends(public())],
 ) -> LoginResponse:
     r = login_flow.attempt_login(
-        ctx.engine, ctx.clock, body.username, body.password, body.totp, client_address(request)
-    )
+        ctx.engine, ctx.clock, body.username, body.password, body.totp, client_address(request),
+        totp_key=_totp_key(ctx),
+    )  # fmt: skip
     if r.outcome == login_flow.THROTTLED:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -206,6 +213,8 @@ def login(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="totp_invalid")
     if r.outcome == login_flow.TOTP_REQUIRED:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="totp_required")
+    if r.outcome == login_flow.TOTP_UNAVAILABLE:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="totp_unavailable")
     assert r.user_id is not None and r.username is not None and r.role is not None
     if r.outcome == login_flow.ENROLL:
         enroll = open_session(ctx.engine, r.user_id, ctx.clock, client_address(request), "enroll")
@@ -253,8 +262,9 @@ def totp_enroll(
 ) -> EnrolResponse:
     try:
         e = accounts.begin_totp_enrolment(
-            ctx.engine, principal.user_id, principal.username, client_address(request)
-        )
+            ctx.engine, principal.user_id, principal.username, client_address(request),
+            totp_key=_totp_key(ctx),
+        )  # fmt: skip
     except accounts.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     return EnrolResponse(otpauth_uri=e.uri, secret=e.secret, qr_svg=e.qr_svg)
@@ -272,10 +282,14 @@ def totp_confirm(
     try:
         ok = accounts.confirm_totp_enrolment(
             ctx.engine, principal.user_id, principal.username, body.code, ctx.clock,
-            client_address(request),
+            client_address(request), totp_key=_totp_key(ctx),
         )  # fmt: skip
     except accounts.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    except accounts.TotpUnavailableError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail="totp_unavailable"
+        ) from None
     if not ok:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="wrong code")
     assert principal.token_sha256 is not None
