@@ -6,9 +6,6 @@ own address, and X-Forwarded-For from anyone else is ignored."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +26,7 @@ from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
 from beffroi.web.proxies import TrustedProxies, parse_network
 from tests.web.conftest import PW, token_for
+from tests.web.serving import running
 from tests.web.test_auth import police_with_totp
 
 LOGIN = "/api/auth/login"
@@ -107,28 +105,18 @@ def test_wrong_codes_lock_and_the_lock_is_told_after_the_password_only(
 
 @contextmanager
 def served(ctx: AppContext, data_dir: Path, trusted: tuple[str, ...]) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    opts = Options(
-        site=data_dir / "site.yaml",
-        data_dir=data_dir,
-        host="127.0.0.1",
-        port=port,
-        trusted_proxies=tuple(parse_network(t) for t in trusted),
-    )
-    server = uvicorn.Server(api_config(create_app(ctx), opts))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    def config(port: int) -> uvicorn.Config:
+        opts = Options(
+            site=data_dir / "site.yaml",
+            data_dir=data_dir,
+            host="127.0.0.1",
+            port=port,
+            trusted_proxies=tuple(parse_network(t) for t in trusted),
+        )
+        return api_config(create_app(ctx), opts)
+
+    with running(config) as url:
+        yield url
 
 
 def _hammer(base: str, forwarded_for: str) -> None:
