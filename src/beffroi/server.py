@@ -175,6 +175,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         journal=journal,
         live_start=functools.partial(_live_start, recorder),
         fingerprint_published_at=site.exports.fingerprint_published_at,
+        keep_days=site.exports.keep_days,
     )
     export_jobs.start()
     alarms = _start_alarms(site, engine, clock, journal)
@@ -338,6 +339,7 @@ def reload_site(
         inputs.reload(loaded.site)
     if exports is not None:
         exports.fingerprint_published_at = loaded.site.exports.fingerprint_published_at
+        exports.keep_days = loaded.site.exports.keep_days
     log.info("site reloaded: %s", changes)
     return True
 

@@ -274,3 +274,52 @@ def test_without_the_runner_exports_answer_503(
     with TestClient(create_app(ctx)) as client:
         r = client.post(f"/api/requisitions/{requisition.id}/exports", headers=people["chef"][1])
     assert r.status_code == 503
+
+
+def test_a_package_is_destroyed_keep_days_after_its_delivery(
+    ctx: AppContext,  # noqa: F811
+    app_client: TestClient,
+    jobs: ExportJobs,
+    people: dict[str, tuple[int, Headers]],
+    requisition: Any,
+) -> None:
+    """Delivered, the centre's copy goes `keep_days` later (30): the ZIP is unlinked, the
+    export says when, its download answers 410, and the journal records it. Before
+    that, or while not delivered, the package stays."""
+    from datetime import timedelta
+
+    jobs.journal = ctx.journal  # as `beffroi run` builds it
+    jobs.start()
+    chef = people["chef"][1]
+    out = _run(app_client, jobs, requisition.id, chef)
+    with ctx.engine.connect() as conn:
+        path = (
+            ctx.data_dir
+            / "exports"
+            / conn.scalar(select(exports.c.path).where(exports.c.id == out["id"]))
+        )
+    assert path.is_file()
+    ctx.clock.advance(timedelta(days=40))  # type: ignore[attr-defined]
+    assert jobs.expire_if_due() == [] and path.is_file()  # not delivered: kept
+    uid = people["chef"][0]
+
+    def fresh() -> Headers:  # the earlier session has expired in those days
+        return {"Authorization": f"Bearer {open_session(ctx.engine, uid, ctx.clock).token}"}
+
+    handover = {"delivered_to": "Capitaine Martin", "medium": "clé USB", "signature": "Martin"}
+    url = f"/api/requisitions/{requisition.id}/deliver"
+    r = app_client.post(url, json=handover, headers=fresh())
+    assert r.status_code == 200, r.text
+    ctx.clock.advance(timedelta(days=29))  # type: ignore[attr-defined]
+    assert jobs.expire_if_due() == [] and path.is_file()  # 29 days after delivery
+    ctx.clock.advance(timedelta(days=1, hours=1))  # type: ignore[attr-defined]
+    assert jobs.expire_if_due() == [out["id"]]
+    assert not path.exists()
+    r = app_client.get(out["download"], headers=fresh())
+    assert r.status_code == 410 and "destroyed" in r.json()["detail"]
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(exports).where(exports.c.id == out["id"])).one()
+    assert row.status == "destroyed" and row.path is None and row.destroyed_ms is not None
+    [entry] = _journal(ctx, "export.destroy")
+    assert requisition.number in entry.detail and entry.username == "system"
+    assert jobs.expire_if_due() == []  # once

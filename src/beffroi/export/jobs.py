@@ -27,6 +27,7 @@ from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.tables import segments
 from beffroi.clock import Clock, utc_ms
 from beffroi.export.clips import IntegrityFault
+from beffroi.export.expiry import destroy_delivered
 from beffroi.export.manifest import ExportOrder
 from beffroi.export.package import PLAYER_DIR, NotEnoughSpace, build_package
 from beffroi.export.tables import exports
@@ -38,6 +39,7 @@ from beffroi.requisitions.register import Requisition, load_requisition, mark_ex
 log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+EXPIRY_EVERY_S = 3600.0
 PROGRESS_STEP = 0.01  # write progress to the database at most every 1 %
 
 
@@ -101,6 +103,7 @@ class ExportJobs:
         live_start: Callable[[str], int | None] | None = None,
         live_wait_s: float = 150.0,
         fingerprint_published_at: str | None = None,
+        keep_days: int = 30,
     ) -> None:
         """`live_start(camera)`: the start (ms) of the segment the recorder is writing for
         that camera, or None. An export whose range reaches into it waits, at most
@@ -118,6 +121,8 @@ class ExportJobs:
         self.player_dir = player_dir
         # The site file's `exports.fingerprint_published_at`, set again on reload.
         self.fingerprint_published_at = fingerprint_published_at
+        self.keep_days = keep_days  # `exports.keep_days`: destroyed that long after delivery
+        self._last_expiry: float | None = None
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._stopping = threading.Event()
         self._idle = threading.Event()
@@ -161,7 +166,11 @@ class ExportJobs:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            export_id = self._queue.get()
+            self.expire_if_due()
+            try:
+                export_id = self._queue.get(timeout=EXPIRY_EVERY_S)
+            except queue.Empty:
+                continue
             if export_id is None:
                 break
             try:
@@ -170,6 +179,21 @@ class ExportJobs:
                 log.exception("export %s: unexpected failure", export_id)
             if self._queue.empty():
                 self._idle.set()
+
+    def expire_if_due(self) -> list[int]:
+        """Destroy the packages delivered `keep_days` ago, at most once an hour (by the
+        injectable clock's monotonic time); their ids."""
+        now = self.clock.monotonic()
+        if self._last_expiry is not None and now - self._last_expiry < EXPIRY_EVERY_S:
+            return []
+        self._last_expiry = now
+        try:
+            return destroy_delivered(
+                self.engine, self.clock, self.dir, self.keep_days, self.journal
+            )
+        except Exception:  # retried at the next round, never the end of the loop
+            log.exception("exports: destroying delivered packages failed")
+            return []
 
     # -- one job -------------------------------------------------------------------
     def run(self, export_id: int) -> str:

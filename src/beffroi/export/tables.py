@@ -34,5 +34,11 @@ exports = Table(
     Column("path", Text, nullable=True, comment="The ZIP, relative to DATA/exports"),
     Column("bytes", Millis, nullable=True),
     Column("manifest_sha256", String(64), nullable=True),
+    Column(
+        "destroyed_ms",
+        Millis,
+        nullable=True,
+        comment="When the package was destroyed, keep_days after delivery",
+    ),
     Index("ix_exports_created_ms", "created_ms"),
 )

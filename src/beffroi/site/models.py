@@ -190,6 +190,14 @@ class RecordingSettings(_Strict):
 
 
 class ExportSettings(_Strict):
+    keep_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days a sealed package is kept after its requisition was delivered, "
+        "then destroyed (the delivered copy serves the procedure; the centre's copy is "
+        "footage outside the archive's retention). Packages not yet delivered are kept.",
+    )
     fingerprint_published_at: Text | None = Field(
         default=None,
         description="Where the centre publishes the fingerprint of its export-signing key, "

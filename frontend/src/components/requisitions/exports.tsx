@@ -36,7 +36,7 @@ const t = messages({
   },
 });
 
-const FINAL = new Set(["done", "failed"]);
+const FINAL = new Set(["done", "failed", "destroyed"]);
 
 /** What the register says of a job the reader may not follow (no export.create). */
 function fromRegister(e: RegisterEntry, req: Requisition): ExportJob {

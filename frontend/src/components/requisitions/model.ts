@@ -123,6 +123,7 @@ const words = messages({
     running: "en cours",
     done: "prête",
     failed: "échec",
+    destroyed: "détruite après remise",
     "60-1": "Art. 60-1 CPP (flagrance)",
     "77-1-1": "Art. 77-1-1 CPP (préliminaire)",
     "99-3": "Art. 99-3 CPP (instruction)",
@@ -139,6 +140,7 @@ const words = messages({
     running: "running",
     done: "ready",
     failed: "failed",
+    destroyed: "destroyed after delivery",
     "60-1": "Art. 60-1 CPP (flagrante delicto)",
     "77-1-1": "Art. 77-1-1 CPP (preliminary inquiry)",
     "99-3": "Art. 99-3 CPP (judicial investigation)",
@@ -155,7 +157,10 @@ export function label(value: string): string {
   return value in WORD_KEYS ? words(value as Word) : value;
 }
 const WORD_KEYS: Record<string, true> = Object.fromEntries(
-  [...STATES, ...LEGAL_BASES, "queued", "running", "done", "failed"].map((k) => [k, true]),
+  [...STATES, ...LEGAL_BASES, "queued", "running", "done", "failed", "destroyed"].map((k) => [
+    k,
+    true,
+  ]),
 );
 
 export function exportBadge(status: string): string {

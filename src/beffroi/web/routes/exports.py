@@ -215,6 +215,12 @@ def download_export(
     """The sealed package (ZIP). Journaled before the first byte leaves."""
     with ctx.engine.connect() as conn:
         row, req = _export(conn, principal, export_id)
+    if row.destroyed_ms is not None:
+        raise HTTPException(
+            status.HTTP_410_GONE,
+            detail=f"the package of export #{export_id} was destroyed on "
+            f"{from_ms(row.destroyed_ms).isoformat()}, after its delivery",
+        )
     if row.status != DONE or row.path is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"export #{export_id} is {row.status}")
     path = inside(exports_dir(ctx.data_dir), row.path)
