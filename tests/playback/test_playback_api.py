@@ -124,6 +124,10 @@ def test_link_is_bound_to_camera_window_and_lifetime(
     )
     assert gone.status_code == 204
     assert client.get(url, params={**outside, "grant": other.json()["grant"]}).status_code == 401
+    # One player: the link, used here first, plays from no other address.
+    with TestClient(client.app, client=("192.0.2.9", 50000)) as elsewhere:
+        assert elsewhere.get(url, params=grant).status_code == 401
+    assert client.get(url, params=grant).status_code == 200
     assert isinstance(ctx.clock, FakeClock)
     ctx.clock.advance(timedelta(minutes=11))
     assert client.get(url, params=grant).status_code == 401

@@ -10,6 +10,10 @@ What it grants is bound into what is stored: the row's key is the SHA-256 of the
 *with* the camera and the window, so a grant presented for another camera or window
 matches no row and is refused exactly like an unknown one. Only the digest is stored:
 a stolen database yields no usable link.
+
+A grant serves one player: the first address that uses it is bound to it (its
+session's `source`), and the link presented from any other address is refused, so a
+link copied out of the player (or overheard) plays nowhere else.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, insert, select, update
 
 from beffroi.access.principal import Principal
 from beffroi.access.sessions import resolve_session, token_digest
@@ -61,7 +65,7 @@ def issue_grant(
                 created_ms=now,
                 last_seen_ms=now,
                 expires_ms=expires,
-                source=source[:64] if source else None,
+                source=None,  # the first player's address, at its first use
                 kind=KIND,
             )
         )
@@ -69,15 +73,34 @@ def issue_grant(
 
 
 def resolve_grant(
-    engine: Engine, clock: Clock, token: str, camera_id: str, start_ms: int, end_ms: int
+    engine: Engine,
+    clock: Clock,
+    token: str,
+    camera_id: str,
+    start_ms: int,
+    end_ms: int,
+    player: str | None = None,
 ) -> Principal | None:
-    """The grant's user, as of now; None if unknown, expired, revoked, or presented for
-    another camera or window."""
+    """The grant's user, as of now; None if unknown, expired, revoked, presented for
+    another camera or window, or from another address than its first player's."""
     if not token or len(token) > 100:
         return None
-    return resolve_session(
-        engine, bound_token(token, camera_id, start_ms, end_ms), clock, kind=KIND
-    )
+    bound = bound_token(token, camera_id, start_ms, end_ms)
+    principal = resolve_session(engine, bound, clock, kind=KIND)
+    if principal is None:
+        return None
+    address = (player or "unknown")[:64]
+    digest = token_digest(bound)
+    with engine.begin() as conn:
+        # Bind on first use; then only the same address (one statement: two players
+        # racing for a fresh link cannot both win).
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.token_sha256 == digest, sessions.c.source.is_(None))
+            .values(source=address)
+        )
+        owner = conn.scalar(select(sessions.c.source).where(sessions.c.token_sha256 == digest))
+    return principal if owner == address else None
 
 
 def revoke_grant(

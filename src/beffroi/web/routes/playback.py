@@ -25,7 +25,7 @@ from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
 from beffroi.archive.tables import segments
 from beffroi.clock import from_ms, utc_ms
-from beffroi.journal.http import journal_action
+from beffroi.journal.http import client_address, journal_action
 from beffroi.playback.grants import resolve_grant
 from beffroi.playback.hls import MAX_PLAYLIST_MS, build_playlist, program_date_time, segment_key
 from beffroi.playback.stream import (
@@ -94,7 +94,9 @@ def playback_reader(
         except HTTPException:
             found = None  # a grant is only ever valid with the window it was issued for
         else:
-            found = resolve_grant(ctx.engine, ctx.clock, grant, camera_id, start_ms, end_ms)
+            found = resolve_grant(
+                ctx.engine, ctx.clock, grant, camera_id, start_ms, end_ms, client_address(request)
+            )
         if found is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
