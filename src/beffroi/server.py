@@ -142,7 +142,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         )
 
     floor = floor_bytes(site.recording.free_space_floor, root)
-    retention = RetentionLoop(engine, root, clock, free_floor_bytes=floor)
+    retention = RetentionLoop(engine, root, clock, free_floor_bytes=floor, journal=journal)
     # Deletions a crash interrupted are finished before anything is re-indexed.
     retention.recover()
     cameras = active_cameras(engine)

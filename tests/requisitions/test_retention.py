@@ -127,3 +127,55 @@ def test_holds_api_scope_and_bad_input(
     # Investigators and auditors do not manage holds.
     assert client.get("/api/holds", headers=people["opj-martin"]).status_code == 403
     assert client.post("/api/holds", json=body, headers=people["dpo"]).status_code == 403
+
+
+def test_a_hold_placed_by_hand_lapses_unless_renewed(
+    client: TestClient,
+    ctx: AppContext,
+    clock: FakeClock,
+    people: dict[str, Headers],
+    journal: Callable[[str], list[Any]],
+) -> None:
+    """A hold without a requisition lasts at most 30 days unless renewed: the retention
+    loop releases it (journaled), and its footage then ages out; a requisition's hold
+    never lapses."""
+    from beffroi.journal.service import Journal
+
+    chef = people["chef"]
+    add_segments(ctx.engine, ctx.archive_root, "jlt-001", T6, 12, duration_ms=5 * MIN)
+    body = {"camera": "jlt-001", "start": iso(T6), "end": iso(T6 + 10 * MIN),
+            "reason": "en attente de la réquisition", "days": 10}  # fmt: skip
+    r = client.post("/api/holds", json=body, headers=chef)
+    assert r.status_code == 201, r.text
+    hold = r.json()
+    assert hold["expires_at"] == iso(utc_ms(clock.now() + timedelta(days=10)))
+    assert client.post("/api/holds", json={**body, "days": 31}, headers=chef).status_code == 422
+    item = {"camera": "jlt-001", "start": iso(T6 + 30 * MIN), "end": iso(T6 + 35 * MIN)}
+    req = client.post("/api/requisitions", json=requisition_body(items=[item]), headers=chef)
+    assert req.status_code == 201, req.text
+
+    clock.advance(timedelta(days=9))
+    chef = fresh_sessions(ctx)["chef"]
+    renew = {"days": 30, "reason": "la réquisition tarde"}
+    r = client.post(f"/api/holds/{hold['id']}/renew", json=renew, headers=chef)
+    assert r.status_code == 200, r.text
+    assert r.json()["expires_at"] == iso(utc_ms(clock.now() + timedelta(days=30)))
+    assert json.loads(journal("hold.renew")[0].detail)["hold"] == hold["id"]
+
+    loop = RetentionLoop(
+        ctx.engine, ctx.archive_root, clock, 0, disk_usage_fn=roomy,
+        journal=Journal.open(ctx.engine, clock, ctx.data_dir),
+    )  # fmt: skip
+    clock.advance(timedelta(days=29))
+    loop.run_once()
+    assert journal("hold.expire") == []  # renewed: still in force
+    clock.advance(timedelta(days=2))
+    loop.run_once()
+    (lapsed,) = journal("hold.expire")
+    assert json.loads(lapsed.detail)["hold"] == hold["id"] and lapsed.username == "system"
+    chef = fresh_sessions(ctx)["chef"]
+    listed = {h["id"]: h for h in client.get("/api/holds", headers=chef).json()}
+    assert listed[hold["id"]]["active"] is False
+    assert listed[hold["id"]]["released_by"] == "system"
+    still = [h for h in listed.values() if h["requisition_id"] is not None]
+    assert still and all(h["active"] and h["expires_at"] is None for h in still)

@@ -16,6 +16,7 @@ commit would lose footage by milliseconds.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Connection, Engine, false, insert, select, update
 
@@ -87,9 +88,10 @@ def place_hold_in(
     created_by: str,
     now_ms: int,
     requisition_id: int | None = None,
+    expires_ms: int | None = None,
 ) -> int:
     """`place_hold` inside the caller's transaction (a requisition and its holds commit
-    together); returns the hold id."""
+    together); returns the hold id. `expires_ms`: when a hold placed by hand lapses."""
     if start_ms > end_ms:
         raise HoldError(f"hold range is reversed: start {start_ms} > end {end_ms}")
     reason = _required(reason, "a reason")
@@ -106,6 +108,7 @@ def place_hold_in(
             requisition_id=requisition_id,
             created_by=created_by,
             created_ms=now_ms,
+            expires_ms=expires_ms,
         )
         .returning(holds.c.id)
     ).scalar_one()
@@ -177,3 +180,42 @@ def active_holds(conn: Connection | Engine, camera_id: str | None = None) -> lis
     else:
         rows = conn.execute(query).all()
     return [HoldRange(r.camera_id, int(r.start_ms), int(r.end_ms)) for r in rows]
+
+
+MANUAL_HOLD_MAX_DAYS = 30  # a hold without a requisition lapses within this, unless renewed
+DAY_MS = 86_400_000
+
+
+def renew_hold_in(conn: Connection, hold_id: int, days: int, now_ms: int) -> int:
+    """Extend a hold placed by hand to `days` from now (at most 30); its new expiry.
+    HoldNotFound, or HoldError for a released hold or a requisition's (which lasts as
+    long as its requisition needs it)."""
+    if not 1 <= days <= MANUAL_HOLD_MAX_DAYS:
+        raise HoldError(f"a hold is renewed for 1 to {MANUAL_HOLD_MAX_DAYS} days")
+    row = conn.execute(
+        select(holds.c.released_ms, holds.c.expires_ms).where(holds.c.id == hold_id)
+    ).first()
+    if row is None:
+        raise HoldNotFound(f"no hold #{hold_id}")
+    if row.released_ms is not None:
+        raise HoldError(f"hold #{hold_id} is released")
+    if row.expires_ms is None:
+        raise HoldError(f"hold #{hold_id} belongs to a requisition: it does not lapse")
+    expires = now_ms + days * DAY_MS
+    conn.execute(update(holds).where(holds.c.id == hold_id).values(expires_ms=expires))
+    return expires
+
+
+def lapsed_holds(conn: Connection, now_ms: int) -> list[Any]:
+    """Holds placed by hand whose expiry has passed and that are still in force."""
+    return list(
+        conn.execute(
+            select(holds)
+            .where(
+                holds.c.released_ms.is_(None),
+                holds.c.expires_ms.is_not(None),
+                holds.c.expires_ms <= now_ms,
+            )
+            .order_by(holds.c.id)
+        ).all()
+    )

@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, not_, or_, 
 
 from beffroi.archive.disk import DiskUsageFn, disk_usage
 from beffroi.archive.gc import BATCH, collect_garbage, delete_segments
-from beffroi.archive.holds import active_holds
+from beffroi.archive.holds import active_holds, lapsed_holds, release_hold_in
 from beffroi.archive.retention import (
     HoldIndex,
     SegmentSpan,
@@ -46,6 +46,8 @@ from beffroi.archive.retention import (
 )
 from beffroi.archive.tables import segments
 from beffroi.clock import Clock, utc_ms
+from beffroi.journal.http import principal_entry
+from beffroi.journal.service import Journal
 from beffroi.site.tables import cameras
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class RetentionResult:
         return sum(self.deleted.values())
 
 
+LAPSED_REASON = "lapsed: placed by hand, not renewed in time"
+
+
 class RetentionLoop:
     def __init__(
         self,
@@ -86,6 +91,7 @@ class RetentionLoop:
         disk_usage_fn: DiskUsageFn = disk_usage,
         margin_bytes: int | None = None,
         batch: int = BATCH,
+        journal: Journal | None = None,
     ) -> None:
         self.engine = engine
         self.archive_root = Path(archive_root)
@@ -98,6 +104,9 @@ class RetentionLoop:
             hysteresis_margin(free_floor_bytes) if margin_bytes is None else margin_bytes
         )
         self.batch = batch
+        # Lapsed holds placed by hand are released only where the release is journaled
+        # (`beffroi run` passes its journal): nothing lapses silently.
+        self.journal = journal
         self.rounds = 0
         self.errors = 0
         self.last_result: RetentionResult | None = None
@@ -111,6 +120,7 @@ class RetentionLoop:
         t0 = time.perf_counter()
         result = RetentionResult()
         self._gc(result)
+        self._release_lapsed_holds()
         self._retention(result)
         self._pressure(result)
         result.elapsed_s = time.perf_counter() - t0
@@ -126,6 +136,28 @@ class RetentionLoop:
 
     def _now_ms(self) -> int:
         return utc_ms(self.clock.now())
+
+    def _release_lapsed_holds(self) -> None:
+        """Release the holds placed by hand that were not renewed in time, each with
+        its `hold.expire` journal entry in the same transaction, before the retention
+        round that may then let their footage go."""
+        journal = self.journal
+        if journal is None:
+            return
+        now_ms = self._now_ms()
+        with journal.transaction() as conn:
+            for hold in lapsed_holds(conn, now_ms):
+                release_hold_in(conn, hold.id, "system", LAPSED_REASON, now_ms)
+                entry = principal_entry(
+                    None,
+                    "hold.expire",
+                    username="system",
+                    camera=hold.camera_id,
+                    start_ms=int(hold.start_ms),
+                    end_ms=int(hold.end_ms),
+                    detail={"hold": int(hold.id), "reason": hold.reason},
+                )
+                journal.record(entry, conn)
 
     def _gc(self, result: RetentionResult) -> None:
         gc = collect_garbage(self.engine, self.archive_root, self._now_ms(), batch=self.batch)

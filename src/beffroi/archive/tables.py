@@ -76,6 +76,12 @@ holds = Table(
     Column("released_ms", Millis, nullable=True),
     Column("released_by", String(100), nullable=True),
     Column("release_reason", Text, nullable=True),
+    Column(
+        "expires_ms",
+        Millis,
+        nullable=True,
+        comment="A hold placed by hand lapses then unless renewed; NULL: a requisition's",
+    ),
 )
 
 destructions = Table(

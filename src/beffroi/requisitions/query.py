@@ -113,6 +113,7 @@ def hold_out(r: Any) -> HoldOut:
         released_by=r.released_by,
         released_at=None if r.released_ms is None else from_ms(int(r.released_ms)),
         release_reason=r.release_reason,
+        expires_at=None if r.expires_ms is None else from_ms(int(r.expires_ms)),
     )
 
 

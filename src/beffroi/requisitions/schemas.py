@@ -185,6 +185,11 @@ class HoldOut(BaseModel):
     released_by: str | None = Field(description="Who released it")
     released_at: datetime | None = Field(description="When (UTC)")
     release_reason: str | None = Field(description="Why it was released")
+    expires_at: datetime | None = Field(
+        default=None,
+        description="A hold placed by hand lapses then unless renewed (released by the "
+        "system, journaled); null for a requisition's hold",
+    )
 
 
 class HistoryOut(BaseModel):
@@ -228,12 +233,25 @@ class HoldIn(BaseModel):
     start: Instant = Field(description="Start of the range to hold, with a zone")
     end: Instant = Field(description="End of the range to hold, with a zone")
     reason: LongText = Field(description="Why the footage must be kept")
+    days: int = Field(
+        default=30,
+        ge=1,
+        le=30,
+        description="Days until the hold lapses unless renewed (at most 30: a hold without "
+        "a requisition must not outlive the law silently)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.start >= self.end:
             raise ValueError("start must be before end")
         return self
+
+
+class RenewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(ge=1, le=30, description="Days from now until the hold lapses again")
+    reason: LongText = Field(description="Why the footage must still be kept")
 
 
 class ReleaseIn(BaseModel):

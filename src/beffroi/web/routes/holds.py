@@ -14,12 +14,19 @@ from sqlalchemy import select
 
 from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
-from beffroi.archive.holds import HoldError, HoldNotFound, place_hold_in, release_hold_in
+from beffroi.archive.holds import (
+    DAY_MS,
+    HoldError,
+    HoldNotFound,
+    place_hold_in,
+    release_hold_in,
+    renew_hold_in,
+)
 from beffroi.archive.tables import holds
 from beffroi.clock import utc_ms
 from beffroi.journal.http import journal_action, journal_transaction
 from beffroi.requisitions.query import hold_out
-from beffroi.requisitions.schemas import HoldIn, HoldOut, ReleaseIn
+from beffroi.requisitions.schemas import HoldIn, HoldOut, ReleaseIn, RenewIn
 from beffroi.site.tables import cameras
 from beffroi.web.camera_info import visible_camera_row
 from beffroi.web.deps import Ctx, require
@@ -40,8 +47,9 @@ def place(body: HoldIn, request: Request, ctx: Ctx, principal: HoldManager) -> H
         row = visible_camera_row(conn, principal, body.camera)
         try:
             hold_id = place_hold_in(
-                conn, body.camera, start_ms, end_ms, body.reason, principal.username, now_ms
-            )
+                conn, body.camera, start_ms, end_ms, body.reason, principal.username, now_ms,
+                expires_ms=now_ms + body.days * DAY_MS,
+            )  # fmt: skip
         except HoldError as e:
             raise unprocessable(str(e)) from None
         placed = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
@@ -53,10 +61,43 @@ def place(body: HoldIn, request: Request, ctx: Ctx, principal: HoldManager) -> H
             commune=row.commune_id,
             start_ms=start_ms,
             end_ms=end_ms,
-            detail={"hold": hold_id, "reason": body.reason},
+            detail={"hold": hold_id, "reason": body.reason, "days": body.days},
             conn=conn,
         )
     return hold_out(placed)
+
+
+@router.post("/{hold_id}/renew", response_model=HoldOut)
+def renew(
+    hold_id: HoldId, body: RenewIn, request: Request, ctx: Ctx, principal: HoldManager
+) -> HoldOut:
+    """Keep a hold placed by hand `days` more from now (at most 30), with the reason."""
+    missing = HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no hold #{hold_id}")
+    with journal_transaction(request) as conn:
+        found = conn.execute(select(holds).where(holds.c.id == hold_id)).first()
+        if found is None:
+            raise missing
+        try:
+            row = visible_camera_row(conn, principal, found.camera_id)
+        except HTTPException:
+            raise missing from None
+        try:
+            expires = renew_hold_in(conn, hold_id, body.days, utc_ms(ctx.clock.now()))
+        except HoldError as e:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
+        journal_action(
+            request,
+            principal,
+            "hold.renew",
+            camera=found.camera_id,
+            commune=row.commune_id,
+            start_ms=int(found.start_ms),
+            end_ms=int(found.end_ms),
+            detail={"hold": hold_id, "reason": body.reason, "until_ms": expires},
+            conn=conn,
+        )
+        renewed = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
+    return hold_out(renewed)
 
 
 @router.get("", response_model=list[HoldOut])
