@@ -191,7 +191,7 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
     # Footage, database, keys: nothing in the data directory is open to other users.
     assert data.stat().st_mode & 0o777 == 0o700
     written = [p for p in data.rglob("*")]
-    assert any(p.suffix == ".mp4" for p in written) and any("sqlite" in p.name for p in written)
+    assert any(p.suffix == ".mp4" for p in written) and any(p.suffix == ".pem" for p in written)
     assert not [p for p in written if p.stat().st_mode & 0o007], "world-readable files"
     result = check(data, env)
     assert result.returncode == 0, result.stdout + result.stderr
