@@ -14,4 +14,6 @@ export interface Hold {
   released_by: string | null;
   released_at: string | null;
   release_reason: string | null;
+  // A hold placed by hand lapses then unless renewed; null for a requisition's.
+  expires_at?: string | null;
 }

@@ -34,6 +34,10 @@ const t = messages({
     oldest: "Images les plus anciennes",
     stored: "Volume",
     days: "{n} j",
+    lapses: "Échéance {date}",
+    renew: "Renouveler 30 jours",
+    renew_reason: "La réquisition est attendue",
+    renewed_ok: "Scellé n° {id} renouvelé jusqu'au {date}.",
   },
   en: {
     in_force: "In force",
@@ -56,6 +60,10 @@ const t = messages({
     oldest: "Oldest footage",
     stored: "Volume",
     days: "{n} d",
+    lapses: "Lapses {date}",
+    renew: "Renew for 30 days",
+    renew_reason: "The requisition is expected",
+    renewed_ok: "Hold no. {id} renewed until {date}.",
   },
 });
 
@@ -77,6 +85,19 @@ export function HoldsTab() {
     setHolds(null);
     void load();
   }, [active]);
+
+  const renew = async (id: number) => {
+    try {
+      const h = await api<Hold>(`/api/holds/${id}/renew`, {
+        method: "POST",
+        body: { days: 30, reason: t("renew_reason") },
+      });
+      setNotice({ ok: true, text: t("renewed_ok", { id, date: formatTime(h.expires_at ?? "", false) }) });
+    } catch (e) {
+      setNotice({ ok: false, text: refusal(e, () => null) });
+    }
+    await load();
+  };
 
   const release = async (id: number) => {
     if (!reason.trim()) return setNotice({ ok: false, text: t("reason_needed") });
@@ -132,6 +153,14 @@ export function HoldsTab() {
                 </td>
                 <td>
                   {formatTime(h.start)} → {formatTime(h.end)}
+                  {h.active && h.expires_at && (
+                    <div class="sub" data-testid="hold-lapses">
+                      {t("lapses", { date: formatTime(h.expires_at, false) })}{" "}
+                      <button type="button" class="link" onClick={() => void renew(h.id)}>
+                        {t("renew")}
+                      </button>
+                    </div>
+                  )}
                 </td>
                 <td>{h.reason}</td>
                 <td>{h.requisition_id ? <a href={`#/requisitions/${h.requisition_id}`}>{h.requisition_id}</a> : "—"}</td>
