@@ -127,3 +127,34 @@ def test_auditor_reads_the_journal_and_the_registers(console: ConsoleServer, pag
     expect(
         p.get_by_test_id("destructions-empty").or_(p.get_by_test_id("destructions"))
     ).to_be_visible(timeout=TIMEOUT)
+
+
+def test_a_supervisor_sees_when_a_hold_lapses_and_renews_it(
+    console: ConsoleServer, page_as
+) -> None:
+    """A hold placed by hand lapses unless renewed: the holds tab says when, and one
+    click renews it for 30 days (journaled by the server)."""
+    chief = console.users.get("sup.scelles") or console.add_user(
+        "sup.scelles", "supervisor", DEMO_COMMUNES
+    )
+    with console.api(chief) as api:
+        now = time.time()
+        body = {
+            "camera": "jlt-001",
+            "start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600)),
+            "end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 1800)),
+            "reason": "réquisition annoncée par téléphone",
+            "days": 3,
+        }
+        placed = api.post("/api/holds", json=body)
+        assert placed.status_code == 201, placed.text
+        hold = placed.json()
+    p = page_as(chief).page
+    p.goto(console.base + "/#/admin/holds")
+    row = p.locator(f'[data-testid=holds] tr[data-hold="{hold["id"]}"]')
+    expect(row.get_by_test_id("hold-lapses")).to_contain_text("Échéance", timeout=TIMEOUT)
+    row.get_by_role("button", name="Renouveler 30 jours").click()
+    expect(p.get_by_role("status")).to_contain_text("renouvelé", timeout=TIMEOUT)
+    with console.api(chief) as api:
+        listed = {h["id"]: h for h in api.get("/api/holds").json()}
+    assert listed[hold["id"]]["expires_at"] > hold["expires_at"]

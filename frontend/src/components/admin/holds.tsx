@@ -146,7 +146,7 @@ export function HoldsTab() {
           </thead>
           <tbody>
             {holds.map((h) => (
-              <tr key={h.id}>
+              <tr key={h.id} data-hold={h.id}>
                 <td>{h.id}</td>
                 <td>
                   <code>{h.camera}</code>
