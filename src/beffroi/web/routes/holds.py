@@ -7,10 +7,10 @@ ages out at the next retention round unless another hold still covers it.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
@@ -67,20 +67,29 @@ def place(body: HoldIn, request: Request, ctx: Ctx, principal: HoldManager) -> H
     return hold_out(placed)
 
 
+def _missing(hold_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no hold #{hold_id}")
+
+
+def _visible_hold(conn: Connection, principal: Principal, hold_id: int) -> tuple[Any, Any]:
+    """(the hold, its camera's row); 404 alike for a missing hold and one on a camera
+    outside the principal's communes."""
+    found = conn.execute(select(holds).where(holds.c.id == hold_id)).first()
+    if found is None:
+        raise _missing(hold_id)
+    try:
+        return found, visible_camera_row(conn, principal, found.camera_id)
+    except HTTPException:
+        raise _missing(hold_id) from None
+
+
 @router.post("/{hold_id}/renew", response_model=HoldOut)
 def renew(
     hold_id: HoldId, body: RenewIn, request: Request, ctx: Ctx, principal: HoldManager
 ) -> HoldOut:
     """Keep a hold placed by hand `days` more from now (at most 30), with the reason."""
-    missing = HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no hold #{hold_id}")
     with journal_transaction(request) as conn:
-        found = conn.execute(select(holds).where(holds.c.id == hold_id)).first()
-        if found is None:
-            raise missing
-        try:
-            row = visible_camera_row(conn, principal, found.camera_id)
-        except HTTPException:
-            raise missing from None
+        found, row = _visible_hold(conn, principal, hold_id)
         try:
             expires = renew_hold_in(conn, hold_id, body.days, utc_ms(ctx.clock.now()))
         except HoldError as e:
@@ -135,19 +144,13 @@ def release(
 ) -> HoldOut:
     """Release a hold in force, with the reason (e.g. the prosecutor's decision). Other
     holds on the same footage stay in force."""
-    missing = HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no hold #{hold_id}")
+
     with journal_transaction(request) as conn:
-        found = conn.execute(select(holds).where(holds.c.id == hold_id)).first()
-        if found is None:
-            raise missing
-        try:
-            row = visible_camera_row(conn, principal, found.camera_id)
-        except HTTPException:
-            raise missing from None
+        found, row = _visible_hold(conn, principal, hold_id)
         try:
             release_hold_in(conn, hold_id, principal.username, body.reason, utc_ms(ctx.clock.now()))
         except HoldNotFound:
-            raise missing from None
+            raise _missing(hold_id) from None
         except HoldError as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
         released = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
