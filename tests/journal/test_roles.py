@@ -23,6 +23,7 @@ from beffroi.journal.retention import JournalRetention
 from beffroi.journal.service import Journal, JournalMaintenance
 from beffroi.journal.tables import journal_checkpoints, journal_entries
 from beffroi.journal.verify import verify_journal
+from tests.conftest import BACKENDS
 from tests.journal.conftest import JournalCli
 from tests.journal.helpers import entry
 
@@ -30,8 +31,6 @@ from tests.journal.helpers import entry
 @pytest.fixture
 def role_urls(db_url: str, engine: Engine) -> Iterator[dict[str, str]]:
     """Two fresh login roles (trust authentication on the test cluster), dropped after."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("database roles are PostgreSQL's; SQLite is one file of the data dir")
     suffix = uuid.uuid4().hex[:8]
     names = {"app": f"beffroi_app_{suffix}", "purge": f"beffroi_purge_{suffix}"}
     with engine.begin() as conn:
@@ -50,6 +49,9 @@ def _refused(target: Engine, statement: str) -> None:
         conn.execute(text(statement))
 
 
+# Database roles are PostgreSQL's (SQLite is one file of the data directory): this test
+# runs on the PostgreSQL backend only, never as a skipped SQLite case.
+@pytest.mark.parametrize("db_url", [b for b in BACKENDS if b == "postgresql"], indirect=True)
 def test_the_application_role_only_appends_to_the_journal(
     engine: Engine,
     data_dir: Path,
