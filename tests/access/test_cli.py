@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import Engine, select
 
-from beffroi.access import login
+from beffroi.access import invitations, login
 from beffroi.access.accounts import set_totp
 from beffroi.access.secrets_box import TotpKey
 from beffroi.access.tables import users
@@ -104,3 +104,35 @@ def test_user_add_refusals_and_disable_unlock(engine: Engine, db_url: str, tmp_p
     r = login.attempt_login(engine, clock, "agent", PW, None, "10.0.0.3", totp_key=key)
     assert r.outcome == login.REFUSED and r.reason == "disabled"
     assert user_cmd(data, db_url, "disable", "ghost").returncode == 1
+
+
+def test_user_add_invites_and_reset_prints_a_code(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """Whoever holds the server invites without knowing the agent's password: the code
+    printed once lets the agent choose it; `reset` does the same for a lost phone."""
+    clock = FakeClock(SystemClock().now())  # the command's codes run on the system clock
+    data = (
+        Path(db_url.removeprefix("sqlite:///")).parent if db_url.startswith("sqlite") else tmp_path
+    )
+    seed_communes(engine)
+    r = user_cmd(data, db_url, "add", "agent", "--role", "operator", "--police",
+                 "--commune", "joue-les-tours")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    code = r.stdout.strip().splitlines()[2]
+    assert login.attempt_login(
+        engine, clock, "agent", "", None, "10.0.0.3", totp_key=TotpKey.load(data)
+    ).outcome == login.FAILED  # fmt: skip
+    assert invitations.redeem(engine, clock, code, PW, None) == "agent"
+    key = TotpKey.load(data)
+    secret = set_totp(engine, "agent", totp_key=key).secret
+    ok = login.attempt_login(engine, clock, "agent", PW, code_at(secret, clock.now()), None,
+                             totp_key=key)  # fmt: skip
+    assert ok.outcome == login.OK
+    r = user_cmd(data, db_url, "reset", "agent")
+    assert r.returncode == 0 and "valid until" in r.stdout
+    new = "Nouveau-Mot-2027!x"
+    assert invitations.redeem(engine, clock, r.stdout.strip().splitlines()[1], new, None)
+    assert login.attempt_login(engine, clock, "agent", new, None, None,
+                               totp_key=key).outcome == login.ENROLL  # fmt: skip
+    assert user_cmd(data, db_url, "reset", "nobody").returncode == 1

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select, update
 
-from beffroi.access import accounts, events, login
+from beffroi.access import accounts, events, invitations, login
 from beffroi.access.agents import expiring_users
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
@@ -240,8 +240,10 @@ def test_totp_required_enrol_and_replay(db: Engine, clock: FakeClock, journal: l
     assert attempt(db, clock, "agent", PW, code).outcome == login.OK
     assert attempt(db, clock, "agent", PW, code).outcome == login.TOTP_INVALID  # replay
     assert ("auth.login", "agent", "10.0.0.1", "failed", "wrong or replayed TOTP code") in journal
-    accounts.reset_totp(db, "agent", "admin2", None)
-    assert attempt(db, clock, "agent", PW).outcome == login.ENROLL
+    # A reset (an access code, used) takes the second factor with the old password.
+    code = invitations.issue_directly(db, clock, "agent").code
+    assert invitations.redeem(db, clock, code, PW + "-new", None) == "agent"
+    assert attempt(db, clock, "agent", PW + "-new").outcome == login.ENROLL
 
 
 def test_expiry_warnings(db: Engine, clock: FakeClock) -> None:

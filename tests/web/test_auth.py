@@ -38,7 +38,11 @@ PROTECTED = [
     ("DELETE", "/api/tokens/1"),
     ("GET", "/api/users/expiring"),
     ("POST", "/api/users/agent/unlock"),
-    ("DELETE", "/api/users/agent/totp"),
+    ("POST", "/api/users/agent/access"),
+    ("GET", "/api/access-requests"),
+    ("POST", "/api/access-requests/1/approve"),
+    ("DELETE", "/api/access-requests/1"),
+    ("POST", "/api/auth/password"),
 ]
 
 

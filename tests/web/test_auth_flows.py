@@ -59,19 +59,6 @@ def test_video_user_enrols_totp_on_first_login(
     login_totp(client, clock, "agent", e["secret"])
 
 
-def test_admin_resets_a_lost_second_factor(
-    client: TestClient, ctx: AppContext, clock: FakeClock, admin: dict[str, str]
-) -> None:
-    secret = police_with_totp(ctx, "agent")
-    agent = login_totp(client, clock, "agent", secret)
-    assert client.delete("/api/users/agent/totp", headers=agent).status_code == 403
-    assert client.delete("/api/users/agent/totp", headers=admin).status_code == 204
-    assert client.delete("/api/users/ghost/totp", headers=admin).status_code == 404
-    assert client.get("/api/cameras", headers=agent).status_code == 401  # sessions ended
-    r = client.post(LOGIN, json={"username": "agent", "password": PW})
-    assert r.json()["enroll_required"] is True
-
-
 def test_reasons_over_http_only_after_the_right_password(
     client: TestClient, ctx: AppContext, clock: FakeClock
 ) -> None:

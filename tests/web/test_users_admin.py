@@ -33,7 +33,6 @@ def _journal(ctx: AppContext, action: str) -> list[tuple[str | None, dict]]:
 def _operator(**extra: object) -> dict[str, object]:
     body: dict[str, object] = {
         "username": "agent.durand",
-        "password": NEW_PW,
         "role": "operator",
         "communes": ["joue-les-tours"],
         "full_name": "Claire Durand",
@@ -55,15 +54,16 @@ def test_admin_creates_a_user_who_is_listed_and_can_sign_in(
     assert made["username"] == "agent.durand" and made["role"] == "operator"
     assert made["communes"] == ["joue-les-tours"] and made["approval_ref"] == "PREF-37-2026-118"
     assert made["totp"] is False and made["locked"] is False and made["last_login"] is None
+    # No password: an invitation that a second person approves (a video role).
+    assert made["password_set"] is False and made["code"] is None
+    assert made["invitation"]["purpose"] == "invitation" and made["invitation"]["two_person"]
     listed = {u["username"]: u for u in client.get("/api/users", headers=admin).json()}
     assert set(listed) == {"admin", "agent", "patrol", "agent.durand"}
     assert listed["agent.durand"]["approval_expires"] == LATER
     assert listed["agent.durand"]["training_date"] == "2026-09-14"
-    # The password works: a video role enrols its second factor first.
-    r = client.post("/api/auth/login", json={"username": "agent.durand", "password": NEW_PW})
-    assert r.status_code == 200 and r.json()["enroll_required"] is True
+    assert listed["agent.durand"]["password_set"] is False
     assert _journal(ctx, "user.add") == [
-        ("admin", {"outcome": "ok", "detail": "agent.durand (operator)"})
+        ("admin", {"outcome": "ok", "detail": "agent.durand (operator), invited"})
     ]
     login(client, "admin")
     me = next(u for u in client.get("/api/users", headers=admin).json() if u["username"] == "admin")
@@ -71,16 +71,9 @@ def test_admin_creates_a_user_who_is_listed_and_can_sign_in(
 
 
 def test_refusals_say_why(client: TestClient, ctx: AppContext, admin: dict[str, str]) -> None:
-    weak = client.post("/api/users", json=_operator(password="azerty123456"), headers=admin)
-    assert weak.status_code == 422
-    assert weak.json()["detail"]["code"] in {"too_weak", "common"}
-    assert weak.json()["detail"]["message"].startswith("password refused")
-    short = client.post("/api/users", json=_operator(password="Ab1!"), headers=admin)
-    assert short.json()["detail"]["code"] == "too_short"
-    named = client.post(
-        "/api/users", json=_operator(password="Agent.Durand-2026-xyz!"), headers=admin
-    )
-    assert named.json()["detail"]["code"] == "contains_username"
+    # Nobody sets another user's password: the field is refused, not ignored.
+    chosen = client.post("/api/users", json=_operator(password=NEW_PW), headers=admin)
+    assert chosen.status_code == 422 and "password" in chosen.text
     unapproved = client.post("/api/users", json=_operator(approval_ref=None), headers=admin)
     assert unapproved.status_code == 422 and "prefectoral approval" in unapproved.json()["detail"]
     # Municipal police need none; an auditor neither.
@@ -89,8 +82,10 @@ def test_refusals_say_why(client: TestClient, ctx: AppContext, admin: dict[str, 
         client.post("/api/users", json=police | {"is_police": True}, headers=admin).status_code
         == 201
     )
-    auditor = {"username": "dpo", "password": NEW_PW, "role": "auditor", "communes": []}
-    assert client.post("/api/users", json=auditor, headers=admin).status_code == 201
+    auditor = {"username": "dpo", "role": "auditor", "communes": []}
+    made = client.post("/api/users", json=auditor, headers=admin)
+    # No images, no administration: one person suffices, the code comes back at once.
+    assert made.status_code == 201 and made.json()["code"]["code"]
     for body, code in (
         (_operator(username="agent.police"), 409),  # taken
         (_operator(communes=["nowhere"]), 422),
@@ -203,15 +198,13 @@ def test_disable_and_role_change_end_sessions(
     # (an auditor's) must not carry a video role's rights.
     auditor = client.post(
         "/api/users",
-        json={
-            "username": "dpo",
-            "password": NEW_PW,
-            "role": "auditor",
-            "communes": ["joue-les-tours"],
-        },
+        json={"username": "dpo", "role": "auditor", "communes": ["joue-les-tours"]},
         headers=admin,
     )
     assert auditor.status_code == 201
+    code = auditor.json()["code"]["code"]
+    r = client.post("/api/auth/access-code/redeem", json={"code": code, "password": NEW_PW})
+    assert r.status_code == 200, r.text
     dpo = login(client, "dpo", NEW_PW)
     assert client.get("/api/journal", headers=dpo).status_code == 200
     r = client.patch(

@@ -1,4 +1,4 @@
-"""Account administration: TOTP enrolment and reset, unlock, disable, changes, listing.
+"""Account administration: TOTP enrolment, unlock, disable, changes, listing.
 
 Each function reports itself through `events` with the acting user and source, so the
 journal sees the same action whether it came from the API or the command line.
@@ -21,6 +21,7 @@ from sqlalchemy import Engine, or_, select, update
 
 from beffroi.access import events
 from beffroi.access.login import consume_totp
+from beffroi.access.passwords import NO_PASSWORD
 from beffroi.access.permissions import USER_ROLES, Role, needs_approval
 from beffroi.access.principal import Principal
 from beffroi.access.secrets_box import SecretUnavailableError, TotpKey, is_sealed
@@ -71,6 +72,7 @@ class UserSummary:
     locked: bool
     cameras: tuple[str, ...] = ()  # a patrol agent's designated cameras
     locked_until_ms: int | None = None  # while `locked`
+    invited: bool = False  # no password yet: the agent has not used its invitation
 
 
 def _user_id(engine: Engine, username: str) -> int:
@@ -85,7 +87,8 @@ def begin_totp_enrolment(
     engine: Engine, user_id: int, username: str, source: str | None = None, *, totp_key: TotpKey
 ) -> Enrolment:
     """A new pending secret; the active one (if any) is untouched until confirmation.
-    Refused when TOTP is already active: replacing it takes an administrator's reset."""
+    Refused when TOTP is already active: replacing it takes an access reset by two
+    people (`beffroi.access.invitations`)."""
     secret = generate_secret()
     with engine.begin() as conn:
         done = conn.execute(
@@ -94,7 +97,7 @@ def begin_totp_enrolment(
             .values(totp_pending=totp_key.seal(user_id, secret))
         ).rowcount
     if done != 1:
-        raise TotpStateError("second factor already active: ask an administrator to reset it")
+        raise TotpStateError("second factor already active: ask for an access reset")
     uri = otpauth_uri(secret, username)
     events.record_event(events.TOTP_ENROLL, username, source, "ok", "secret issued")
     return Enrolment(secret, uri, qr_svg(uri))
@@ -156,19 +159,6 @@ def set_totp(engine: Engine, username: str, actor: str = "cli", *, totp_key: Tot
     return Enrolment(secret, uri, qr_svg(uri))
 
 
-def reset_totp(engine: Engine, username: str, actor: str, source: str | None) -> None:
-    """Forget the user's second factor: the next login enrols a new one. Ends sessions."""
-    uid = _user_id(engine, username)
-    with engine.begin() as conn:
-        conn.execute(
-            update(users)
-            .where(users.c.id == uid)
-            .values(totp_secret=None, totp_pending=None, totp_last_step=None)
-        )
-    close_user_sessions(engine, uid)
-    events.record_event(events.TOTP_RESET, actor, source, "ok", f"reset for {username}")
-
-
 @dataclass(frozen=True)
 class SecretsCheck:
     encrypted: int  # secrets (active or pending) found in clear and encrypted now
@@ -220,7 +210,7 @@ def encrypt_totp_secrets(
             "TOTP key (%s) does not decrypt the second factor of %d user(s): %s. They "
             "cannot sign in: restore the key this database was used with (file "
             "keys/totp.key or BEFFROI_TOTP_KEY, kept apart from the database backups), "
-            "or reset their second factor (beffroi user totp, DELETE /api/users/NAME/totp)",
+            "or reset their access (beffroi user reset NAME, or POST /api/users/NAME/access)",
             totp_key.source,
             len(unreadable),
             ", ".join(unreadable),
@@ -309,6 +299,7 @@ def list_users(
                 if r.locked_until_ms is not None and now < r.locked_until_ms
                 else None
             ),
+            invited=r.password_hash == NO_PASSWORD,
         )
         for r in rows
     ]

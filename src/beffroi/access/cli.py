@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from beffroi.access import accounts, events
+from beffroi.access import accounts, events, invitations
 from beffroi.access.passwords import PasswordPolicyError
 from beffroi.access.permissions import USER_ROLES
 
@@ -24,7 +24,11 @@ def add_parser(subparsers: Any) -> None:
     user = subparsers.add_parser("user", help="create and manage users")
     sub = user.add_subparsers(dest="user_command", required=True)
 
-    add = sub.add_parser("add", help="create a user (password read from standard input)")
+    add = sub.add_parser(
+        "add",
+        help="create a user; prints the invitation code with which its agent chooses a "
+        "password (or, with --password-stdin, reads one: for scripted set-ups)",
+    )
     _data(add)
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=[r.value for r in USER_ROLES])
@@ -46,9 +50,18 @@ def add_parser(subparsers: Any) -> None:
     add.add_argument("--full-name")
     add.add_argument("--service")
     add.add_argument(
-        "--password-stdin", action="store_true", required=True, help="read the password"
+        "--password-stdin", action="store_true", help="read the password instead of inviting"
     )
     add.set_defaults(func=_add)
+
+    reset = sub.add_parser(
+        "reset",
+        help="print a one-time access code with which the agent chooses a new password "
+        "and enrols a new second factor (forgotten password, lost phone)",
+    )
+    _data(reset)
+    reset.add_argument("username")
+    reset.set_defaults(func=_reset)
 
     totp = sub.add_parser("totp", help="enrol a new second factor; prints the otpauth:// URI")
     _data(totp)
@@ -101,7 +114,7 @@ def _add(args: argparse.Namespace) -> int:
     from beffroi.access.users import UserExistsError, create_user
     from beffroi.clock import default_clock
 
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
     engine = _engine(args.data)
     try:
         create_user(
@@ -126,9 +139,34 @@ def _add(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except ValueError as exc:
         return _fail(str(exc))
-    events.record_event(events.USER_ADD, "cli", "cli", "ok", f"{args.username} ({args.role})")
+    invited = ", invited" if password is None else ""
+    events.record_event(
+        events.USER_ADD, "cli", "cli", "ok", f"{args.username} ({args.role}){invited}"
+    )
     print(f"user {args.username!r} created ({args.role})")
+    if password is None:
+        _print_code(invitations.issue_directly(engine, default_clock(), args.username))
     return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from beffroi.clock import default_clock
+
+    try:
+        issued = invitations.issue_directly(_engine(args.data), default_clock(), args.username)
+    except invitations.AccessCodeError as exc:
+        return _fail(str(exc))
+    _print_code(issued)
+    return 0
+
+
+def _print_code(issued: invitations.IssuedCode) -> None:
+    from beffroi.clock import from_ms
+
+    until = from_ms(issued.expires_ms).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"access code for {issued.username!r}, valid until {until} (shown once):")
+    print(issued.code)
+    print("The agent opens the console, chooses « J'ai un code d'accès » and types it.")
 
 
 def _totp(args: argparse.Namespace) -> int:

@@ -101,7 +101,7 @@ def attempt_login(
     now = utc_ms(clock.now())
     key = throttle_key(source)
     typed = username[:100]
-    attempt_id, why, retry = _admit(engine, typed, key, now)
+    attempt_id, why, retry = admit_attempt(engine, typed, key, now)
     if attempt_id is None:
         events.record_event(events.THROTTLED, username, source, REFUSED, why)
         return LoginResult(THROTTLED, retry_after_s=retry)
@@ -117,7 +117,7 @@ def attempt_login(
         events.record_event(events.LOGIN, username, source, FAILED, "wrong password")
         return LoginResult(FAILED)
     # The password is right: this attempt was no guess.
-    _forgive(engine, attempt_id)
+    forgive_attempt(engine, attempt_id)
     reason = record_refusal(row, clock)
     if reason is None and row.locked_until_ms is not None and now < row.locked_until_ms:
         reason = LOCKED
@@ -148,7 +148,7 @@ def attempt_login(
             events.record_event(events.LOGIN, username, source, REFUSED, TOTP_REQUIRED)
             return LoginResult(TOTP_REQUIRED, **base)
         if not consume_totp(engine, row.id, secret, totp_code, clock):
-            _second_factor_failed(engine, row.id, typed, key, username, source, now)
+            second_factor_failed(engine, row.id, typed, key, username, source, now)
             return LoginResult(TOTP_INVALID, **base)
     with engine.begin() as conn:
         conn.execute(
@@ -212,7 +212,7 @@ def pair_delay_ms(failures: int) -> int:
     return min(cap, _ms(PAIR_BASE_DELAY) << doublings)
 
 
-def _admit(
+def admit_attempt(
     engine: Engine, username: str, key: str, now: int
 ) -> tuple[int | None, str | None, int | None]:
     """Count this attempt as a failure of `key` for `username` before anything is
@@ -254,12 +254,12 @@ def _admit(
     return int(attempt_id), None, None
 
 
-def _forgive(engine: Engine, attempt_id: int) -> None:
+def forgive_attempt(engine: Engine, attempt_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(delete(auth_failures).where(auth_failures.c.id == attempt_id))
 
 
-def _second_factor_failed(
+def second_factor_failed(
     engine: Engine,
     user_id: int,
     typed: str,

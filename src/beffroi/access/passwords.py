@@ -31,6 +31,10 @@ PASSPHRASE_LENGTH = 20
 MIN_DISTINCT = 6
 MAX_PASSWORD_LENGTH = 1024
 
+# The password hash of an account whose agent has not chosen a password yet (an
+# invitation not used): not an argon2 hash, so no password matches it.
+NO_PASSWORD = "!invited"
+
 # argon2-cffi's defaults are argon2id with the RFC 9106 low-memory profile.
 _hasher = PasswordHasher()
 
@@ -113,6 +117,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    if password_hash == NO_PASSWORD:
+        # As slow as a real verification: timing does not tell invited accounts apart.
+        burn_verification_time(password)
+        return False
     try:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

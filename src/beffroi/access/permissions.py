@@ -47,6 +47,9 @@ class Permission(StrEnum):
     SITE_ADMIN = "site.admin"  # cameras, communes, retention
     USER_ADMIN = "user.admin"  # users, their second factor, API tokens
     USER_UNLOCK = "user.unlock"  # lift a lockout (a supervisor: users of its communes)
+    # Ask for or approve an access code (an invitation, a reset of a forgotten password
+    # or a lost second factor): two people for accounts that reach images.
+    USER_ACCESS = "user.access"
     LAYOUT_SHARE = "layout.share"  # wall layouts shared with every operator of the centre
 
 
@@ -63,6 +66,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.SITE_ADMIN,
             P.USER_ADMIN,
             P.USER_UNLOCK,
+            P.USER_ACCESS,
             P.ONCALL_MANAGE,
             P.REPORT_READ,
             # No video: the administrator runs the system, he is not a designated viewer.
@@ -89,6 +93,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
             P.STORAGE_READ,
             P.METRICS_READ,
             P.USER_UNLOCK,
+            P.USER_ACCESS,
         }
     ),
     Role.OPERATOR: frozenset(

@@ -116,3 +116,37 @@ user_cameras = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("camera_id", String(64), ForeignKey("cameras.id"), primary_key=True),
 )
+
+# Access codes: how a person gets a password without anybody else knowing it. An
+# invitation (a new account) or an access reset (a forgotten password, a lost phone) is
+# requested by one person and, for accounts that reach images or administer, approved
+# by a second one, who alone receives the code (`beffroi.access.invitations`).
+access_codes = Table(
+    "access_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(16), nullable=False, comment="invitation | reset"),
+    Column("requested_by", String(100), nullable=False),
+    Column("requested_ms", Millis, nullable=False),
+    Column("approved_by", String(100), nullable=True, comment="Who received the code"),
+    Column("approved_ms", Millis, nullable=True),
+    Column(
+        "code_sha256",
+        String(64),
+        nullable=True,
+        unique=True,
+        comment="Set at approval; the code itself is never stored",
+    ),
+    Column(
+        "expires_ms",
+        Millis,
+        nullable=False,
+        comment="Until approved: end of the request; then: end of the code",
+    ),
+    Column("used_ms", Millis, nullable=True),
+    Column("used_source", String(64), nullable=True),
+    Column("cancelled_ms", Millis, nullable=True),
+    Column("cancelled_by", String(100), nullable=True),
+    Index(None, "user_id", "requested_ms"),
+)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from beffroi.access.agents import record_refusal
 from beffroi.access.passwords import (
+    NO_PASSWORD,
     check_policy,
     generate_password,
     hash_password,
@@ -33,7 +34,7 @@ class UserExistsError(ValueError):
 def create_user(
     engine: Engine,
     username: str,
-    password: str,
+    password: str | None,
     role: Role | str,
     communes: Iterable[str],
     clock: Clock,
@@ -47,10 +48,12 @@ def create_user(
     account_expires: date | None = None,
     cameras: Iterable[str] = (),
 ) -> int:
-    """Create a user and return its id. `cameras` designates a patrol agent's cameras
-    (it sees only those, within its communes). Raises `PasswordPolicyError` for a weak
-    password, `UserExistsError` for a taken username, `ValueError` for a bad role, an
-    unknown commune or a missing prefectoral approval."""
+    """Create a user and return its id. Without `password`, the account waits for its
+    agent to choose one with an access code (`beffroi.access.invitations`). `cameras`
+    designates a patrol agent's cameras (it sees only those, within its communes).
+    Raises `PasswordPolicyError` for a weak password, `UserExistsError` for a taken
+    username, `ValueError` for a bad role, an unknown commune or a missing prefectoral
+    approval."""
     role = Role(role)
     if role not in USER_ROLES:
         raise ValueError(f"role {role.value!r} is not a role for people")
@@ -63,8 +66,11 @@ def create_user(
             "reference and its expiry date"
         )
     wanted = sorted(set(communes))
-    check_policy(password, username)
-    password_hash = hash_password(password)
+    if password is None:
+        password_hash = NO_PASSWORD
+    else:
+        check_policy(password, username)
+        password_hash = hash_password(password)
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise UserExistsError(f"user {username!r} already exists")

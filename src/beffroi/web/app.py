@@ -18,6 +18,7 @@ from beffroi.web.guard import unguarded_routes
 from beffroi.web.headers import SecurityHeaders
 from beffroi.web.limits import BodyLimit
 from beffroi.web.routes import (
+    access,
     alarms,
     auth,
     camera_health,
@@ -48,6 +49,7 @@ from beffroi.web.routes import (
 ROUTERS = (
     health,
     auth,
+    access,
     cameras,
     communes,
     camera_health,

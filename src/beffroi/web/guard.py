@@ -29,6 +29,9 @@ PUBLIC_PATHS = frozenset(
     {
         "/api/health",
         "/api/auth/login",
+        # An agent with an access code has no password yet: the code is the credential.
+        "/api/auth/access-code",
+        "/api/auth/access-code/redeem",
         "/",
         "/incidents/{incident_id}",
         "/assets/{name}",

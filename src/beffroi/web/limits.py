@@ -29,6 +29,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 DEFAULT_LIMIT = 1024 * 1024
 LIMITS: dict[str, int] = {
     "/api/auth/login": 4 * 1024,
+    "/api/auth/password": 4 * 1024,
+    "/api/auth/access-code": 4 * 1024,
+    "/api/auth/access-code/redeem": 4 * 1024,
     "/api/alarms": 4 * WEBHOOK_MAX_BODY,
 }
 

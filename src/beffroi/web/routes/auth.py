@@ -148,7 +148,7 @@ class TokenOut(BaseModel):
         )
 
 
-def _totp_key(ctx: Ctx) -> TotpKey:
+def totp_key(ctx: Ctx) -> TotpKey:
     assert ctx.totp_key is not None  # loaded by create_app
     return ctx.totp_key
 
@@ -192,8 +192,15 @@ def login(
 ) -> LoginResponse:
     r = login_flow.attempt_login(
         ctx.engine, ctx.clock, body.username, body.password, body.totp, client_address(request),
-        totp_key=_totp_key(ctx),
+        totp_key=totp_key(ctx),
     )  # fmt: skip
+    return login_answer(r, request, response, ctx, body.cookie)
+
+
+def login_answer(
+    r: login_flow.LoginResult, request: Request, response: Response, ctx: Ctx, cookie: bool
+) -> LoginResponse:
+    """The HTTP answer to a login decision (also after an access code is used)."""
     if r.outcome == login_flow.THROTTLED:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -222,7 +229,7 @@ def login(
             username=r.username, role=r.role, enroll_required=True, enroll_token=enroll.token
         )
     return _session_response(
-        request, response, ctx, r.user_id, r.username, r.role, body.cookie, r.warnings
+        request, response, ctx, r.user_id, r.username, r.role, cookie, r.warnings
     )
 
 
@@ -263,7 +270,7 @@ def totp_enroll(
     try:
         e = accounts.begin_totp_enrolment(
             ctx.engine, principal.user_id, principal.username, client_address(request),
-            totp_key=_totp_key(ctx),
+            totp_key=totp_key(ctx),
         )  # fmt: skip
     except accounts.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
@@ -282,7 +289,7 @@ def totp_confirm(
     try:
         ok = accounts.confirm_totp_enrolment(
             ctx.engine, principal.user_id, principal.username, body.code, ctx.clock,
-            client_address(request), totp_key=_totp_key(ctx),
+            client_address(request), totp_key=totp_key(ctx),
         )  # fmt: skip
     except accounts.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
@@ -308,7 +315,7 @@ def users_expiring(
     return [WarningOut.of(w) for w in expiring_users(ctx.engine, ctx.clock)]
 
 
-def _managed(ctx: Ctx, actor: Principal, username: str) -> None:
+def managed(ctx: Ctx, actor: Principal, username: str) -> None:
     # 404 rather than 403: a supervisor must not learn the accounts of another town.
     try:
         if accounts.may_manage(actor, username, ctx.engine):
@@ -325,20 +332,8 @@ def user_unlock(
     ctx: Ctx,
     actor: Annotated[Principal, Depends(require(P.USER_UNLOCK))],
 ) -> None:
-    _managed(ctx, actor, username)
+    managed(ctx, actor, username)
     accounts.unlock(ctx.engine, username, actor.username, client_address(request))
-
-
-@router.delete("/api/users/{username}/totp", status_code=status.HTTP_204_NO_CONTENT)
-def user_totp_reset(
-    username: str,
-    request: Request,
-    ctx: Ctx,
-    actor: Annotated[Principal, Depends(require(P.USER_ADMIN))],
-) -> None:
-    """Forget the user's second factor (lost phone): the next login enrols a new one."""
-    _managed(ctx, actor, username)
-    accounts.reset_totp(ctx.engine, username, actor.username, client_address(request))
 
 
 @router.post("/api/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)

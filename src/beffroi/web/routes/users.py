@@ -15,8 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
-from beffroi.access import accounts, events
-from beffroi.access.passwords import PasswordPolicyError
+from beffroi.access import accounts, events, invitations
 from beffroi.access.permissions import Permission, Role
 from beffroi.access.principal import Principal
 from beffroi.access.users import UserExistsError, create_user
@@ -24,6 +23,7 @@ from beffroi.clock import from_ms
 from beffroi.journal.http import client_address
 from beffroi.journal.tables import journal_entries
 from beffroi.web.deps import Ctx, require
+from beffroi.web.routes.access import AccessRequestOut, IssuedCodeOut
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -51,6 +51,9 @@ class UserOut(BaseModel):
     locked: bool = Field(description="Locked after failed sign-ins")
     locked_until: datetime | None = Field(description="End of the lockout (UTC), while locked")
     totp: bool = Field(description="A second factor is enrolled")
+    password_set: bool = Field(
+        description="The agent has chosen a password (false: its invitation is not used yet)"
+    )
     last_login: datetime | None = Field(
         description="Last session opened, as the journal tells (null: none it still holds)"
     )
@@ -64,8 +67,11 @@ class LockedUserOut(BaseModel):
 
 
 class UserIn(BaseModel):
+    """No password: the agent chooses it with the invitation's code."""
+
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(min_length=1, max_length=100, description="User name, no spaces")
-    password: str = Field(max_length=1024, description="Initial password (the policy applies)")
     role: Role = Field(description="The role (not `machine`)")
     communes: list[str] = Field(default_factory=list, max_length=200, description="Communes")
     cameras: list[str] = Field(
@@ -137,6 +143,7 @@ def _user_out(u: accounts.UserSummary, last: int | None) -> UserOut:
         locked=u.locked,
         locked_until=from_ms(u.locked_until_ms) if u.locked_until_ms is not None else None,
         totp=u.totp,
+        password_set=not u.invited,
         last_login=from_ms(last) if last is not None else None,
     )
 
@@ -180,25 +187,30 @@ def users_locked(ctx: Ctx, actor: Unlocker) -> list[LockedUserOut]:
     ]
 
 
-@router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def users_create(body: UserIn, request: Request, ctx: Ctx, actor: Admin) -> UserOut:
-    """Create a user, as `beffroi user add` does. 422: password refused by the policy
-    (`detail` says why, `code` names the rule), bad role or commune, missing approval;
-    409: the name is taken."""
+class UserCreated(UserOut):
+    invitation: AccessRequestOut = Field(description="The invitation of the new account")
+    code: IssuedCodeOut | None = Field(
+        description="The invitation's code, when one person suffices (an auditor); for an "
+        "account that reaches images or administers, the second person who approves the "
+        "invitation receives it (`/api/access-requests`)"
+    )
+
+
+@router.post("", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
+def users_create(body: UserIn, request: Request, ctx: Ctx, actor: Admin) -> UserCreated:
+    """Create a user, as `beffroi user add` does, without a password: an invitation is
+    opened at once, with which the agent chooses a password and enrols its second
+    factor. 422: bad role or commune, missing approval, a `password` field; 409: the
+    name is taken."""
     _within(actor, body.communes)
     try:
         create_user(
-            ctx.engine, body.username, body.password, body.role, body.communes, ctx.clock,
+            ctx.engine, body.username, None, body.role, body.communes, ctx.clock,
             full_name=body.full_name, service=body.service, is_police=body.is_police,
             approval_ref=body.approval_ref, approval_expires=body.approval_expires,
             training_date=body.training_date, account_expires=body.account_expires,
             cameras=body.cameras,
         )  # fmt: skip
-    except PasswordPolicyError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={"code": exc.code, "message": f"password refused: {exc}"},
-        ) from None
     except UserExistsError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     except ValueError as exc:
@@ -209,9 +221,16 @@ def users_create(body: UserIn, request: Request, ctx: Ctx, actor: Admin) -> User
         actor.username,
         client_address(request),
         "ok",
-        f"{username} ({body.role.value})",
+        f"{username} ({body.role.value}), invited",
     )
-    return _one(ctx, username)
+    made, issued = invitations.request_code(
+        ctx.engine, ctx.clock, actor, username, client_address(request)
+    )
+    return UserCreated(
+        **_one(ctx, username).model_dump(),
+        invitation=AccessRequestOut.of(made, actor),
+        code=IssuedCodeOut.of(issued) if issued else None,
+    )
 
 
 @router.patch("/{username}", response_model=UserOut)
