@@ -8,7 +8,10 @@ For every camera, rows are streamed in `start_ms` order and checked against the 
   where destroyed footage left a gap (retention around a held range), the `last_sha256`
   of a destruction of that camera after the previous row; the first remaining row links
   to a destruction or is the camera's very first segment (`None`);
-- no finished `.mp4` lies on disk without a row or a pending garbage entry (orphan).
+- no finished `.mp4` lies on disk without a row or a pending garbage entry (orphan);
+- the hours sealed into the journal (`beffroi.archive.seals`) still hold the same
+  segments, and the destruction register what was sealed; every destruction is
+  explained by the camera's retention or a journaled disk-pressure deletion.
 
 `.part` files (a segment being written, or one a crash left to salvage) and pending
 garbage rows are information, not errors. Hashing is the cost; files are hashed by a
@@ -31,6 +34,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from beffroi.archive.chain import destruction_anchor
 from beffroi.archive.layout import PART_SUFFIX
+from beffroi.archive.seals import SealedRow, Seals, check_camera, check_register
 from beffroi.archive.tables import segment_garbage, segments
 
 MAX_PROBLEMS = 1000
@@ -51,6 +55,10 @@ class CheckStats(BaseModel):
     orphans: int = Field(default=0, description="Finished .mp4 files with no row")
     part_files: int = Field(default=0, description=".part files: in progress, or to salvage")
     garbage_pending: int = Field(default=0, description="Garbage rows awaiting phase 2 of deletion")
+    sealed_hours: int = Field(default=0, description="Camera-hours compared with their seal")
+    seal_problems: int = Field(
+        default=0, description="Sealed hours or register rows that differ from the journal"
+    )
     elapsed_s: float = Field(default=0.0, description="Duration of the check, seconds")
 
 
@@ -75,6 +83,7 @@ class _Row:
     bytes: int
     sha256: str
     prev_sha256: str | None
+    indexed_ms: int
 
 
 class _Problems:
@@ -106,6 +115,7 @@ def check_archive(
     with engine.connect() as conn:
         garbage = set(conn.execute(select(segment_garbage.c.path)).scalars())
         indexed = set(conn.execute(select(segments.c.camera_id).distinct()).scalars())
+        seals = Seals.load(conn)
     on_disk = {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
     stats.garbage_pending = len(garbage)
     if garbage:
@@ -121,6 +131,7 @@ def check_archive(
             files, parts = _list_camera(root, camera)
             rows = list(_stream_rows(engine, camera))
             _check_rows(conn, camera, rows, problems, stats)
+            _check_seals(conn, camera, rows, seals, problems, info, stats)
             h0 = time.perf_counter()
             for row, verdict in zip(
                 rows, pool.map(lambda r: _verify_file(root, r, verify_hashes), rows), strict=True
@@ -139,6 +150,10 @@ def check_archive(
             for rel in sorted(parts):
                 stats.part_files += 1
                 info.append(f"camera {camera}: {rel} is in progress or to salvage")
+    with engine.connect() as conn:
+        for line in check_register(conn, seals):
+            stats.seal_problems += 1
+            problems.add(line)
     stats.hash_mb_per_s = round(stats.bytes_hashed / 1e6 / hash_time, 1) if hash_time > 0 else 0.0
     stats.elapsed_s = round(time.perf_counter() - t0, 3)
     lines = problems.lines
@@ -177,6 +192,7 @@ def _stream_rows(engine: Engine, camera: str) -> Iterator[_Row]:
                 segments.c.bytes,
                 segments.c.sha256,
                 segments.c.prev_sha256,
+                segments.c.indexed_ms,
             )
             .where(segments.c.camera_id == camera)
             .order_by(segments.c.start_ms, segments.c.id)
@@ -191,6 +207,7 @@ def _stream_rows(engine: Engine, camera: str) -> Iterator[_Row]:
                 int(r.bytes),
                 r.sha256,
                 r.prev_sha256,
+                int(r.indexed_ms),
             )
 
 
@@ -220,6 +237,24 @@ def _check_rows(
                 "nor a destroyed segment"
             )
         prev = row
+
+
+def _check_seals(
+    conn: Connection,
+    camera: str,
+    rows: list[_Row],
+    seals: Seals,
+    problems: _Problems,
+    info: list[str],
+    stats: CheckStats,
+) -> None:
+    sealed = [SealedRow(r.start_ms, r.end_ms, r.sha256, r.indexed_ms) for r in rows]
+    found, notes = check_camera(conn, camera, sealed, seals)
+    stats.sealed_hours += len(seals.by_camera.get(camera, ()))
+    stats.seal_problems += len(found)
+    for line in found:
+        problems.add(line)
+    info += notes
 
 
 def _linked(conn: Connection, camera: str, row: _Row, prev: _Row | None) -> bool:
@@ -279,6 +314,7 @@ def format_report(report: CheckReport) -> str:
         f"  missing {s.missing_files}, altered {s.bad_files}, chain breaks {s.chain_breaks}, "
         f"overlaps {s.overlaps}, bad ranges {s.bad_ranges}, orphans {s.orphans}",
         f"  .part files {s.part_files}, garbage pending {s.garbage_pending}",
+        f"  sealed camera-hours {s.sealed_hours}, differing from the journal {s.seal_problems}",
     ]
     if report.problems:
         lines.append("Problems:")

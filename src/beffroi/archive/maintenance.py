@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from beffroi.archive.retention import (
     needed_bytes,
     select_victims,
 )
+from beffroi.archive.seals import Sealer, record_pressure
 from beffroi.archive.tables import segments
 from beffroi.clock import Clock, utc_ms
 from beffroi.journal.http import principal_entry
@@ -68,6 +70,7 @@ class RetentionResult:
     skipped_held: int = 0
     free_bytes: int | None = None
     alerts: list[tuple[str, str]] = field(default_factory=list)
+    sealed_hours: int = 0
     elapsed_s: float = 0.0
 
     @property
@@ -107,6 +110,8 @@ class RetentionLoop:
         # Lapsed holds placed by hand are released only where the release is journaled
         # (`beffroi run` passes its journal): nothing lapses silently.
         self.journal = journal
+        # With a journal, every hour of index and register is sealed into it.
+        self.sealer = Sealer(journal) if journal is not None else None
         self.rounds = 0
         self.errors = 0
         self.last_result: RetentionResult | None = None
@@ -123,6 +128,8 @@ class RetentionLoop:
         self._release_lapsed_holds()
         self._retention(result)
         self._pressure(result)
+        if self.sealer is not None:
+            result.sealed_hours = self.sealer.seal_due(self._now_ms())
         result.elapsed_s = time.perf_counter() - t0
         self.rounds += 1
         self.last_result = result
@@ -168,6 +175,9 @@ class RetentionLoop:
         self, conn: Connection, ids: list[int], reason: str, result: RetentionResult
     ) -> None:
         p1 = delete_segments(conn, ids, reason, self._now_ms())
+        if reason == "disk_pressure" and self.journal is not None:
+            # Rare, and not explained by any retention: journaled with the deletion.
+            record_pressure(self.journal, conn, p1.runs)
         result.deleted[reason] += p1.segments
         result.bytes[reason] += p1.bytes
         result.register_rows += p1.register_rows
@@ -247,7 +257,7 @@ class RetentionLoop:
             holds = HoldIndex(active_holds(conn))
         after: tuple[int, int] | None = None
         while need > 0:
-            with self.engine.begin() as conn:
+            with self._pressure_transaction() as conn:
                 infos = self._page(conn, after)
                 if not infos:
                     break
@@ -269,6 +279,9 @@ class RetentionLoop:
             )
         else:
             self._clear(ALERT_STORAGE_HELD)
+
+    def _pressure_transaction(self) -> AbstractContextManager[Connection]:
+        return self.engine.begin() if self.journal is None else self.journal.transaction()
 
     # -- alerts, raised once per episode -------------------------------------------------
 
