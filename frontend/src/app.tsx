@@ -1,6 +1,8 @@
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
+import { PasswordDialog } from "./components/password-dialog";
+import { ACCESS_PATH } from "./lib/access";
 import { SESSION_LOST } from "./lib/api";
 import { lang, messages, setLang } from "./lib/i18n";
 import { navigate, type Route, route } from "./lib/router";
@@ -23,6 +25,7 @@ const t = messages({
     admin: "Administration",
     patrol: "Patrouille",
     signout: "Se déconnecter",
+    password: "Changer mon mot de passe",
     loading: "Chargement…",
     not_found: "Cette page n'existe pas ou vous n'y avez pas accès.",
     language: "English",
@@ -35,6 +38,7 @@ const t = messages({
     admin: "Administration",
     patrol: "Patrol",
     signout: "Sign out",
+    password: "Change my password",
     loading: "Loading…",
     not_found: "This page does not exist or you may not open it.",
     language: "Français",
@@ -65,7 +69,7 @@ const SECTIONS: Section[] = [
   {
     path: "admin",
     label: "admin",
-    permissions: ["user.admin", "user.unlock", "site.admin", "storage.read", "journal.read", "hold.manage"],
+    permissions: ["user.admin", "user.unlock", "user.access", "site.admin", "storage.read", "journal.read", "hold.manage"],
     page: AdminPage,
   },
   { path: "patrol", label: "patrol", permissions: ["camera.view_live"], page: PatrolPage },
@@ -87,29 +91,36 @@ export function homePath(role: string): string {
 function Nav() {
   const current = route.value.path[0];
   const role = session.value?.role;
+  const [changing, setChanging] = useState(false);
   return (
-    <header class="topbar">
-      <a class="brand" href="#/">Beffroi</a>
-      <nav>
-        {SECTIONS.filter((s) => s.label && allowed(s))
-          .filter((s) => s.path !== "patrol" || role === "patrol")
-          .filter((s) => role !== "patrol" || s.path === "patrol" || s.path === "map")
-          .map((s) => (
-            <a key={s.path} href={`#/${s.path}`} class={current === s.path ? "active" : ""}>
-              {t(s.label!)}
-            </a>
-          ))}
-      </nav>
-      <span class="who" data-testid="who">
-        {session.value?.username} · {session.value?.role}
-      </span>
-      <button type="button" class="link" onClick={() => setLang(lang.value === "fr" ? "en" : "fr")}>
-        {t("language")}
-      </button>
-      <button type="button" class="link" onClick={() => void signOut()}>
-        {t("signout")}
-      </button>
-    </header>
+    <>
+      <header class="topbar">
+        <a class="brand" href="#/">Beffroi</a>
+        <nav>
+          {SECTIONS.filter((s) => s.label && allowed(s))
+            .filter((s) => s.path !== "patrol" || role === "patrol")
+            .filter((s) => role !== "patrol" || s.path === "patrol" || s.path === "map")
+            .map((s) => (
+              <a key={s.path} href={`#/${s.path}`} class={current === s.path ? "active" : ""}>
+                {t(s.label!)}
+              </a>
+            ))}
+        </nav>
+        <span class="who" data-testid="who">
+          {session.value?.username} · {session.value?.role}
+        </span>
+        <button type="button" class="link" onClick={() => setLang(lang.value === "fr" ? "en" : "fr")}>
+          {t("language")}
+        </button>
+        <button type="button" class="link" onClick={() => setChanging(true)}>
+          {t("password")}
+        </button>
+        <button type="button" class="link" onClick={() => void signOut()}>
+          {t("signout")}
+        </button>
+      </header>
+      {changing && <PasswordDialog username={session.value?.username ?? ""} onClose={() => setChanging(false)} />}
+    </>
   );
 }
 
@@ -128,7 +139,8 @@ export function App() {
   if (current === null) return <SignIn onWarnings={setWarnings} />;
 
   const r = route.value;
-  if (r.path.length === 0) {
+  // An access-code link opened while signed in, or just used: the home screen.
+  if (r.path.length === 0 || r.path[0] === ACCESS_PATH) {
     navigate(homePath(current.role));
     return null;
   }

@@ -1,6 +1,7 @@
 """Administration in the console: the demo administrator creates an operator through the
-form (the password policy answers in French), the health page charts every camera from
-the sampler's minutes, and an auditor (no video) reads the journal and its integrity."""
+form (no password: an invitation waits for a second person), the health page charts
+every camera from the sampler's minutes, and an auditor (no video) reads the journal and
+its integrity."""
 
 from __future__ import annotations
 
@@ -10,21 +11,13 @@ import time
 from playwright.sync_api import expect
 
 from tests.console.conftest import DEMO_COMMUNES
-from tests.console.harness import ConsoleServer, ConsoleUser, screenshot
+from tests.console.harness import ConsoleServer, demo_admin, screenshot
 
 TIMEOUT = 20_000
 
 
-def _admin(console: ConsoleServer) -> ConsoleUser:
-    if "admin" not in console.users:
-        console.users["admin"] = ConsoleUser(
-            "admin", console.env["BEFFROI_ADMIN_PASSWORD"], "admin"
-        )  # the administrator sees no video: no second factor
-    return console.users["admin"]
-
-
 def test_admin_creates_an_operator_through_the_form(console: ConsoleServer, page_as) -> None:
-    admin = _admin(console)
+    admin = demo_admin(console)
     p = page_as(admin).page
     p.goto(console.base + "/#/admin")
     expect(p.get_by_test_id("admin-tab-users")).to_have_attribute(
@@ -35,8 +28,9 @@ def test_admin_creates_an_operator_through_the_form(console: ConsoleServer, page
     expect(p.locator(".topbar nav")).not_to_contain_text("Mur d'images", timeout=TIMEOUT)
     p.get_by_role("button", name="Nouvel utilisateur").click()
     form = p.get_by_test_id("user-form")
+    # Nobody chooses another user's password: the form has no such field.
+    expect(form.get_by_label(re.compile("Mot de passe"))).to_have_count(0)
     form.get_by_label("Identifiant").fill("agent.formulaire")
-    form.get_by_label("Mot de passe initial").fill("court1!A")
     form.get_by_label("Rôle").select_option("operator")
     form.get_by_label("Nom et prénom").fill("Camille Formulaire")
     form.get_by_label("Joué-lès-Tours").check()
@@ -44,21 +38,29 @@ def test_admin_creates_an_operator_through_the_form(console: ConsoleServer, page
     form.get_by_label("Référence de l'agrément préfectoral").fill("PREF-37-2026-204")
     form.get_by_label("Fin de validité de l'agrément").fill("2027-09-30")
     form.get_by_role("button", name="Créer l'utilisateur").click()
-    expect(form.get_by_role("alert")).to_have_text(
-        "Mot de passe trop court : 12 caractères au moins.", timeout=TIMEOUT
-    )
-    form.get_by_label("Mot de passe initial").fill("Vigie-Formulaire-2026!")
-    form.get_by_role("button", name="Créer l'utilisateur").click()
     expect(p.get_by_role("status")).to_contain_text("agent.formulaire", timeout=TIMEOUT)
+    # An operator views images: the administrator gets no code, a second person must
+    # approve the invitation (a supervisor of both its communes, or another admin).
+    expect(p.get_by_test_id("access-pending")).to_contain_text(
+        "Invitation en attente : un superviseur de toutes ses communes ou un second "
+        "administrateur doit l'approuver",
+        timeout=TIMEOUT,
+    )
+    expect(p.get_by_test_id("issued-code")).to_have_count(0)
     row = p.locator('[data-testid=user-row][data-username="agent.formulaire"]')
     expect(row).to_contain_text("Opérateur", timeout=TIMEOUT)
     expect(row).to_contain_text("Joué-lès-Tours, Saint-Avertin", timeout=TIMEOUT)
     expect(row).to_contain_text("PREF-37-2026-204", timeout=TIMEOUT)
     expect(row).to_contain_text("Sans TOTP", timeout=TIMEOUT)
+    expect(row).to_contain_text("Invitation non utilisée", timeout=TIMEOUT)
     with console.api(admin) as api:
         made = {u["username"]: u for u in api.get("/api/users").json()}["agent.formulaire"]
         assert made["communes"] == ["joue-les-tours", "saint-avertin"]
         assert made["approval_expires"] == "2027-09-30" and made["is_police"] is False
+        assert made["password_set"] is False
+        pending = {r["username"]: r for r in api.get("/api/access-requests").json()}
+        invitation = pending["agent.formulaire"]
+        assert invitation["purpose"] == "invitation" and invitation["approved_by"] is None
         journal = api.get("/api/journal", params={"action": "user.add"}).json()["entries"]
         assert any(
             e["username"] == "admin" and "agent.formulaire" in str(e["detail"]) for e in journal
@@ -67,7 +69,7 @@ def test_admin_creates_an_operator_through_the_form(console: ConsoleServer, page
 
 
 def test_health_page_charts_every_camera(console: ConsoleServer, page_as) -> None:
-    admin = _admin(console)
+    admin = demo_admin(console)
     with console.api(admin) as api:
         cameras = [c["id"] for c in api.get("/api/cameras").json()]
         # The sampler takes its first minute once the recorder has settled (at most

@@ -53,6 +53,13 @@ export interface RequestOptions {
 /** Fired when the session is gone (idle expiry, logout elsewhere): back to sign-in. */
 export const SESSION_LOST = "beffroi:session-lost";
 
+/** Whether an answer means the session is gone. A 401 from `/api/auth/…` is the answer
+ * of a form (a wrong sign-in, a missing or wrong code when changing one's password):
+ * the form shows it, and the user stays signed in. */
+export function sessionLost(status: number, path: string): boolean {
+  return status === 401 && !path.startsWith("/api/auth/");
+}
+
 export async function request(path: string, options: RequestOptions = {}): Promise<Response> {
   const method = options.method ?? "GET";
   const headers: Record<string, string> = { Accept: "application/json" };
@@ -74,7 +81,7 @@ export async function request(path: string, options: RequestOptions = {}): Promi
     } catch {
       detail = response.statusText;
     }
-    if (response.status === 401 && !path.startsWith("/api/auth/")) {
+    if (sessionLost(response.status, path)) {
       window.dispatchEvent(new CustomEvent(SESSION_LOST));
     }
     const retry = response.headers.get("Retry-After");

@@ -1,12 +1,15 @@
 // Administration: #/admin/<tab>, each tab shown only to the roles whose permission opens
 // it (the API refuses the rest anyway). The administrator manages users and sees the
 // cameras and the health page but no image; the auditor reads the journal and the
-// registers; a supervisor unlocks its agents, manages holds and watches health.
+// registers; a supervisor unlocks its agents, manages holds and watches health. Access
+// requests (invitations, resets) are approved by a second person: a supervisor of the
+// agent's communes or another administrator.
 import "./admin.css";
 
 import type { ComponentType } from "preact";
 
 import type { PageProps } from "../app";
+import { AccessRequestsTab } from "../components/admin/access-requests";
 import { CamerasTab } from "../components/admin/cameras";
 import { DestructionsTab } from "../components/admin/destructions";
 import { HealthTab } from "../components/admin/health";
@@ -21,6 +24,7 @@ const t = messages({
   fr: {
     title: "Administration",
     users: "Utilisateurs",
+    access: "Demandes d'accès",
     cameras: "Caméras",
     health: "Santé",
     holds: "Conservation et scellés",
@@ -30,6 +34,7 @@ const t = messages({
   en: {
     title: "Administration",
     users: "Users",
+    access: "Access requests",
     cameras: "Cameras",
     health: "Health",
     holds: "Retention and holds",
@@ -39,7 +44,7 @@ const t = messages({
 });
 
 interface Tab {
-  key: "users" | "cameras" | "health" | "holds" | "destructions" | "journal";
+  key: "users" | "access" | "cameras" | "health" | "holds" | "destructions" | "journal";
   /** Any one of these opens the tab. */
   permissions: string[];
   page: ComponentType;
@@ -47,6 +52,7 @@ interface Tab {
 
 const TABS: Tab[] = [
   { key: "users", permissions: ["user.admin", "user.unlock"], page: UsersTab },
+  { key: "access", permissions: ["user.access"], page: AccessRequestsTab },
   { key: "cameras", permissions: ["camera.list"], page: CamerasTab },
   { key: "health", permissions: ["storage.read"], page: HealthTab },
   { key: "holds", permissions: ["hold.manage"], page: HoldsTab },

@@ -19,6 +19,8 @@ export interface UserOut {
   locked: boolean;
   locked_until: string | null;
   totp: boolean;
+  /** False while the invitation is not used: the agent has not chosen a password. */
+  password_set: boolean;
   last_login: string | null;
 }
 

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 
 import type { UserOut } from "./model";
-import { policyMessage, userBody } from "./user-form";
+import { userBody } from "./user-form";
 
 const draft = {
   username: " agent.durand ",
-  password: "Vigie-Centre-Ville-2026!",
   role: "operator",
   full_name: "Claire Durand",
   service: "",
@@ -34,14 +33,14 @@ const before: UserOut = {
   locked: false,
   locked_until: null,
   totp: true,
+  password_set: true,
   last_login: null,
 };
 
 describe("userBody", () => {
-  it("sends everything for a creation, empty fields as null, cameras only for patrol", () => {
+  it("sends everything but a password for a creation, empty fields as null, cameras only for patrol", () => {
     expect(userBody(draft, null)).toEqual({
       username: "agent.durand",
-      password: "Vigie-Centre-Ville-2026!",
       role: "operator",
       communes: ["ballan-mire", "joue-les-tours"],
       cameras: [],
@@ -64,13 +63,5 @@ describe("userBody", () => {
       approval_expires: "2028-01-31",
       full_name: null,
     });
-  });
-});
-
-describe("policyMessage", () => {
-  it("tells the policy's refusals in French and leaves unknown codes to the server", () => {
-    expect(policyMessage("too_short")).toContain("12 caractères");
-    expect(policyMessage("contains_username")).toContain("identifiant");
-    expect(policyMessage("something_new")).toBeNull();
   });
 });

@@ -1,12 +1,15 @@
 // Creating a user, or changing one: role, communes, a patrol agent's cameras, the agent
-// record (police, prefectoral approval, training, account end). The server applies the
-// rules (password policy, approval for the roles that view images) and says why it
-// refuses; the form says it in French.
+// record (police, prefectoral approval, training, account end). No password: the agent
+// chooses it with its invitation's access code (nobody knows another user's password).
+// The server applies the rules (approval for the roles that view images) and says why
+// it refuses; the form says it in French.
 import { useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
 import type { CameraOut } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
+import { policyMessage } from "../../lib/password-policy";
+import type { UserCreated } from "./access-model";
 import { APPROVAL_ROLES, ROLES, refusal, type UserOut } from "./model";
 import { roleName, words } from "./words";
 
@@ -15,8 +18,7 @@ const t = messages({
     create_title: "Nouvel utilisateur",
     edit_title: "Modifier {username}",
     username: "Identifiant",
-    password: "Mot de passe initial",
-    password_help: "12 caractères au moins avec minuscules, majuscules, chiffres et symboles (ou une phrase de passe de 20 caractères).",
+    invitation_help: "Pas de mot de passe ici : une invitation s'ouvre à la création ; l'agent choisit son mot de passe avec le code d'accès qui lui est remis.",
     role: "Rôle",
     full_name: "Nom et prénom",
     service: "Service",
@@ -32,19 +34,12 @@ const t = messages({
     create: "Créer l'utilisateur",
     save: "Enregistrer",
     sending: "Envoi…",
-    too_short: "Mot de passe trop court : 12 caractères au moins.",
-    too_long: "Mot de passe trop long : 1 024 caractères au plus.",
-    too_weak: "Mot de passe trop faible : 12 caractères avec minuscules, majuscules, chiffres et symboles, ou 14 avec trois de ces types, ou une phrase de passe de 20 caractères.",
-    too_repetitive: "Mot de passe trop répétitif : 6 caractères différents au moins.",
-    common: "Ce mot de passe figure dans la liste des mots de passe courants.",
-    contains_username: "Le mot de passe ne doit pas contenir l'identifiant.",
   },
   en: {
     create_title: "New user",
     edit_title: "Change {username}",
     username: "Username",
-    password: "Initial password",
-    password_help: "At least 12 characters with lower and upper case, digits and symbols (or a passphrase of 20 characters).",
+    invitation_help: "No password here: an invitation opens on creation; the agent chooses a password with the access code handed to them.",
     role: "Role",
     full_name: "Full name",
     service: "Service",
@@ -60,21 +55,8 @@ const t = messages({
     create: "Create the user",
     save: "Save",
     sending: "Sending…",
-    too_short: "Password too short: at least 12 characters.",
-    too_long: "Password too long: 1,024 characters at most.",
-    too_weak: "Password too weak: 12 characters with lower and upper case, digits and symbols, or 14 with three of these, or a passphrase of 20 characters.",
-    too_repetitive: "Password too repetitive: at least 6 different characters.",
-    common: "This password is in the list of common passwords.",
-    contains_username: "The password must not contain the username.",
   },
 });
-
-type PolicyCode = "too_short" | "too_long" | "too_weak" | "too_repetitive" | "common" | "contains_username";
-const POLICY = new Set<string>(["too_short", "too_long", "too_weak", "too_repetitive", "common", "contains_username"]);
-
-export function policyMessage(code: string): string | null {
-  return POLICY.has(code) ? t(code as PolicyCode) : null;
-}
 
 export interface Commune {
   id: string;
@@ -83,7 +65,6 @@ export interface Commune {
 
 interface Draft {
   username: string;
-  password: string;
   role: string;
   full_name: string;
   service: string;
@@ -99,7 +80,6 @@ interface Draft {
 function draftOf(u: UserOut | null): Draft {
   return {
     username: u?.username ?? "",
-    password: "",
     role: u?.role ?? "operator",
     full_name: u?.full_name ?? "",
     service: u?.service ?? "",
@@ -125,7 +105,7 @@ export function userBody(d: Draft, before: UserOut | null): Record<string, unkno
     is_police: d.is_police,
   };
   for (const key of TEXT_FIELDS) full[key] = d[key].trim() || null;
-  if (!before) return { username: d.username.trim(), password: d.password, ...full };
+  if (!before) return { username: d.username.trim(), ...full };
   const changed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(full)) {
     const old = (before as unknown as Record<string, unknown>)[key];
@@ -143,7 +123,8 @@ export function UserForm(props: {
   user: UserOut | null;
   communes: Commune[];
   cameras: CameraOut[];
-  onDone: (username: string) => void;
+  /** `created`: the answer of a creation (its invitation and maybe its code). */
+  onDone: (username: string, created: UserCreated | null) => void;
   onCancel: () => void;
 }) {
   const [d, setD] = useState<Draft>(() => draftOf(props.user));
@@ -161,10 +142,11 @@ export function UserForm(props: {
       const body = userBody(d, props.user);
       if (editing) {
         await api(`/api/users/${encodeURIComponent(props.user!.username)}`, { method: "PATCH", body });
+        props.onDone(props.user!.username, null);
       } else {
-        await api("/api/users", { method: "POST", body });
+        const created = await api<UserCreated>("/api/users", { method: "POST", body });
+        props.onDone(created.username, created);
       }
-      props.onDone(editing ? props.user!.username : d.username.trim());
     } catch (err) {
       setError(refusal(err, policyMessage));
     } finally {
@@ -193,13 +175,6 @@ export function UserForm(props: {
       <h2>{editing ? t("edit_title", { username: props.user!.username }) : t("create_title")}</h2>
       <div class="grid">
         {text("username", t("username"))}
-        {!editing && (
-          <label>
-            {t("password")}
-            <input type="password" name="password" autocomplete="new-password" value={d.password} onInput={(e) => set("password", (e.target as HTMLInputElement).value)} />
-            <small>{t("password_help")}</small>
-          </label>
-        )}
         <label>
           {t("role")}
           <select name="role" value={d.role} onChange={(e) => set("role", (e.target as HTMLSelectElement).value)}>
@@ -247,6 +222,7 @@ export function UserForm(props: {
         </div>
         {needsApproval && <small class="hint">{t("approval_help")}</small>}
       </fieldset>
+      {!editing && <small>{t("invitation_help")}</small>}
       {error && (
         <p class="error" role="alert">
           {error}

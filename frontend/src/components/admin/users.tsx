@@ -1,16 +1,22 @@
 // Users: the administrator's list of every account with its agent record (role,
 // communes, prefectoral approval, training, expiry, second factor, lockout, last
-// sign-in), creation and changes, disabling, TOTP reset and unlock. A supervisor, who
-// does not administer users, sees only the locked accounts of its communes to unlock.
+// sign-in, an invitation not used yet), creation and changes, disabling, unlock, and
+// access resets (a forgotten password, a lost phone: an access code, approved by a
+// second person for the accounts that reach images). A supervisor, who does not
+// administer users, sees only the locked accounts of its communes.
 import { useEffect, useState } from "preact/hooks";
 
+import type { RequestCreated } from "../../lib/access";
 import { api } from "../../lib/api";
 import type { CameraOut } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
+import { policyMessage } from "../../lib/password-policy";
 import { can } from "../../lib/session";
+import { accessError } from "./access-model";
 import { ConfirmButton } from "./confirm-button";
+import { AccessOutcome } from "./issued-code";
 import { expiryLevel, formatDate, type LockedUser, refusal, type UserOut } from "./model";
-import { type Commune, policyMessage, UserForm } from "./user-form";
+import { type Commune, UserForm } from "./user-form";
 import { roleName, words } from "./words";
 
 const t = messages({
@@ -33,16 +39,16 @@ const t = messages({
     locked_until: "Verrouillé jusqu'au {at}",
     totp_on: "TOTP",
     totp_off: "Sans TOTP",
+    invited: "Invitation non utilisée",
     edit: "Modifier",
     disable: "Désactiver",
     enable: "Réactiver",
-    reset_totp: "Réinitialiser le TOTP",
+    reset_access: "Réinitialiser l'accès",
     unlock: "Déverrouiller",
     created: "Utilisateur {username} créé.",
     saved: "Utilisateur {username} modifié.",
     done_disable: "{username} désactivé : ses sessions sont fermées.",
     done_enable: "{username} réactivé.",
-    done_totp: "Double authentification de {username} réinitialisée : il l'activera à sa prochaine connexion.",
     done_unlock: "{username} déverrouillé.",
     locked_title: "Comptes verrouillés de vos communes",
     no_locked: "Aucun compte verrouillé.",
@@ -67,16 +73,16 @@ const t = messages({
     locked_until: "Locked until {at}",
     totp_on: "TOTP",
     totp_off: "No TOTP",
+    invited: "Invitation not used",
     edit: "Change",
     disable: "Disable",
     enable: "Enable",
-    reset_totp: "Reset TOTP",
+    reset_access: "Reset access",
     unlock: "Unlock",
     created: "User {username} created.",
     saved: "User {username} changed.",
     done_disable: "{username} disabled: their sessions are closed.",
     done_enable: "{username} enabled.",
-    done_totp: "{username}'s second factor reset: they will enrol again at their next sign-in.",
     done_unlock: "{username} unlocked.",
     locked_title: "Locked accounts of your communes",
     no_locked: "No locked account.",
@@ -100,12 +106,29 @@ function useNotice() {
     }
     await after();
   };
-  const view = notice && (
-    <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
-      {notice.text}
-    </p>
+  // What an access request gave: its code, shown once, or who must approve it.
+  const [outcome, setOutcome] = useState<RequestCreated | null>(null);
+  const resetAccess = async (username: string, after: () => Promise<void>) => {
+    setNotice(null);
+    setOutcome(null);
+    try {
+      setOutcome(await api<RequestCreated>(`/api/users/${encodeURIComponent(username)}/access`, { method: "POST" }));
+    } catch (e) {
+      setNotice({ ok: false, text: accessError(e) });
+    }
+    await after();
+  };
+  const view = (
+    <>
+      {notice && (
+        <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
+          {notice.text}
+        </p>
+      )}
+      {outcome && <AccessOutcome outcome={outcome} onDismiss={() => setOutcome(null)} />}
+    </>
   );
-  return { run, view, setNotice };
+  return { run, view, setNotice, setOutcome, resetAccess };
 }
 
 function UserAdmin() {
@@ -113,7 +136,7 @@ function UserAdmin() {
   const [cameras, setCameras] = useState<CameraOut[]>([]);
   const [communes, setCommunes] = useState<Commune[]>([]);
   const [editing, setEditing] = useState<UserOut | "new" | null>(null);
-  const { run, view, setNotice } = useNotice();
+  const { run, view, setNotice, setOutcome, resetAccess } = useNotice();
 
   const load = async () => {
     try {
@@ -158,8 +181,9 @@ function UserAdmin() {
           communes={communes}
           cameras={cameras}
           onCancel={() => setEditing(null)}
-          onDone={(username) => {
+          onDone={(username, created) => {
             setNotice({ ok: true, text: t(editing === "new" ? "created" : "saved", { username }) });
+            setOutcome(created && { request: created.invitation, code: created.code });
             setEditing(null);
             void load();
           }}
@@ -214,6 +238,7 @@ function UserAdmin() {
                 <td>
                   <div class="badges">
                     {u.disabled && <span class="badge bad">{t("disabled")}</span>}
+                    {!u.password_set && <span class="badge warn">{t("invited")}</span>}
                     {u.locked && (
                       <span class="badge bad" title={u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : undefined}>
                         {t("locked")}
@@ -237,9 +262,9 @@ function UserAdmin() {
                         {t("disable")}
                       </ConfirmButton>
                     )}
-                    {u.totp && (
-                      <ConfirmButton onConfirm={() => void run(() => api(`${path(u)}/totp`, { method: "DELETE" }), t("done_totp", { username: u.username }), load)}>
-                        {t("reset_totp")}
+                    {can("user.access") && (
+                      <ConfirmButton testid="reset-access" onConfirm={() => void resetAccess(u.username, load)}>
+                        {t("reset_access")}
                       </ConfirmButton>
                     )}
                     {u.locked && (
@@ -260,7 +285,7 @@ function UserAdmin() {
 
 function LockedUsers() {
   const [locked, setLocked] = useState<LockedUser[] | null>(null);
-  const { run, view, setNotice } = useNotice();
+  const { run, view, setNotice, resetAccess } = useNotice();
   const load = async () => {
     try {
       setLocked(await api<LockedUser[]>("/api/users/locked"));
@@ -289,9 +314,16 @@ function LockedUsers() {
                 <td>{u.communes.join(", ")}</td>
                 <td>{u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : t("locked")}</td>
                 <td>
-                  <button type="button" onClick={() => void run(() => api(`/api/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
-                    {t("unlock")}
-                  </button>
+                  <div class="actions">
+                    <button type="button" onClick={() => void run(() => api(`/api/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
+                      {t("unlock")}
+                    </button>
+                    {can("user.access") && (
+                      <ConfirmButton testid="reset-access" onConfirm={() => void resetAccess(u.username, load)}>
+                        {t("reset_access")}
+                      </ConfirmButton>
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}
