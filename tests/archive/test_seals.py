@@ -15,7 +15,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from beffroi.archive.check import check_archive
 from beffroi.archive.maintenance import RetentionLoop
 from beffroi.archive.seals import GRACE_MS, HOUR_MS, PRESSURE, SEAL
-from beffroi.archive.tables import destructions, segments
+from beffroi.archive.holds import place_hold, release_hold
+from beffroi.archive.tables import destructions, holds, sealed_lines, segments
 from beffroi.clock import FakeClock, utc_ms
 from beffroi.journal.service import Journal
 from beffroi.journal.tables import journal_entries
@@ -164,3 +165,46 @@ def test_lawful_destructions_stay_clean_and_pressure_is_journaled(
         ).scalar_one()
         seals = conn.execute(select(func.count()).where(journal_entries.c.action == SEAL)).scalar()
     assert pressure >= 1 and seals >= 6
+
+
+def test_held_footage_in_a_partly_destroyed_hour_stays_verifiable(
+    engine: Engine, clock: FakeClock, data_dir: Path
+) -> None:
+    """Retention destroys the footage around a hold: the hold's first and last hours are
+    then partly destroyed, and the kept lines of their destroyed segments still let the
+    held ones be recomputed against the seal."""
+    root = data_dir / "archive"
+    now = utc_ms(clock.now())
+    start = now - now % HOUR_MS - 5 * HOUR_MS
+    add_camera(engine, "cam-h", retention_s=3600)
+    segs = add_segments(engine, root, "cam-h", start, 240, duration_ms=MINUTE, size=300)
+    journal = Journal.open(engine, clock, data_dir)
+    loop = _loop(engine, root, clock, journal)
+    assert loop.sealer is not None
+    loop.sealer.seal_due(now)  # sealed before retention runs
+    clock.advance(10)
+    held = segs[50:80]  # 0:50 to 1:20 of the first two hours
+    place_hold(engine, "cam-h", held[0].start_ms, held[-1].end_ms - 1, "réquisition", "chef", clock)
+    assert loop.run_once().deleted["retention"] > 0
+    with engine.connect() as conn:
+        left = conn.execute(select(func.count()).select_from(segments)).scalar_one()
+        kept = conn.execute(select(func.count()).select_from(sealed_lines)).scalar_one()
+    assert left < 240 and kept > 0
+    report = check_archive(engine, root)
+    assert report.ok, report.problems
+    assert not any("hash chain only" in i for i in report.info), report.info
+    _replace_like_an_insider(engine, root, held[3])  # in the first, partly destroyed hour
+    report = check_archive(engine, root)
+    assert any("replaced or altered since sealed" in p for p in report.problems)
+    # Once an hour is wholly destroyed its kept lines go.
+    release_hold(engine, next(iter(_hold_ids(engine))), "chef", "classement", clock)
+    loop.run_once()
+    with engine.connect() as conn:
+        hours = set(conn.execute(select(sealed_lines.c.hour_ms)).scalars())
+        remaining = {s - s % HOUR_MS for s in conn.execute(select(segments.c.start_ms)).scalars()}
+    assert hours <= remaining
+
+
+def _hold_ids(engine: Engine) -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(holds.c.id)).scalars())

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from beffroi.archive.holds import active_holds, lock_for_deletion
 from beffroi.archive.layout import fsync_dir
 from beffroi.archive.retention import HoldIndex, Run, SegmentSpan, contiguous_runs
+from beffroi.archive.seals import keep_lines
 from beffroi.archive.tables import destructions, segment_garbage, segments
 from beffroi.paths import inside
 
@@ -109,6 +110,7 @@ def delete_segments(
         [{"camera_id": r.camera_id, "path": r.path, "queued_ms": now_ms} for r in kept],
     )
     conn.execute(delete(segments).where(segments.c.id.in_(ids)))
+    keep_lines(conn, kept, now_ms)
     result.segments = len(kept)
     result.bytes = sum(int(r.bytes) for r in kept)
     result.runs = runs

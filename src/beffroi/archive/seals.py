@@ -21,9 +21,10 @@ without the installation's key, so the archive is committed to the journal:
 the seal, salvaged late, are told apart) and the register, and reports a replaced
 segment, a sealed segment gone without a destruction, a register row altered after
 its seal, and a destruction that neither a journaled pressure batch nor the camera's
-retention explains. A camera-hour that retention destroyed in part cannot be
-recomputed: its remaining segments keep the hash chain's protection only (a hold's
-first and last hours, the oldest hour of each camera).
+retention explains. A camera-hour that retention destroyed in part (the oldest hour of
+each camera, the first and last hours of a hold) is recomputed from its remaining
+segments and the lines of its destroyed ones, kept in `sealed_lines` (hashes, no
+image) until the hour's last segment goes (`keep_lines`, in the deleting transaction).
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import insert as sql_insert
 
 from beffroi.archive.retention import Run, effective_retention_s
-from beffroi.archive.tables import destructions, segments
+from beffroi.archive.tables import destructions, sealed_lines, segments
 from beffroi.journal.entries import NewEntry
 from beffroi.journal.http import principal_entry
 from beffroi.journal.service import Journal
@@ -86,6 +89,40 @@ def record_pressure(journal: Journal, conn: Connection, runs: Sequence[Run]) -> 
         "runs": [[r.camera_id, r.start_ms, r.end_ms, len(r.segment_ids)] for r in runs],
     }
     journal.record(principal_entry(None, PRESSURE, username="system", detail=detail), conn)
+
+
+def keep_lines(conn: Connection, deleted: Sequence[Any], now_ms: int) -> None:
+    """In the transaction that deletes `deleted` (rows with camera_id, start_ms, end_ms,
+    sha256, already gone from `segments`): keep their lines where their camera-hour
+    still has segments, forget the hour's kept lines where it has none left."""
+    by_hour: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for r in deleted:
+        by_hour[(r.camera_id, int(r.start_ms) - int(r.start_ms) % HOUR_MS)].append(r)
+    for (camera, hour), rows in sorted(by_hour.items()):
+        left = conn.execute(
+            select(segments.c.id)
+            .where(
+                segments.c.camera_id == camera,
+                segments.c.start_ms >= hour,
+                segments.c.start_ms < hour + HOUR_MS,
+            )
+            .limit(1)
+        ).first()
+        if left is None:
+            conn.execute(
+                sql_delete(sealed_lines).where(
+                    sealed_lines.c.camera_id == camera, sealed_lines.c.hour_ms == hour
+                )
+            )
+            continue
+        conn.execute(
+            sql_insert(sealed_lines),
+            [
+                {"camera_id": camera, "hour_ms": hour, "start_ms": int(r.start_ms),
+                 "end_ms": int(r.end_ms), "sha256": r.sha256, "destroyed_ms": now_ms}
+                for r in rows
+            ],
+        )  # fmt: skip
 
 
 class Sealer:
@@ -261,9 +298,12 @@ def check_camera(
     by_hour: dict[int, list[SealedRow]] = defaultdict(list)
     for r in rows:
         by_hour[r.start_ms - r.start_ms % HOUR_MS].append(r)
+    kept = _kept_lines(conn, camera)
     partial = 0
     for seal in sealed:
         present = [r for r in by_hour.get(seal.hour, []) if r.indexed_ms <= seal.sealed_ms]
+        # Segments destroyed after this seal, in an hour that still has some.
+        present += [r for r in kept.get(seal.hour, []) if r.indexed_ms > seal.sealed_ms]
         late = len(by_hour.get(seal.hour, [])) - len(present)
         if late:
             info.append(
@@ -273,11 +313,11 @@ def check_camera(
         if len(present) > seal.count:
             problems.append(f"{where}: {len(present) - seal.count} segment(s) more than sealed")
         elif len(present) == seal.count:
-            lines = [(r.start_ms, r.end_ms, r.sha256) for r in present]
+            lines = sorted((r.start_ms, r.end_ms, r.sha256) for r in present)
             if segments_digest(lines) != seal.digest:
                 problems.append(f"{where}: segments replaced or altered since sealed")
         elif _destroyed_covers(conn, camera, seal.hour):
-            partial += 1
+            partial += 1 if present else 0  # wholly destroyed: nothing left to check
         else:
             problems.append(
                 f"{where}: {seal.count - len(present)} sealed segment(s) gone without a "
@@ -285,10 +325,21 @@ def check_camera(
             )
     if partial:
         info.append(
-            f"camera {camera}: {partial} sealed hour(s) partly destroyed by retention, "
-            "protected by the hash chain only"
+            f"camera {camera}: {partial} sealed hour(s) partly destroyed without kept lines "
+            "(before this version), protected by the hash chain only"
         )
     return problems, info
+
+
+def _kept_lines(conn: Connection, camera: str) -> dict[int, list[SealedRow]]:
+    out: dict[int, list[SealedRow]] = defaultdict(list)
+    for r in conn.execute(select(sealed_lines).where(sealed_lines.c.camera_id == camera)).all():
+        # `indexed_ms` carries the destruction time here: a seal counts only the lines
+        # of segments destroyed after it was written.
+        out[int(r.hour_ms)].append(
+            SealedRow(int(r.start_ms), int(r.end_ms), r.sha256, int(r.destroyed_ms))
+        )
+    return out
 
 
 def _destroyed_covers(conn: Connection, camera: str, hour: int) -> bool:

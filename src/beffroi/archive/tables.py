@@ -97,3 +97,19 @@ destructions = Table(
     Column("last_sha256", String(64), nullable=False, comment="Anchor of the remaining chain"),
     Column("destroyed_ms", Millis, nullable=False, index=True),
 )
+
+# The lines (`start end sha256`) of destroyed segments whose hour still has segments,
+# so that hour can still be recomputed against its seal (`archive.seals`): a hash, no
+# image. Forgotten once the last segment of the camera-hour is destroyed.
+sealed_lines = Table(
+    "sealed_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("camera_id", String(64), nullable=False),
+    Column("hour_ms", Millis, nullable=False, comment="Start of the UTC hour of the segment"),
+    Column("start_ms", Millis, nullable=False),
+    Column("end_ms", Millis, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("destroyed_ms", Millis, nullable=False, comment="Only seals written before count it"),
+    Index(None, "camera_id", "hour_ms"),
+)
