@@ -66,6 +66,13 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
 
+    def step(self, delta: timedelta | float) -> None:
+        """Step the wall clock alone, as `date -s` or a bad NTP source does: the
+        monotonic clock does not move."""
+        seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
 
 _default: Clock = SystemClock()
 

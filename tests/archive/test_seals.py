@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from beffroi.archive.check import check_archive
+from beffroi.archive.holds import place_hold, release_hold
 from beffroi.archive.maintenance import RetentionLoop
 from beffroi.archive.seals import GRACE_MS, HOUR_MS, PRESSURE, SEAL
-from beffroi.archive.holds import place_hold, release_hold
 from beffroi.archive.tables import destructions, holds, sealed_lines, segments
 from beffroi.clock import FakeClock, utc_ms
 from beffroi.journal.service import Journal

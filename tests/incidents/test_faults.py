@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
 
+from beffroi.archive.clock_guard import ClockGuard
 from beffroi.archive.disk import DiskUsage
 from beffroi.archive.maintenance import RetentionLoop
 from beffroi.clock import FakeClock
@@ -209,6 +210,7 @@ class Stalled:
 
     rounds: int = 7
     running: bool = True
+    clock_guard: ClockGuard = field(default_factory=ClockGuard)
 
 
 def test_retention_loop_not_running_or_stalled(
@@ -268,3 +270,24 @@ def test_authorisation_expiring_within_thirty_days(engine: Engine, clock: FakeCl
     assert json.loads(json.dumps(found.model_dump(mode="json")))["fault"]["kind"] == (
         "authorisation_expiring"
     )
+
+
+def test_a_clock_step_opens_an_incident_until_the_clock_is_right(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    seed(engine, clock, SITE)
+    loop = RetentionLoop(engine, tmp_path, clock, free_floor_bytes=0)
+    watch = watcher(engine, clock, FakeRecorder(), retention=loop)
+    loop.run_once()
+    clock.step(16 * 86_400)
+    clock.advance(10)
+    loop.run_once()
+    watch.check_once()
+    rows = faults_of(engine, "clock_step")
+    assert rows and all(r.resolved_ms is None for r in rows)
+    assert "stepped 16.0 days forward" in rows[0].message
+    clock.step(-16 * 86_400)
+    clock.advance(10)
+    loop.run_once()
+    watch.check_once()
+    assert all(r.resolved_ms is not None for r in faults_of(engine, "clock_step"))

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, not_, or_, select
 
+from beffroi.archive.clock_guard import ClockGuard
 from beffroi.archive.disk import DiskUsageFn, disk_usage
 from beffroi.archive.gc import BATCH, collect_garbage, delete_segments
 from beffroi.archive.holds import active_holds, lapsed_holds, release_hold_in
@@ -71,6 +72,7 @@ class RetentionResult:
     free_bytes: int | None = None
     alerts: list[tuple[str, str]] = field(default_factory=list)
     sealed_hours: int = 0
+    retention_held: str | None = None  # why retention deleted nothing (`ClockGuard`)
     elapsed_s: float = 0.0
 
     @property
@@ -112,6 +114,8 @@ class RetentionLoop:
         self.journal = journal
         # With a journal, every hour of index and register is sealed into it.
         self.sealer = Sealer(journal) if journal is not None else None
+        # The clock must never destroy footage: "now" for retention comes from it.
+        self.clock_guard = ClockGuard()
         self.rounds = 0
         self.errors = 0
         self.last_result: RetentionResult | None = None
@@ -125,11 +129,15 @@ class RetentionLoop:
         t0 = time.perf_counter()
         result = RetentionResult()
         self._gc(result)
-        self._release_lapsed_holds()
-        self._retention(result)
+        now_ms = self._retention_now()
+        result.retention_held = self.clock_guard.hold_reason
+        if now_ms is not None:
+            self._release_lapsed_holds(now_ms)
+            self._retention(result, now_ms)
         self._pressure(result)
-        if self.sealer is not None:
-            result.sealed_hours = self.sealer.seal_due(self._now_ms())
+        if self.sealer is not None and now_ms is not None:
+            # Not while the clock is held: a step forward would seal empty hours ahead.
+            result.sealed_hours = self.sealer.seal_due(now_ms)
         result.elapsed_s = time.perf_counter() - t0
         self.rounds += 1
         self.last_result = result
@@ -144,14 +152,30 @@ class RetentionLoop:
     def _now_ms(self) -> int:
         return utc_ms(self.clock.now())
 
-    def _release_lapsed_holds(self) -> None:
+    def _retention_now(self) -> int | None:
+        """The guarded "now" of retention and lapses (`ClockGuard`); None: hold."""
+        newest = None
+        if self.clock_guard.trusted_ms is None:  # first round: compare with the footage
+            with self.engine.connect() as conn:
+                newest = conn.execute(select(func.max(segments.c.start_ms))).scalar()
+        was = self.clock_guard.hold_reason
+        now_ms = self.clock_guard.retention_now(
+            self._now_ms(), self.clock.monotonic(), None if newest is None else int(newest)
+        )
+        if self.clock_guard.hold_reason != was:
+            if self.clock_guard.hold_reason is not None:
+                log.error("retention held: %s", self.clock_guard.hold_reason)
+            else:
+                log.warning("retention resumes: the server clock agrees with elapsed time")
+        return now_ms
+
+    def _release_lapsed_holds(self, now_ms: int) -> None:
         """Release the holds placed by hand that were not renewed in time, each with
         its `hold.expire` journal entry in the same transaction, before the retention
         round that may then let their footage go."""
         journal = self.journal
         if journal is None:
             return
-        now_ms = self._now_ms()
         with journal.transaction() as conn:
             for hold in lapsed_holds(conn, now_ms):
                 release_hold_in(conn, hold.id, "system", LAPSED_REASON, now_ms)
@@ -183,16 +207,17 @@ class RetentionLoop:
         result.register_rows += p1.register_rows
         result.skipped_held += p1.skipped_held
 
-    def _retention(self, result: RetentionResult) -> None:
+    def _retention(self, result: RetentionResult, now_ms: int) -> None:
         with self.engine.connect() as conn:
             cams = conn.execute(select(cameras.c.id, cameras.c.retention_s)).all()
         for cam in cams:
-            self._expire_camera(cam.id, cam.retention_s, result)
+            self._expire_camera(cam.id, cam.retention_s, result, now_ms)
         # One phase 2 for the whole pass: per camera it would cost a few round trips each.
         self._gc(result)
 
-    def _expire_camera(self, camera_id: str, retention_s: int, result: RetentionResult) -> None:
-        now_ms = self._now_ms()
+    def _expire_camera(
+        self, camera_id: str, retention_s: int, result: RetentionResult, now_ms: int
+    ) -> None:
         cutoff = expiry_cutoff_ms(retention_s, now_ms)
         after: tuple[int, int] | None = None
         while True:

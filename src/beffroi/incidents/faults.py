@@ -35,6 +35,8 @@ BELOW_MINIMA = "below_minima"
 STORAGE_LOW = "storage_low"
 RETENTION_FAILING = "retention_failing"
 CLOCK_UNSYNCED = "clock_unsynced"
+# The wall clock stepped against the monotonic one: retention is held (`ClockGuard`).
+CLOCK_STEP = "clock_step"
 AUTHORISATION_EXPIRING = "authorisation_expiring"
 # Kinds whose object is a camera (the others concern the whole installation).
 CAMERA_KINDS = frozenset({CAMERA_OFFLINE, BELOW_MINIMA, AUTHORISATION_EXPIRING})
@@ -44,6 +46,7 @@ FAULT_KINDS = (
     STORAGE_LOW,
     RETENTION_FAILING,
     CLOCK_UNSYNCED,
+    CLOCK_STEP,
     AUTHORISATION_EXPIRING,
 )
 

@@ -29,6 +29,7 @@ from beffroi.incidents.faults import (
     AUTHORISATION_EXPIRING,
     BELOW_MINIMA,
     CAMERA_OFFLINE,
+    CLOCK_STEP,
     CLOCK_UNSYNCED,
     RETENTION_FAILING,
     STORAGE_LOW,
@@ -50,6 +51,7 @@ CLEARED = {
     STORAGE_LOW: "free space is back above the floor",
     RETENTION_FAILING: "the retention loop completes its rounds again",
     CLOCK_UNSYNCED: "the server clock is synchronised again",
+    CLOCK_STEP: "the server clock agrees with the elapsed time again: retention resumes",
     AUTHORISATION_EXPIRING: "the authorisation was renewed (or the camera left the site)",
 }
 
@@ -73,10 +75,18 @@ class ClockSync:
     source: str = ""
 
 
+class ClockHold(Protocol):
+    @property
+    def hold_reason(self) -> str | None: ...
+
+
 class RetentionProgress(Protocol):
     """What the watcher reads of `archive.maintenance.RetentionLoop` (no write)."""
 
     rounds: int
+
+    @property
+    def clock_guard(self) -> ClockHold: ...
 
     @property
     def running(self) -> bool: ...
@@ -277,6 +287,10 @@ class HealthWatcher:
             message = self._retention_problem()
             if message is not None:
                 found.append((RETENTION_FAILING, "retention", message))
+            checked.add(CLOCK_STEP)
+            held = self.retention.clock_guard.hold_reason
+            if held is not None:
+                found.append((CLOCK_STEP, "clock", held))
         sync = self._clock()
         if sync is not None and sync.synced is not None:
             checked.add(CLOCK_UNSYNCED)

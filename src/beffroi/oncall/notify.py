@@ -48,6 +48,7 @@ KIND_WORDS = {
     "storage_low": "Espace disque insuffisant",
     "retention_failing": "Rétention en échec",
     "clock_unsynced": "Horloge du serveur non synchronisée",
+    "clock_step": "Saut de l'horloge du serveur : effacement suspendu",
     "authorisation_expiring": "Autorisation préfectorale bientôt échue",
 }
 

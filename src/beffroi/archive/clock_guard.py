@@ -1,0 +1,80 @@
+"""The clock guard: the system clock must never destroy footage.
+
+Retention compares footage times with "now". A step of the system clock (a bad NTP
+source, a hypervisor or RTC fault, `date -s`) 16 days forward would destroy fresh
+footage in one round, registered as normal retention; a step back would stamp new
+footage in the past, where the next rounds take it. The monotonic clock does not step,
+so the guard measures the wall clock against it between retention rounds:
+
+- it keeps a *trusted* time: the wall clock at the last round where both agreed, plus
+  the monotonic time elapsed since. Retention uses it as "now", so a round destroys no
+  more than the elapsed time ages;
+- when the wall clock is more than `STEP_MS` away from the trusted time (either way),
+  retention deletes nothing and `hold_reason` says why (the health watcher opens a
+  `clock_step` fault incident). Disk pressure still frees space: it does not read the
+  clock;
+- the hold lifts by itself when the wall clock comes back within `STEP_MS` of the
+  trusted time (the clock was fixed). If the new time is the right one (the clock had
+  been wrong before), the administrator checks it and restarts Beffroi: at start the
+  wall clock is trusted again, unless it is behind the newest indexed footage by more
+  than `STEP_MS` (a clock reset to the past), in which case the hold starts at once.
+
+A clock that drifts or is slewed by NTP (milliseconds per round) never reaches
+`STEP_MS`: the trusted time follows the wall clock at every round where they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STEP_MS = 5 * 60_000
+
+
+def _span(ms: int) -> str:
+    hours = abs(ms) / 3_600_000
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
+
+
+@dataclass
+class ClockGuard:
+    trusted_ms: int | None = None
+    mono_s: float | None = None
+    hold_reason: str | None = None
+    # At start, a clock behind the newest footage: held until it reaches this instant.
+    floor_ms: int | None = None
+
+    def retention_now(self, wall_ms: int, mono_s: float, newest_end_ms: int | None) -> int | None:
+        """The "now" retention may use this round, or None: delete nothing
+        (`hold_reason` says why)."""
+        if self.floor_ms is None and (self.trusted_ms is None or self.mono_s is None):
+            self.floor_ms = newest_end_ms
+        if self.floor_ms is not None:
+            if wall_ms < self.floor_ms - STEP_MS:
+                # The clock is behind footage already recorded: reset to the past.
+                self.hold_reason = (
+                    f"the server clock is {_span(self.floor_ms - wall_ms)} behind the newest "
+                    "recorded footage: retention deletes nothing until the clock is right"
+                )
+                return None
+            self.floor_ms = None
+        if self.trusted_ms is None or self.mono_s is None:
+            self.mono_s = mono_s
+            self.trusted_ms = wall_ms
+            self.hold_reason = None
+            return wall_ms
+        elapsed_ms = max(0, round((mono_s - self.mono_s) * 1000))
+        self.mono_s = mono_s
+        self.trusted_ms += elapsed_ms
+        step = wall_ms - self.trusted_ms
+        if abs(step) > STEP_MS:
+            way = "forward" if step > 0 else "back"
+            self.hold_reason = (
+                f"the server clock stepped {_span(step)} {way} against the time elapsed: "
+                "retention deletes nothing until the clock is right again (if the new time "
+                "is right, check it and restart Beffroi)"
+            )
+            return None
+        # Agreement: follow the wall clock (NTP's slewing, drift).
+        self.trusted_ms = wall_ms
+        self.hold_reason = None
+        return wall_ms

@@ -1,0 +1,131 @@
+"""The clock must never destroy footage: a step of the system clock, forward or back,
+holds retention until the clock is right again; nothing young is deleted, and once the
+clock is sane nothing outlives its retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from beffroi.archive.clock_guard import STEP_MS, ClockGuard
+from beffroi.archive.maintenance import RetentionLoop
+from beffroi.archive.tables import segments
+from beffroi.clock import FakeClock, utc_ms
+from tests.archive.factory import FakeDisk, add_camera, add_segments
+from tests.archive.test_retention_loop import roomy
+
+H = 3_600_000
+DAY = timedelta(days=1)
+
+
+def _segments(engine: Engine) -> tuple[int, int | None]:
+    """How many segments remain, and the start of the oldest."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count(), func.min(segments.c.start_ms))).one()  # type: ignore[return-value]
+
+
+def _archive(engine: Engine, clock: FakeClock, root: Path) -> int:
+    """Seventeen days of one-hour segments of a camera kept 15 days; returns now."""
+    now = utc_ms(clock.now())
+    add_camera(engine, "cam-a", retention_s=15 * 86_400)
+    add_segments(engine, root, "cam-a", now - 17 * 24 * H, 17 * 24, duration_ms=H, size=100)
+    return now
+
+
+def test_a_step_forward_deletes_nothing_young_and_the_clock_coming_back_resumes(
+    engine: Engine, clock: FakeClock, data_dir: Path
+) -> None:
+    root = data_dir / "archive"
+    now = _archive(engine, clock, root)
+    loop = RetentionLoop(engine, root, clock, 10**6, disk_usage_fn=roomy)
+    first = loop.run_once()
+    assert first.deleted["retention"] == 2 * 24 and first.retention_held is None
+    left, oldest = _segments(engine)
+    assert left == 15 * 24 and oldest == now - 15 * H * 24
+    # date -s: sixteen days ahead. Today's footage would be "16 days old".
+    clock.step(16 * DAY)
+    clock.advance(10)
+    held = loop.run_once()
+    assert held.total_deleted == 0
+    assert held.retention_held is not None and "16.0 days forward" in held.retention_held
+    for _ in range(6):  # an hour of rounds: still held, still nothing deleted
+        clock.advance(600)
+        assert loop.run_once().total_deleted == 0
+    assert _segments(engine)[0] == 15 * 24
+    # The clock is put right: retention resumes with the ageing the hour explains.
+    clock.step(-16 * DAY)
+    clock.advance(10)
+    resumed = loop.run_once()
+    assert resumed.retention_held is None and resumed.deleted["retention"] == 1
+    # Once sane, nothing outlives its retention.
+    clock.advance(15 * 24 * 3600)
+    loop.run_once()
+    assert _segments(engine)[0] == 0
+
+
+def test_a_step_back_holds_too(engine: Engine, clock: FakeClock, data_dir: Path) -> None:
+    root = data_dir / "archive"
+    _archive(engine, clock, root)
+    loop = RetentionLoop(engine, root, clock, 10**6, disk_usage_fn=roomy)
+    loop.run_once()
+    clock.step(-16 * DAY)
+    clock.advance(10)
+    held = loop.run_once()
+    assert held.retention_held is not None and "back" in held.retention_held
+    # Footage recorded now is stamped 16 days in the past: the next rounds must not take
+    # it as expired.
+    now = utc_ms(clock.now())
+    add_segments(engine, root, "cam-a", now - H, 1, duration_ms=H, size=100)
+    clock.advance(600)
+    assert loop.run_once().total_deleted == 0
+
+
+def test_drift_and_ntp_slewing_never_hold(engine: Engine, clock: FakeClock, data_dir: Path) -> None:
+    root = data_dir / "archive"
+    _archive(engine, clock, root)
+    loop = RetentionLoop(engine, root, clock, 10**6, disk_usage_fn=roomy)
+    for _ in range(200):  # 200 rounds, each with a 2 s correction: 400 s in all
+        clock.advance(10)
+        clock.step(2)
+        assert loop.run_once().retention_held is None
+
+
+def test_a_clock_reset_to_the_past_holds_from_the_start(
+    engine: Engine, clock: FakeClock, data_dir: Path
+) -> None:
+    root = data_dir / "archive"
+    _archive(engine, clock, root)
+    clock.step(-30 * DAY)  # the server starts with a dead RTC battery
+    loop = RetentionLoop(engine, root, clock, 10**6, disk_usage_fn=roomy)
+    result = loop.run_once()
+    assert result.total_deleted == 0 and "behind the newest" in (result.retention_held or "")
+    clock.step(30 * DAY)  # NTP sets it right
+    clock.advance(10)
+    assert loop.run_once().retention_held is None
+
+
+def test_disk_pressure_still_frees_space_while_retention_is_held(
+    engine: Engine, clock: FakeClock, data_dir: Path
+) -> None:
+    root = data_dir / "archive"
+    _archive(engine, clock, root)
+    disk = FakeDisk(root, total=17 * 24 * 100 + 10**6)
+    loop = RetentionLoop(engine, root, clock, 10**6, disk_usage_fn=disk, margin_bytes=0)
+    loop.run_once()
+    clock.step(16 * DAY)
+    disk.other = 10_000  # something else fills the disk
+    result = loop.run_once()
+    assert result.retention_held is not None
+    assert result.deleted["retention"] == 0 and result.deleted["disk_pressure"] > 0
+
+
+def test_the_guard_alone() -> None:
+    guard = ClockGuard()
+    assert guard.retention_now(1_000_000, 0.0, None) == 1_000_000
+    assert (
+        guard.retention_now(1_000_000 + 10_000 + STEP_MS, 10.0, None)
+        == 1_000_000 + 10_000 + STEP_MS
+    )
+    assert guard.retention_now(1_000_000 + 20_000 + 2 * STEP_MS + 1, 20.0, None) is None
