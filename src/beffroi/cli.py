@@ -23,6 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="beffroi", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="print the version and the schema revision this version migrates to",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the recorder and the API")
@@ -88,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.add_parser(sub)
     export_cli.add_parser(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """`--version`, computed only when asked (it reads the migrations)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from beffroi import __version__
+        from beffroi.db.migrate import head_revision
+
+        print(f"beffroi {__version__} (schema {head_revision()})")
+        parser.exit()
 
 
 def _insecure_arg(p: argparse.ArgumentParser) -> None:
@@ -171,9 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("libav").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if args.command == "user":
-        _journal_user_commands(args.data)
-    result: int = args.func(args)
+    from beffroi.db.migrate import SchemaTooNewError
+
+    try:
+        if args.command == "user":
+            _journal_user_commands(args.data)
+        result: int = args.func(args)
+    except SchemaTooNewError as exc:  # every command migrates first: one answer for all
+        print(f"beffroi {args.command}: {exc}", file=sys.stderr)
+        return 1
     return result
 
 

@@ -34,7 +34,7 @@ from beffroi.archive.sink import ArchiveSinks
 from beffroi.archive.storage import storage_report
 from beffroi.clock import Clock, SystemClock
 from beffroi.db.engine import database_url, make_engine
-from beffroi.db.migrate import upgrade
+from beffroi.db.migrate import SchemaTooNewError, upgrade
 from beffroi.export.jobs import ExportJobs
 from beffroi.health.sampler import HealthSampler
 from beffroi.incidents.clip_window import MediaSettings
@@ -114,7 +114,13 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     root = archive_root(data_dir)
     root.mkdir(exist_ok=True)
     engine = make_engine(database_url(data_dir))
-    upgrade(engine)
+    try:
+        copy = upgrade(engine, copy_aside=True)
+    except SchemaTooNewError as exc:
+        print(str(exc), flush=True)
+        return 1
+    if copy is not None:
+        print(f"database copied before its migration: {copy}", flush=True)
     journal = Journal.open(engine, clock, data_dir)
     journal.configure(site)  # where checkpoints are published
     applied = apply_site(engine, site, clock)

@@ -16,6 +16,7 @@ from beffroi.access.sessions import IDLE
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
 from beffroi.clock import FakeClock
+from beffroi.db.migrate import head_revision
 from beffroi.web.app import UnguardedRouteError, create_app
 from beffroi.web.context import AppContext
 from beffroi.web.deps import public
@@ -65,6 +66,7 @@ def test_health_is_open(client: TestClient) -> None:
     r = client.get("/api/health")
     assert r.status_code == 200
     assert r.json()["status"] == "ok" and r.json()["version"]
+    assert r.json()["schema_revision"] == head_revision()  # an upgrade checked from outside
 
 
 def test_login_returns_token_and_expiry(
