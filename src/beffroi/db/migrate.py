@@ -45,6 +45,11 @@ def head_revision() -> str:
     return head
 
 
+def known_revision(revision: str) -> bool:
+    """Whether this version's migrations know `revision` (else a newer Beffroi wrote it)."""
+    return revision in {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     """The database's schema revision; None for an empty database."""
     with engine.connect() as conn:
@@ -59,8 +64,7 @@ def upgrade(engine: Engine, *, copy_aside: bool = False) -> Path | None:
     SchemaTooNewError for a schema this version does not know."""
     current = current_revision(engine)
     head = head_revision()
-    known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
-    if current is not None and current not in known:
+    if current is not None and not known_revision(current):
         raise SchemaTooNewError(
             f"the database's schema revision {current} is newer than this Beffroi's "
             f"({head}): downgrades are refused. Run the version that wrote it, or restore a "

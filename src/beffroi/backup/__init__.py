@@ -1,0 +1,1 @@
+"""Backups and restores of an installation: the database, the site file, the keys."""
