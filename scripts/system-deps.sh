@@ -25,6 +25,7 @@ ls $gst/libgstlibav.so >/dev/null 2>&1 || missing+=(gstreamer1.0-libav)
 ls /usr/lib/*/vlc/plugins/stream_out/libstream_out_rtp_plugin.so >/dev/null 2>&1 \
   || missing+=(vlc-plugin-base)
 [ -x /usr/bin/ffmpeg ] || missing+=(ffmpeg)
+[ -x /usr/bin/systemd-analyze ] || missing+=(systemd)  # checks deploy/systemd's unit
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing system packages: ${missing[*]}"

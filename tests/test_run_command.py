@@ -3,12 +3,14 @@ real simulated cameras, SQLite or PostgreSQL, stopped cleanly or killed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -129,6 +131,13 @@ class Running:
         return {c["id"]: c["status"] for c in self.get("/api/cameras").json()}
 
 
+def _listen(sock: socket.socket, said: list[str]) -> None:
+    """systemd's side of NOTIFY_SOCKET: read every notification as it comes."""
+    with contextlib.suppress(OSError):
+        while True:
+            said.append(sock.recv(4096).decode())
+
+
 def check(data: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "beffroi.cli", "check", "--data", str(data)],
@@ -151,6 +160,13 @@ def env(db_url: str) -> dict[str, str]:
 def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> None:
     data = tmp_path / "data"
     site = write_site(tmp_path / "site.yaml", cameras.port)
+    # As under systemd's Type=notify with WatchdogSec=1: READY, pings, STOPPING.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    said: list[str] = []
+    listener = threading.Thread(target=_listen, args=(notify, said), daemon=True)
+    listener.start()
+    env = {**env, "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "1000000"}
     run = Running(site, data, env)
     try:
         assert run.get("/api/cameras").status_code == 200
@@ -187,6 +203,10 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
         run.proc.send_signal(signal.SIGTERM)
         out, _ = run.proc.communicate(timeout=60)
     assert run.proc.returncode == 0, out
+    wait_for(lambda: bool(said) and said[-1] == "STOPPING=1", 10, "STOPPING=1")
+    notify.close()
+    assert said[0].startswith("READY=1\nSTATUS=serving http://127.0.0.1:"), said
+    assert "WATCHDOG=1" in said and said[-1] == "STOPPING=1", said
     assert not list((data / "archive").rglob("*.part")), "a clean stop closes every segment"
     # Footage, database, keys: nothing in the data directory is open to other users.
     assert data.stat().st_mode & 0o777 == 0o700

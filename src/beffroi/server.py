@@ -55,6 +55,7 @@ from beffroi.site.apply import ApplyResult, apply_site, camera_stream_credential
 from beffroi.site.camera_rows import CameraRow, active_cameras
 from beffroi.site.loader import SiteError, load_site, today_from
 from beffroi.site.models import Site
+from beffroi.systemd import Notifier
 from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
 from beffroi.web.proxies import IPNetwork, behind_proxies
@@ -239,11 +240,14 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     signal.signal(signal.SIGHUP, lambda *_: reload.set())
     api.start()
+    systemd = Notifier()
+    systemd.ready(f"serving {url}, {len(specs)} camera(s)")
     try:
         while not stop.wait(0.5):
             if not api.is_alive():  # the API could not start (port taken…)
                 log.error("the API stopped; shutting down")
                 return 1
+            systemd.tick(healthy=retention.running)
             if reload.is_set():
                 reload.clear()
                 reload_site(
@@ -251,6 +255,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
                     export_jobs,
                 )  # fmt: skip
     finally:
+        systemd.stopping()
         server.should_exit = True
         api.join(10)
         health.stop()  # before the recorder: cameras closing are not faults
