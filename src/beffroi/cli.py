@@ -16,6 +16,7 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from beffroi.access import cli as access_cli
+    from beffroi.archive import cli as archive_cli
     from beffroi.backup import cli as backup_cli
     from beffroi.export import cli as export_cli
     from beffroi.journal import cli as journal_cli
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.add_parser(sub)
     export_cli.add_parser(sub)
     backup_cli.add_parser(sub)
+    archive_cli.add_parser(sub)
     return parser
 
 

@@ -211,6 +211,7 @@ class Stalled:
     rounds: int = 7
     running: bool = True
     clock_guard: ClockGuard = field(default_factory=ClockGuard)
+    unmatched_holds: list[Any] = field(default_factory=list)
 
 
 def test_retention_loop_not_running_or_stalled(

@@ -116,7 +116,12 @@ def check_archive(
         garbage = set(conn.execute(select(segment_garbage.c.path)).scalars())
         indexed = set(conn.execute(select(segments.c.camera_id).distinct()).scalars())
         seals = Seals.load(conn)
-    on_disk = {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
+    # Camera folders; `.holds` (the signed hold files) and other dot-folders are not.
+    on_disk = (
+        {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
+        if root.is_dir()
+        else set()
+    )
     stats.garbage_pending = len(garbage)
     if garbage:
         info.append(

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from beffroi.archive.holds import active_holds, lock_for_deletion
 from beffroi.archive.layout import fsync_dir
-from beffroi.archive.retention import HoldIndex, Run, SegmentSpan, contiguous_runs
+from beffroi.archive.retention import HoldIndex, HoldRange, Run, SegmentSpan, contiguous_runs
 from beffroi.archive.seals import keep_lines
 from beffroi.archive.tables import destructions, segment_garbage, segments
 from beffroi.paths import inside
@@ -58,6 +58,7 @@ def delete_segments(
     now_ms: int,
     *,
     register_bucket_ms: int = REGISTER_BUCKET_MS,
+    extra_holds: Sequence[HoldRange] = (),
 ) -> Phase1Result:
     """Phase 1, inside the caller's transaction: rows → garbage, plus the register.
 
@@ -87,7 +88,8 @@ def delete_segments(
     cameras = sorted({r.camera_id for r in rows})
     # Holds are read under the cameras' hold lock: a hold being placed now is waited for.
     lock_for_deletion(conn, cameras)
-    holds = HoldIndex(h for cam in cameras for h in active_holds(conn, cam))
+    # `extra_holds`: signed hold files the database lost (`archive.hold_files`).
+    holds = HoldIndex([*(h for cam in cameras for h in active_holds(conn, cam)), *extra_holds])
     kept = [r for r in rows if not holds.covers(r.camera_id, int(r.start_ms), int(r.end_ms))]
     result.skipped_held = len(rows) - len(kept)
     if not kept:

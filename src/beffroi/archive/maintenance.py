@@ -33,12 +33,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, not_, or_, select
 
+from beffroi.archive import hold_files
 from beffroi.archive.clock_guard import ClockGuard
 from beffroi.archive.disk import DiskUsageFn, disk_usage
 from beffroi.archive.gc import BATCH, collect_garbage, delete_segments
+from beffroi.archive.hold_files import HoldRecord
 from beffroi.archive.holds import active_holds, lapsed_holds, release_hold_in
 from beffroi.archive.retention import (
     HoldIndex,
+    HoldRange,
     SegmentSpan,
     expired_segments,
     expiry_cutoff_ms,
@@ -116,6 +119,8 @@ class RetentionLoop:
         self.sealer = Sealer(journal) if journal is not None else None
         # The clock must never destroy footage: "now" for retention comes from it.
         self.clock_guard = ClockGuard()
+        # Holds mirrored next to the footage, signed; those the database lost still hold.
+        self.unmatched_holds: list[HoldRecord] = []
         self.rounds = 0
         self.errors = 0
         self.last_result: RetentionResult | None = None
@@ -129,6 +134,7 @@ class RetentionLoop:
         t0 = time.perf_counter()
         result = RetentionResult()
         self._gc(result)
+        self._mirror_holds()
         now_ms = self._retention_now()
         result.retention_held = self.clock_guard.hold_reason
         if now_ms is not None:
@@ -151,6 +157,20 @@ class RetentionLoop:
 
     def _now_ms(self) -> int:
         return utc_ms(self.clock.now())
+
+    def _mirror_holds(self) -> None:
+        if self.journal is None or self.journal.key is None:
+            return
+        folder = self.archive_root / hold_files.FOLDER
+        with self.engine.connect() as conn:
+            unmatched = hold_files.mirror(conn, folder, self.journal.key)
+        if len(unmatched) != len(self.unmatched_holds):
+            for record in unmatched:
+                log.error("hold file unknown to the database, footage kept: %s", record.describe())
+        self.unmatched_holds = unmatched
+
+    def _extra_holds(self, camera_id: str | None = None) -> list[HoldRange]:
+        return [r.range() for r in self.unmatched_holds if camera_id in (None, r.camera_id)]
 
     def _retention_now(self) -> int | None:
         """The guarded "now" of retention and lapses (`ClockGuard`); None: hold."""
@@ -198,7 +218,7 @@ class RetentionLoop:
     def _delete(
         self, conn: Connection, ids: list[int], reason: str, result: RetentionResult
     ) -> None:
-        p1 = delete_segments(conn, ids, reason, self._now_ms())
+        p1 = delete_segments(conn, ids, reason, self._now_ms(), extra_holds=self._extra_holds())
         if reason == "disk_pressure" and self.journal is not None:
             # Rare, and not explained by any retention: journaled with the deletion.
             record_pressure(self.journal, conn, p1.runs)
@@ -222,7 +242,7 @@ class RetentionLoop:
         after: tuple[int, int] | None = None
         while True:
             with self.engine.begin() as conn:
-                holds = active_holds(conn, camera_id)
+                holds = [*active_holds(conn, camera_id), *self._extra_holds(camera_id)]
                 infos = self._page(
                     conn,
                     after,
@@ -279,7 +299,7 @@ class RetentionLoop:
             "unheld footage before its retention period",
         )
         with self.engine.connect() as conn:
-            holds = HoldIndex(active_holds(conn))
+            holds = HoldIndex([*active_holds(conn), *self._extra_holds()])
         after: tuple[int, int] | None = None
         while need > 0:
             with self._pressure_transaction() as conn:

@@ -37,6 +37,9 @@ RETENTION_FAILING = "retention_failing"
 CLOCK_UNSYNCED = "clock_unsynced"
 # The wall clock stepped against the monotonic one: retention is held (`ClockGuard`).
 CLOCK_STEP = "clock_step"
+# Signed hold files next to the archive that the database does not know (restored from
+# an older backup): their footage is kept (`archive.hold_files`).
+HOLD_UNMATCHED = "hold_unmatched"
 AUTHORISATION_EXPIRING = "authorisation_expiring"
 # Kinds whose object is a camera (the others concern the whole installation).
 CAMERA_KINDS = frozenset({CAMERA_OFFLINE, BELOW_MINIMA, AUTHORISATION_EXPIRING})
@@ -47,6 +50,7 @@ FAULT_KINDS = (
     RETENTION_FAILING,
     CLOCK_UNSYNCED,
     CLOCK_STEP,
+    HOLD_UNMATCHED,
     AUTHORISATION_EXPIRING,
 )
 

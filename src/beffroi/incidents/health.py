@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +31,7 @@ from beffroi.incidents.faults import (
     CAMERA_OFFLINE,
     CLOCK_STEP,
     CLOCK_UNSYNCED,
+    HOLD_UNMATCHED,
     RETENTION_FAILING,
     STORAGE_LOW,
     Fault,
@@ -52,6 +53,7 @@ CLEARED = {
     RETENTION_FAILING: "the retention loop completes its rounds again",
     CLOCK_UNSYNCED: "the server clock is synchronised again",
     CLOCK_STEP: "the server clock agrees with the elapsed time again: retention resumes",
+    HOLD_UNMATCHED: "every hold file next to the archive is known to the database again",
     AUTHORISATION_EXPIRING: "the authorisation was renewed (or the camera left the site)",
 }
 
@@ -80,6 +82,10 @@ class ClockHold(Protocol):
     def hold_reason(self) -> str | None: ...
 
 
+class Described(Protocol):
+    def describe(self) -> str: ...
+
+
 class RetentionProgress(Protocol):
     """What the watcher reads of `archive.maintenance.RetentionLoop` (no write)."""
 
@@ -87,6 +93,9 @@ class RetentionProgress(Protocol):
 
     @property
     def clock_guard(self) -> ClockHold: ...
+
+    @property
+    def unmatched_holds(self) -> Sequence[Described]: ...
 
     @property
     def running(self) -> bool: ...
@@ -291,6 +300,19 @@ class HealthWatcher:
             held = self.retention.clock_guard.hold_reason
             if held is not None:
                 found.append((CLOCK_STEP, "clock", held))
+            checked.add(HOLD_UNMATCHED)
+            unmatched = self.retention.unmatched_holds
+            if unmatched:
+                found.append(
+                    (
+                        HOLD_UNMATCHED,
+                        "holds",
+                        f"{len(unmatched)} signed hold(s) next to the archive unknown to the "
+                        "database (restored from an older backup?); their footage is kept. "
+                        "Put them back with `beffroi holds restore`: "
+                        + "; ".join(u.describe() for u in unmatched[:5]),
+                    )
+                )
         sync = self._clock()
         if sync is not None and sync.synced is not None:
             checked.add(CLOCK_UNSYNCED)

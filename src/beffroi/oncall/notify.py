@@ -49,6 +49,7 @@ KIND_WORDS = {
     "retention_failing": "Rétention en échec",
     "clock_unsynced": "Horloge du serveur non synchronisée",
     "clock_step": "Saut de l'horloge du serveur : effacement suspendu",
+    "hold_unmatched": "Scellé inconnu de la base : images conservées",
     "authorisation_expiring": "Autorisation préfectorale bientôt échue",
 }
 

@@ -106,6 +106,7 @@ const words = messages({
     retention_failing: "Effacement en échec",
     clock_unsynced: "Horloge non synchronisée",
     clock_step: "Saut d'horloge : effacement suspendu",
+    hold_unmatched: "Scellé inconnu de la base",
     authorisation_expiring: "Autorisation préfectorale expirante",
     false_alarm: "Fausse alarme",
     technical_fault: "Défaut technique",
@@ -139,6 +140,7 @@ const words = messages({
     retention_failing: "Retention failing",
     clock_unsynced: "Clock not synchronised",
     clock_step: "Clock step: retention held",
+    hold_unmatched: "Hold unknown to the database",
     authorisation_expiring: "Prefectoral authorisation expiring",
     false_alarm: "False alarm",
     technical_fault: "Technical fault",
@@ -155,7 +157,7 @@ type Word = Parameters<typeof words>[0];
 const KNOWN = new Set<string>([
   "new", "notified", "acknowledged", "closed", "intrusion", "fire", "panic", "holdup", "tamper",
   "medical", "gas", "water", "heat", "technical", "alarm", "camera_offline", "below_minima",
-  "storage_low", "retention_failing", "clock_unsynced", "clock_step", "authorisation_expiring", "false_alarm",
+  "storage_low", "retention_failing", "clock_unsynced", "clock_step", "hold_unmatched", "authorisation_expiring", "false_alarm",
   "technical_fault", "confirmed_intrusion", "other", "pending", "ready", "no_footage", "failed",
   "destroyed",
 ]);
@@ -169,7 +171,7 @@ export function word(value: string | null | undefined): string {
 export const STATES = ["new", "notified", "acknowledged", "closed"] as const;
 export const DISPOSITIONS = ["false_alarm", "technical_fault", "confirmed_intrusion", "other"] as const;
 export const FAULT_KINDS = new Set([
-  "camera_offline", "below_minima", "storage_low", "retention_failing", "clock_unsynced", "clock_step", "authorisation_expiring",
+  "camera_offline", "below_minima", "storage_low", "retention_failing", "clock_unsynced", "clock_step", "hold_unmatched", "authorisation_expiring",
 ]);
 
 /** Nobody has it yet (bad), someone was called (warn), someone has it (info), done. */
