@@ -1,5 +1,6 @@
 """`beffroi holds restore`: put back into the database the holds that only their signed
-files next to the archive still remember (`beffroi.archive.hold_files`)."""
+files next to the archive still remember (`beffroi.archive.hold_files`); `beffroi
+reindex`: rebuild the segment index from the files (`beffroi.archive.reindex`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,32 @@ def add_parser(subparsers: Any) -> None:
     )
     restore.add_argument("--data", type=Path, required=True, help="data directory")
     restore.set_defaults(func=_restore)
+
+    reindex = subparsers.add_parser(
+        "reindex",
+        help="index the segment files that have no row (a database lost or restored from "
+        "an older backup) and report what could not be proven",
+    )
+    reindex.add_argument("--data", type=Path, required=True, help="data directory")
+    reindex.set_defaults(func=_reindex)
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from beffroi.archive.layout import archive_root
+    from beffroi.archive.reindex import format_reindex, reindex
+    from beffroi.clock import SystemClock
+    from beffroi.db.engine import database_url, make_engine
+    from beffroi.db.migrate import upgrade
+
+    root = archive_root(args.data)
+    if not root.is_dir():
+        print(f"beffroi reindex: no archive in {root}", file=sys.stderr)
+        return 2
+    engine = make_engine(database_url(args.data))
+    upgrade(engine)
+    report = reindex(engine, root, SystemClock())
+    print(format_reindex(report))
+    return 0 if report.proven else 1
 
 
 def _restore(args: argparse.Namespace) -> int:
