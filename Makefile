@@ -47,8 +47,10 @@ test: install system-deps frontend
 	BEFFROI_TEST_PG_URL="$$(./scripts/test-postgres.sh)" $(BIN)/pytest -q
 	$(MAKE) --no-print-directory lint
 
+# A few minutes: SQLite only, no browser, no third-party camera stacks, no slow test.
 test-fast: install
-	BEFFROI_TEST_BACKENDS=sqlite $(BIN)/pytest -q -x
+	BEFFROI_TEST_BACKENDS=sqlite $(BIN)/pytest -q -x -m "not slow" \
+		--ignore=tests/console --ignore=tests/peers
 
 # The guide's screenshots (docs/guide/img), taken by the console's end-to-end tests.
 screenshots: install system-deps frontend
