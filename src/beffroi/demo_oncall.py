@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 
 from beffroi.access.demo import ensure_demo_password
@@ -63,6 +62,9 @@ class _Mailbox:
 @contextlib.contextmanager
 def demo_mailbox(data_dir: Path, port: int) -> Iterator[Path]:
     """A real SMTP server on 127.0.0.1:`port` for the demo's notifications."""
+    # The demo's mailbox only: a deployment does not need an SMTP server (extra "demo").
+    from aiosmtpd.controller import Controller
+
     folder = data_dir / MAILBOX
     folder.mkdir(parents=True, exist_ok=True)
     controller = Controller(_Mailbox(folder), hostname="127.0.0.1", port=port)
