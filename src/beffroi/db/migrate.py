@@ -70,8 +70,10 @@ def upgrade(engine: Engine, *, copy_aside: bool = False) -> Path | None:
             f"({head}): downgrades are refused. Run the version that wrote it, or restore a "
             "backup made with this version (beffroi restore)"
         )
+    if current == head:
+        return None  # nothing to run (the SQLite foreign-key checks of env.py cost a scan)
     copy = None
-    if copy_aside and current is not None and current != head:
+    if copy_aside and current is not None:
         copy = copy_sqlite_aside(engine, f"{current}-to-{head}")
     command.upgrade(alembic_config(engine), "head")
     return copy
