@@ -15,15 +15,24 @@ FRONT_BUILD := $(FRONT)/dist/index.html
 FRONT_SRC := $(shell find $(FRONT)/src $(FRONT)/public -type f 2>/dev/null) \
 	$(FRONT)/index.html $(FRONT)/vite.config.ts $(FRONT)/tsconfig.json
 
-.PHONY: install run test test-fast lint bench clean system-deps frontend screenshots
+.PHONY: install run test test-fast lint bench clean system-deps frontend screenshots lock
 
-$(STAMP): pyproject.toml
+# Python packages: exactly the versions of requirements.lock, each checked against its
+# hashes (a package replaced on the registry does not install), then Beffroi itself.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing the dependencies of pyproject.toml: pin them again, with their hashes.
+lock: install
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 # The console (TypeScript, Vite): npm packages from the registry, built files not committed.
 $(FRONT_DEPS): $(FRONT)/package.json $(FRONT)/package-lock.json
