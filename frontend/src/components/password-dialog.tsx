@@ -7,7 +7,8 @@ import { useState } from "preact/hooks";
 import { api, ApiError, SESSION_LOST } from "../lib/api";
 import { passwordChangeMessage, sessionEnded } from "../lib/auth";
 import { messages } from "../lib/i18n";
-import { confirmationProblem, policyHelp } from "../lib/password-policy";
+import { confirmationProblem } from "../lib/password-policy";
+import { NewPasswordFields } from "./new-password-fields";
 
 const t = messages({
   fr: {
@@ -85,17 +86,9 @@ export function PasswordDialog({ username, onClose }: { username: string; onClos
                 <input name="current_password" type="password" autoComplete="current-password" required autoFocus
                   value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
               </label>
-              <label>
-                {t("new_password")}
-                <input name="new_password" type="password" autoComplete="new-password" required
-                  value={next} onInput={(e) => setNext(e.currentTarget.value)} />
-                <small>{policyHelp()}</small>
-              </label>
-              <label>
-                {t("confirmation")}
-                <input name="confirm_password" type="password" autoComplete="new-password" required
-                  value={confirmation} onInput={(e) => setConfirmation(e.currentTarget.value)} />
-              </label>
+              <NewPasswordFields label={t("new_password")} confirmLabel={t("confirmation")}
+                value={next} confirmation={confirmation} onValue={setNext}
+                onConfirmation={setConfirmation} />
               <label>
                 {t("totp")}
                 <input name="totp" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6}

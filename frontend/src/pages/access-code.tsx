@@ -8,7 +8,8 @@ import type { CodeInfo } from "../lib/access";
 import { api, ApiError } from "../lib/api";
 import { accessCodeMessage, type LoginResponse } from "../lib/auth";
 import { formatTime, messages } from "../lib/i18n";
-import { confirmationProblem, policyHelp } from "../lib/password-policy";
+import { confirmationProblem } from "../lib/password-policy";
+import { NewPasswordFields } from "../components/new-password-fields";
 
 const t = messages({
   fr: {
@@ -137,17 +138,9 @@ export function AccessCodeForm(props: {
         <p class="muted">{t("valid_until", { at: formatTime(info.expires_at, false) })}</p>
         {/* For the browser's password manager: which account the new password is for. */}
         <input type="text" name="username" autoComplete="username" value={info.username} readOnly hidden />
-        <label>
-          {t("password")}
-          <input name="new_password" type="password" autoComplete="new-password" required autoFocus
-            value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
-          <small>{policyHelp()}</small>
-        </label>
-        <label>
-          {t("confirmation")}
-          <input name="confirm_password" type="password" autoComplete="new-password" required
-            value={confirmation} onInput={(e) => setConfirmation(e.currentTarget.value)} />
-        </label>
+        <NewPasswordFields label={t("password")} confirmLabel={t("confirmation")}
+          value={password} confirmation={confirmation} onValue={setPassword}
+          onConfirmation={setConfirmation} autoFocus />
         {errorView}
         <button type="submit" class="primary" disabled={busy}>{busy ? t("sending") : t("submit")}</button>
         <button type="button" class="link" onClick={() => {
