@@ -29,8 +29,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, select, update
 from sqlalchemy import insert as sql_insert
 
 from beffroi.access import events
@@ -360,7 +361,7 @@ def _visible(engine: Engine, clock: Clock, actor: Principal, request_id: int) ->
     raise AccessCodeError("not_found", "no such open request")
 
 
-def _user(conn: Connection, username: str):  # type: ignore[no-untyped-def]
+def _user(conn: Connection, username: str) -> Row[Any, Any, Any]:
     row = conn.execute(
         select(users.c.id, users.c.role, users.c.password_hash).where(users.c.username == username)
     ).first()
@@ -393,7 +394,7 @@ def _close_expired(conn: Connection, user_id: int, now: int) -> None:
     )
 
 
-def _live(now: int) -> tuple:  # type: ignore[type-arg]
+def _live(now: int) -> tuple[ColumnElement[bool], ...]:
     return (
         access_codes.c.used_ms.is_(None),
         access_codes.c.cancelled_ms.is_(None),

@@ -63,9 +63,8 @@ def _backup(args: argparse.Namespace) -> int:
         print(f"beffroi backup: {exc}", file=sys.stderr)
         return 1
     files = manifest["files"]
-    assert isinstance(files, dict)
     print(f"backup of schema {manifest['schema_revision']} in {args.to}: {', '.join(files)}")
-    print("counts: " + ", ".join(f"{k} {v}" for k, v in dict(manifest["counts"]).items()))  # type: ignore[call-overload]
+    print("counts: " + ", ".join(f"{k} {v}" for k, v in manifest["counts"].items()))
     if not args.with_keys:
         print(
             "keys not included: keep DATA/keys/ (journal signature, TOTP key) apart, or run "
@@ -86,7 +85,7 @@ def _restore(args: argparse.Namespace) -> int:
     except (BackupError, SealedKeysError, OSError) as exc:
         print(f"beffroi restore: {exc}", file=sys.stderr)
         return 1
-    before = dict(done.manifest["counts"])  # type: ignore[call-overload]
+    before = done.manifest["counts"]
     print(f"restored into {args.data} (schema {done.manifest['schema_revision']} of the backup)")
     lost = False
     for name, count in done.counts.items():

@@ -30,6 +30,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
 
@@ -73,7 +74,7 @@ class BackupError(RuntimeError):
 
 @dataclass(frozen=True)
 class Restored:
-    manifest: dict[str, object]
+    manifest: dict[str, Any]
     counts: dict[str, int]
     site_file: Path | None
     keys: list[str]
@@ -81,7 +82,7 @@ class Restored:
 
 def make_backup(
     data_dir: Path, target: Path, *, site_file: Path | None = None, passphrase: str | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Write a backup of the installation in `data_dir` into the new folder `target`;
     the keys only with a `passphrase`. Returns the manifest."""
     if target.exists() and any(target.iterdir()):
@@ -102,7 +103,7 @@ def make_backup(
         shutil.copyfile(site_file, target / SITE_FILE)
     if passphrase is not None:
         (target / KEYS_FILE).write_bytes(seal(_key_files(data_dir), passphrase))
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "beffroi_version": __version__,
         "schema_revision": revision,
@@ -123,7 +124,6 @@ def restore_backup(source: Path, data_dir: Path, *, passphrase: str | None = Non
     the empty database of `BEFFROI_DATABASE_URL`); the keys only with `passphrase`."""
     manifest = _checked_manifest(source)
     files = manifest["files"]
-    assert isinstance(files, dict)
     if not known_revision(str(manifest["schema_revision"])):
         raise SchemaTooNewError(
             f"this backup's schema revision {manifest['schema_revision']} is newer than this "
@@ -190,7 +190,7 @@ def _key_files(data_dir: Path) -> dict[str, bytes]:
     return found
 
 
-def _checked_manifest(source: Path) -> dict[str, object]:
+def _checked_manifest(source: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((source / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
@@ -201,7 +201,9 @@ def _checked_manifest(source: Path) -> dict[str, object]:
         path = source / name
         if "/" in name or not path.is_file() or _describe(path) != described:
             raise BackupError(f"{name} is missing or differs from the manifest: backup damaged")
-    return manifest  # type: ignore[no-any-return]
+    if not isinstance(manifest, dict):
+        raise BackupError(f"{MANIFEST} is not an object")
+    return manifest
 
 
 def _describe(path: Path) -> dict[str, object]:
