@@ -13,6 +13,7 @@ from beffroi.archive.clock_guard import STEP_MS, ClockGuard
 from beffroi.archive.maintenance import RetentionLoop
 from beffroi.archive.tables import segments
 from beffroi.clock import FakeClock, utc_ms
+from beffroi.export.clips import index_segments
 from tests.archive.factory import FakeDisk, add_camera, add_segments
 from tests.archive.test_retention_loop import roomy
 
@@ -129,3 +130,32 @@ def test_the_guard_alone() -> None:
         == 1_000_000 + 10_000 + STEP_MS
     )
     assert guard.retention_now(1_000_000 + 20_000 + 2 * STEP_MS + 1, 20.0, None) is None
+
+
+def test_footage_indexed_during_a_step_is_flagged_for_exports(
+    engine: Engine, clock: FakeClock, data_dir: Path
+) -> None:
+    root = data_dir / "archive"
+    _archive(engine, clock, root)
+    loop = RetentionLoop(engine, root, clock, 10**6, disk_usage_fn=roomy)
+    loop.run_once()
+    clock.step(16 * DAY)
+    clock.advance(10)
+    loop.run_once()
+    # Recorded while the clock is 16 days ahead: stamped 16 days ahead.
+    during = add_segments(engine, root, "cam-a", utc_ms(clock.now()), 1, duration_ms=H, size=100)
+    clock.advance(10)
+    loop.run_once()
+    clock.step(-16 * DAY)
+    clock.advance(10)
+    loop.run_once()
+    after = add_segments(engine, root, "cam-a", utc_ms(clock.now()), 1, duration_ms=H, size=100)
+    clock.advance(10)
+    loop.run_once()
+    with engine.connect() as conn:
+        flags = dict(conn.execute(select(segments.c.id, segments.c.clock_step_ms)).all())
+        [stepped] = index_segments(conn, "cam-a", during[0].start_ms, during[0].end_ms)
+    assert abs(flags[during[0].id] - 16 * 86_400_000) < 60_000
+    assert flags[after[0].id] is None
+    assert sum(v is not None for v in flags.values()) == 1  # nothing recorded before
+    assert stepped.clock_step_ms == flags[during[0].id]  # what the export manifest says

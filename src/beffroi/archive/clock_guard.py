@@ -21,11 +21,18 @@ so the guard measures the wall clock against it between retention rounds:
 
 A clock that drifts or is slewed by NTP (milliseconds per round) never reaches
 `STEP_MS`: the trusted time follows the wall clock at every round where they agree.
+
+Segments indexed while the guard holds carry the step in `segments.clock_step_ms`
+(`flag_stepped`): their times may be off by that much, and exports say so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select, update
+
+from beffroi.archive.tables import segments
 
 STEP_MS = 5 * 60_000
 
@@ -42,6 +49,8 @@ class ClockGuard:
     hold_reason: str | None = None
     # At start, a clock behind the newest footage: held until it reaches this instant.
     floor_ms: int | None = None
+    # While held: how far the wall clock is from the trusted time (negative: behind).
+    step_ms: int | None = None
 
     def retention_now(self, wall_ms: int, mono_s: float, newest_end_ms: int | None) -> int | None:
         """The "now" retention may use this round, or None: delete nothing
@@ -51,6 +60,7 @@ class ClockGuard:
         if self.floor_ms is not None:
             if wall_ms < self.floor_ms - STEP_MS:
                 # The clock is behind footage already recorded: reset to the past.
+                self.step_ms = wall_ms - self.floor_ms
                 self.hold_reason = (
                     f"the server clock is {_span(self.floor_ms - wall_ms)} behind the newest "
                     "recorded footage: retention deletes nothing until the clock is right"
@@ -60,13 +70,14 @@ class ClockGuard:
         if self.trusted_ms is None or self.mono_s is None:
             self.mono_s = mono_s
             self.trusted_ms = wall_ms
-            self.hold_reason = None
+            self.hold_reason = self.step_ms = None
             return wall_ms
         elapsed_ms = max(0, round((mono_s - self.mono_s) * 1000))
         self.mono_s = mono_s
         self.trusted_ms += elapsed_ms
         step = wall_ms - self.trusted_ms
         if abs(step) > STEP_MS:
+            self.step_ms = step
             way = "forward" if step > 0 else "back"
             self.hold_reason = (
                 f"the server clock stepped {_span(step)} {way} against the time elapsed: "
@@ -76,5 +87,21 @@ class ClockGuard:
             return None
         # Agreement: follow the wall clock (NTP's slewing, drift).
         self.trusted_ms = wall_ms
-        self.hold_reason = None
+        self.hold_reason = self.step_ms = None
         return wall_ms
+
+
+def flag_stepped(conn: Connection, guard: ClockGuard, sane_max_id: int | None) -> int | None:
+    """Flag the segments indexed since the clock was last sane with the guard's step;
+    returns the newest sane segment id to remember for the next round."""
+    if guard.step_ms is None:  # sane: the rows so far have trustworthy times
+        newest = conn.execute(select(func.max(segments.c.id))).scalar()
+        return None if newest is None else int(newest)
+    if sane_max_id is None:  # held from the first round: flag what is indexed from now
+        return int(conn.execute(select(func.max(segments.c.id))).scalar() or 0)
+    conn.execute(
+        update(segments)
+        .where(segments.c.id > sane_max_id, segments.c.clock_step_ms.is_(None))
+        .values(clock_step_ms=guard.step_ms)
+    )
+    return sane_max_id

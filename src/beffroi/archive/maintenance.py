@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, not_, or_, select
 
 from beffroi.archive import hold_files
-from beffroi.archive.clock_guard import ClockGuard
+from beffroi.archive.clock_guard import ClockGuard, flag_stepped
 from beffroi.archive.disk import DiskUsageFn, disk_usage
 from beffroi.archive.gc import BATCH, collect_garbage, delete_segments
 from beffroi.archive.hold_files import HoldRecord
@@ -119,6 +119,9 @@ class RetentionLoop:
         self.sealer = Sealer(journal) if journal is not None else None
         # The clock must never destroy footage: "now" for retention comes from it.
         self.clock_guard = ClockGuard()
+        # The newest segment row while the clock was sane: those after it, indexed while
+        # the clock was stepped, are flagged (`segments.clock_step_ms`).
+        self._sane_max_id: int | None = None
         # Holds mirrored next to the footage, signed; those the database lost still hold.
         self.unmatched_holds: list[HoldRecord] = []
         self.rounds = 0
@@ -187,7 +190,12 @@ class RetentionLoop:
                 log.error("retention held: %s", self.clock_guard.hold_reason)
             else:
                 log.warning("retention resumes: the server clock agrees with elapsed time")
+        self._flag_stepped()
         return now_ms
+
+    def _flag_stepped(self) -> None:
+        with self.engine.begin() as conn:
+            self._sane_max_id = flag_stepped(conn, self.clock_guard, self._sane_max_id)
 
     def _release_lapsed_holds(self, now_ms: int) -> None:
         """Release the holds placed by hand that were not renewed in time, each with

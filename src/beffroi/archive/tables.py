@@ -48,6 +48,12 @@ segments = Table(
         nullable=True,
         comment="Where frame times come from: rtcp, arrival, mixed (NULL: unknown)",
     ),
+    Column(
+        "clock_step_ms",
+        Millis,
+        nullable=True,
+        comment="Indexed while the server clock was stepped by this much: times uncertain",
+    ),
     UniqueConstraint("path"),
     Index("ix_segments_camera_start", "camera_id", "start_ms"),
     Index("ix_segments_start", "start_ms"),

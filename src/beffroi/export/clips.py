@@ -75,6 +75,8 @@ class SourceSegment:
     prev_sha256: str | None
     salvaged: bool
     time_source: str | None = None  # rtcp, arrival, mixed (archive/segment.py)
+    # Indexed while the server clock was stepped by this much (archive.clock_guard).
+    clock_step_ms: int | None = None
 
 
 @dataclass

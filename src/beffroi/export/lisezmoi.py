@@ -85,7 +85,9 @@ Heures en heure légale française (Europe/Paris) ; le fichier manifest.json les
 aussi en temps universel (UTC). L'heure de chaque image est celle de sa prise de vue :
 horloge de la caméra transmise par RTCP quand elle concorde avec celle du centre
 (« rtcp » dans manifest.json), sinon heure d'arrivée au centre, synchronisé par NTP
-(« arrival ») ; chaque segment source indique la sienne (« time_source »).
+(« arrival ») ; chaque segment source indique la sienne (« time_source »). Un segment
+enregistré pendant un saut de l'horloge du serveur porte l'ampleur de ce saut
+(« clock_step_ms », en millisecondes) : son heure peut être décalée d'autant.
 
 CONTENU
 -------

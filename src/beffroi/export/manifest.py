@@ -146,6 +146,9 @@ def clip_entry(
                 # Where its frame times come from: the camera's RTCP clock checked
                 # against the server's, or the server's clock at arrival (TIME_SOURCES).
                 "time_source": s.time_source,
+                # Recorded while the server's clock was stepped by this many ms: the
+                # times of an arrival-stamped segment may be off by that much.
+                "clock_step_ms": s.clock_step_ms,
             }
             for s in plan.segments
         ],
