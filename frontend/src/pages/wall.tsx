@@ -1,7 +1,7 @@
 // The video wall (#/wall): 1, 4, 9 or 16 live cameras, chosen by drag and drop or by
 // click from the side panel, by commune or district, or from a saved layout. The wall
 // as it is survives a reload (localStorage, per user).
-import { useEffect, useMemo, useReducer, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useReducer, useState } from "preact/hooks";
 
 import type { PageProps } from "../app";
 import { WallPlaybackBar } from "../components/wall/playback-bar";
@@ -55,7 +55,9 @@ export function WallPage(_props: PageProps) {
   const { cameras, error } = useCameras(5000);
   const byId = useMemo(() => new Map((cameras ?? []).map((c) => [c.id, c])), [cameras]);
 
-  useEffect(() => saveWall(localStorage, user, state), [user, state.grid, state.tiles]);
+  // In the commit that shows the change, not after the paint: a reload right after a
+  // change (the page closed, a test) must find it saved.
+  useLayoutEffect(() => saveWall(localStorage, user, state), [user, state.grid, state.tiles]);
 
   // Cameras the user does not (or no longer) see leave the wall once the list is known.
   const shown = cameras ? onlyKnown(state, new Set(byId.keys())) : state;
