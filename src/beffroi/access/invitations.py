@@ -112,25 +112,15 @@ def request_code(
     now = utc_ms(clock.now())
     with engine.begin() as conn:
         row = _user(conn, username)
-        purpose = INVITATION if row.password_hash == NO_PASSWORD else RESET
+        purpose = _purpose(row)
         if actor.role == Role.SUPERVISOR and purpose == INVITATION:
             raise AccessCodeError("not_allowed", "invitations are issued by an administrator")
         if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
             raise AccessCodeError("not_allowed", "only administrators and supervisors ask")
-        _close_expired(conn, row.id, now)
-        if _open(conn, row.id) is not None:
+        open_one = select(access_codes.c.id).where(access_codes.c.user_id == row.id, *_live(now))
+        if conn.execute(open_one).first() is not None:
             raise AccessCodeError("already_open", f"a request for {username} is already open")
-        request_id = conn.execute(
-            sql_insert(access_codes)
-            .values(
-                user_id=row.id,
-                purpose=purpose,
-                requested_by=actor.username,
-                requested_ms=now,
-                expires_ms=now + _ms(REQUEST_TTL),
-            )
-            .returning(access_codes.c.id)
-        ).scalar_one()
+        request_id = _new_request(conn, row, actor.username, now)
     two = needs_second_person(row.role)
     detail = f"{purpose} for {username} ({row.role})"
     events.record_event(
@@ -139,7 +129,7 @@ def request_code(
     )  # fmt: skip
     issued = None
     if not two:
-        issued = _issue(engine, clock, int(request_id), actor.username, source)
+        issued = _issue(engine, clock, request_id, actor.username, source)
     request = next(r for r in open_requests(engine, clock, None) if r.id == request_id)
     return request, issued
 
@@ -150,25 +140,15 @@ def issue_directly(engine: Engine, clock: Clock, username: str, actor: str = "cl
     now = utc_ms(clock.now())
     with engine.begin() as conn:
         row = _user(conn, username)
-        purpose = INVITATION if row.password_hash == NO_PASSWORD else RESET
         conn.execute(
             update(access_codes)
             .where(access_codes.c.user_id == row.id, *_live(now))
             .values(cancelled_ms=now, cancelled_by=actor)
         )
-        request_id = conn.execute(
-            sql_insert(access_codes)
-            .values(
-                user_id=row.id,
-                purpose=purpose,
-                requested_by=actor,
-                requested_ms=now,
-                expires_ms=now + _ms(REQUEST_TTL),
-            )
-            .returning(access_codes.c.id)
-        ).scalar_one()
-    events.record_event(REQUEST, actor, actor, "ok", f"{purpose} for {username} ({row.role})")
-    return _issue(engine, clock, int(request_id), actor, actor)
+        request_id = _new_request(conn, row, actor, now)
+    detail = f"{_purpose(row)} for {username} ({row.role})"
+    events.record_event(REQUEST, actor, actor, "ok", detail)
+    return _issue(engine, clock, request_id, actor, actor)
 
 
 def approve(
@@ -370,27 +350,24 @@ def _user(conn: Connection, username: str) -> Row[Any, Any, Any]:
     return row
 
 
-def _open(conn: Connection, user_id: int) -> int | None:
-    return conn.execute(
-        select(access_codes.c.id).where(
-            access_codes.c.user_id == user_id,
-            access_codes.c.used_ms.is_(None),
-            access_codes.c.cancelled_ms.is_(None),
-        )
-    ).scalar()
+def _purpose(row: Row[Any, Any, Any]) -> str:
+    """An invitation while the agent never chose a password, a reset after."""
+    return INVITATION if row.password_hash == NO_PASSWORD else RESET
 
 
-def _close_expired(conn: Connection, user_id: int, now: int) -> None:
-    """Expired requests count as cancelled by nobody, so a new one may be opened."""
-    conn.execute(
-        update(access_codes)
-        .where(
-            access_codes.c.user_id == user_id,
-            access_codes.c.used_ms.is_(None),
-            access_codes.c.cancelled_ms.is_(None),
-            access_codes.c.expires_ms <= now,
-        )
-        .values(cancelled_ms=now, cancelled_by="(expired)")
+def _new_request(conn: Connection, row: Row[Any, Any, Any], by: str, now: int) -> int:
+    return int(
+        conn.execute(
+            sql_insert(access_codes)
+            .values(
+                user_id=row.id,
+                purpose=_purpose(row),
+                requested_by=by,
+                requested_ms=now,
+                expires_ms=now + _ms(REQUEST_TTL),
+            )
+            .returning(access_codes.c.id)
+        ).scalar_one()
     )
 
 
