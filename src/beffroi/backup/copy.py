@@ -133,7 +133,9 @@ def restore_backup(source: Path, data_dir: Path, *, passphrase: str | None = Non
         raise BackupError("this backup holds sealed keys: give their passphrase")
     if data_dir.exists() and any(data_dir.iterdir()):
         raise BackupError(f"{data_dir} is not empty: restore into a new data directory")
-    keys = open_sealed((source / KEYS_FILE).read_bytes(), passphrase) if passphrase else {}
+    keys = {}
+    if KEYS_FILE in files and passphrase is not None:
+        keys = open_sealed((source / KEYS_FILE).read_bytes(), passphrase)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = database_url(data_dir)
     engine = make_engine(url)
@@ -175,12 +177,12 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 def _key_files(data_dir: Path) -> dict[str, bytes]:
-    found = {}
-    for folder in (data_dir / KEY_DIR,):
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if path.is_file():
-                    found[f"{KEY_DIR}/{path.name}"] = path.read_bytes()
+    keys = data_dir / KEY_DIR
+    found = {
+        f"{KEY_DIR}/{p.name}": p.read_bytes()
+        for p in (sorted(keys.iterdir()) if keys.is_dir() else [])
+        if p.is_file()
+    }
     for name in (CERT_FILE, TLS_KEY_FILE):
         path = data_dir / TLS_DIR / name
         if path.is_file():

@@ -10,6 +10,7 @@ from beffroi import __version__
 from beffroi.access import events
 from beffroi.access.accounts import encrypt_totp_secrets
 from beffroi.access.secrets_box import TotpKey
+from beffroi.db.migrate import current_revision
 from beffroi.journal.http import access_event_recorder
 from beffroi.journal.service import Journal
 from beffroi.live.hub import LiveHub
@@ -97,6 +98,8 @@ def create_app(ctx: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    # The schema cannot change while the server runs (it migrates before): read once.
+    app.state.schema_revision = current_revision(ctx.engine)
     for module in ROUTERS:
         app.include_router(module.router)
     if ctx.live is None:

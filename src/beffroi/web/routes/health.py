@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from beffroi import __version__
-from beffroi.db.migrate import current_revision
-from beffroi.web.deps import Ctx, public
+from beffroi.web.deps import public
 
 router = APIRouter(tags=["health"])
 
@@ -22,5 +21,7 @@ class Health(BaseModel):
 
 
 @router.get("/api/health", response_model=Health)
-def health(ctx: Ctx, _: Annotated[None, Depends(public())]) -> Health:
-    return Health(status="ok", version=__version__, schema_revision=current_revision(ctx.engine))
+def health(request: Request, _: Annotated[None, Depends(public())]) -> Health:
+    # Read once by create_app: a public route polled by monitoring touches no database.
+    revision = request.app.state.schema_revision
+    return Health(status="ok", version=__version__, schema_revision=revision)
