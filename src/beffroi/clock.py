@@ -27,6 +27,12 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
 
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
+        """Wait until `event` is set or `monotonic()` reaches `deadline`; True when the
+        event was set. Background loops pause with it, so a test drives them through
+        hours by advancing a `FakeClock`. A deadline, not a duration, so time that passes
+        before the wait begins is not lost."""
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -38,6 +44,9 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
 
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
+        return event.wait(max(0.0, deadline - time.monotonic()))
+
 
 class FakeClock:
     """A clock that only moves when told to; `sleep` advances it instantly."""
@@ -48,6 +57,7 @@ class FakeClock:
             raise ValueError("FakeClock needs a timezone-aware start")
         self._mono = 0.0
         self._lock = threading.Lock()
+        self._moved = threading.Condition(self._lock)
 
     def now(self) -> datetime:
         with self._lock:
@@ -62,9 +72,19 @@ class FakeClock:
         with self._lock:
             self._now += timedelta(seconds=seconds)
             self._mono += seconds
+            self._moved.notify_all()
 
     def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
+
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
+        """Block (in real time) until the event is set or a test has advanced this clock
+        to the deadline: a loop waiting here sleeps until the test moves time."""
+        with self._lock:
+            while not event.is_set() and self._mono < deadline:
+                # The event cannot notify this condition: look at it again every few ms.
+                self._moved.wait(0.005)
+        return event.is_set()
 
     def step(self, delta: timedelta | float) -> None:
         """Step the wall clock alone, as `date -s` or a bad NTP source does: the

@@ -4,16 +4,21 @@ clock is sane nothing outlives its retention."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
+from beffroi.archive.check import check_archive
 from beffroi.archive.clock_guard import STEP_MS, ClockGuard
 from beffroi.archive.maintenance import RetentionLoop
-from beffroi.archive.tables import segments
+from beffroi.archive.seals import STEPPED
+from beffroi.archive.tables import destructions, segments
 from beffroi.clock import FakeClock, utc_ms
 from beffroi.export.clips import index_segments
+from beffroi.journal.service import Journal
+from beffroi.journal.tables import journal_entries
 from tests.archive.factory import FakeDisk, add_camera, add_segments
 from tests.archive.test_retention_loop import roomy
 
@@ -159,3 +164,70 @@ def test_footage_indexed_during_a_step_is_flagged_for_exports(
     assert flags[after[0].id] is None
     assert sum(v is not None for v in flags.values()) == 1  # nothing recorded before
     assert stepped.clock_step_ms == flags[during[0].id]  # what the export manifest says
+
+
+def _step_and_record(
+    engine: Engine, clock: FakeClock, loop: RetentionLoop, root: Path, step: timedelta
+) -> list[int]:
+    """The clock steps by `step` and an hour is recorded (ten-minute segments, stamped
+    by the stepped clock) while retention holds; then the clock is put right."""
+    clock.step(step)
+    clock.advance(10)
+    assert loop.run_once().retention_held is not None
+    stamped = add_segments(
+        engine, root, "cam-a", utc_ms(clock.now()), 6, duration_ms=H // 6, size=100
+    )
+    clock.advance(H / 1000)
+    assert loop.run_once().total_deleted == 0
+    clock.step(-step)
+    clock.advance(10)
+    assert loop.run_once().retention_held is None
+    return [s.id for s in stamped]
+
+
+def _ids(engine: Engine) -> set[int]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(segments.c.id)).scalars())
+
+
+def test_footage_stamped_during_a_step_is_kept_by_its_true_age(
+    engine: Engine, clock: FakeClock, data_dir: Path
+) -> None:
+    """Stamped 16 days ahead, an hour would outlive the legal maximum by 16 days;
+    stamped 16 days behind, it would be destroyed the round the clock is fixed. Both go
+    when their true age reaches the retention, and `beffroi check` explains both."""
+    root = data_dir / "archive"
+    _archive(engine, clock, root)
+    journal = Journal.open(engine, clock, data_dir)
+    loop = RetentionLoop(engine, root, clock, 10**6, disk_usage_fn=roomy, journal=journal)
+    loop.run_once()
+    ahead = _step_and_record(engine, clock, loop, root, 16 * DAY)
+    behind = _step_and_record(engine, clock, loop, root, -16 * DAY)
+    assert set(ahead) | set(behind) <= _ids(engine)  # nothing destroyed young
+    # Fourteen days and 22 hours later both hours are still there; at 15 days they go.
+    for _ in range(14 * 24 + 22):
+        clock.advance(3600)
+        loop.run_once()
+    assert set(ahead) | set(behind) <= _ids(engine)
+    for _ in range(4):
+        clock.advance(3600)
+        loop.run_once()
+    assert not (set(ahead) | set(behind)) & _ids(engine)
+    with engine.connect() as conn:
+        reasons = dict(
+            conn.execute(
+                select(destructions.c.reason, func.sum(destructions.c.segments)).group_by(
+                    destructions.c.reason
+                )
+            ).all()
+        )
+    assert reasons["clock_step"] == 12  # both hours, each journaled with its step
+    with engine.connect() as conn:
+        details = conn.execute(
+            select(journal_entries.c.detail).where(journal_entries.c.action == STEPPED)
+        ).scalars()
+        steps = sorted(round(json.loads(d)["step_ms"] / 86_400_000) for d in details)
+    assert steps == [-16, 16]
+    report = check_archive(engine, root)
+    assert report.ok, report.problems
+    assert report.stats.sealed_hours > 0

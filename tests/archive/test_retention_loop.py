@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,7 +46,7 @@ def test_fifteen_days(engine: Engine, clock: FakeClock, data_dir: Path) -> None:
     res = loop.run_once()
 
     # cam-a: the 24 hourly segments ending at or before now - 15 days; cam-b: 9 days' worth.
-    assert res.deleted == {"retention": 24 + 9 * 24, "disk_pressure": 0}
+    assert res.deleted == {"retention": 24 + 9 * 24, "disk_pressure": 0, "clock_step": 0}
     assert res.unlinked == 24 + 9 * 24
     assert segment_paths(engine, "cam-a") == [s.path for s in a[24:]]
     assert segment_paths(engine, "cam-b") == [s.path for s in b[9 * 24 :]]
@@ -162,7 +161,7 @@ def test_disk_pressure_deletes_oldest_unheld_across_cameras(
     )
     res = loop.run_once()
     # Needs 3,000 bytes: b0, a1, b1 (a0 is held), the three oldest unheld.
-    assert res.deleted == {"retention": 0, "disk_pressure": 3}
+    assert res.deleted == {"retention": 0, "disk_pressure": 3, "clock_step": 0}
     remaining = set(segment_paths(engine))
     assert {b[0].path, a[1].path, b[1].path}.isdisjoint(remaining)
     assert a[0].path in remaining and len(remaining) == 17
@@ -218,11 +217,12 @@ def test_thread_survives_failing_rounds_and_stops(
             raise OSError("disk went away")
         return roomy(_p)
 
-    loop = RetentionLoop(engine, root, clock, 0, interval_s=0.01, disk_usage_fn=flaky)
+    loop = RetentionLoop(engine, root, clock, 0, interval_s=10, disk_usage_fn=flaky)
     loop.start()
-    deadline = time.monotonic() + 10
-    while loop.rounds < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    # The loop waits on the clock: each ten seconds of clock time is one more round.
+    for n in range(1, 5):
+        assert loop.loop.wait_rounds(n, timeout=30), f"round {n} never ran"
+        clock.advance(10)
     loop.stop()
     assert not loop.running
     assert loop.errors == 2 and loop.rounds >= 2
@@ -235,13 +235,11 @@ def test_database_outage_is_logged_not_fatal(clock: FakeClock, tmp_path: Path) -
 
     # A database without its schema fails every query, as one that is down would.
     broken = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
-    loop = RetentionLoop(
-        broken, tmp_path / "archive", clock, 0, interval_s=0.01, disk_usage_fn=roomy
-    )
+    loop = RetentionLoop(broken, tmp_path / "archive", clock, 0, interval_s=10, disk_usage_fn=roomy)
     loop.start()
-    deadline = time.monotonic() + 10
-    while loop.errors < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    for n in range(1, 4):
+        assert loop.loop.wait_rounds(n, timeout=30), f"round {n} never ran"
+        clock.advance(10)
     assert loop.running
     loop.stop()
     assert loop.errors >= 3 and loop.rounds == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from sqlalchemy import Engine, func, select
@@ -103,13 +102,11 @@ def test_the_thread_samples_at_start_and_stops(engine: Engine, clock: FakeClock)
     sampler = HealthSampler(engine, clock, _recorder())
     sampler.start()
     try:
-        deadline = time.monotonic() + 10
-        while not _rows(engine) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert sampler.loop.wait_rounds(1)
     finally:
         sampler.stop()
     assert len(_rows(engine)) == 4  # the first sample is taken at once, not after a minute
-    assert sampler._thread is not None and not sampler._thread.is_alive()
+    assert not sampler.loop.running
 
 
 def test_the_first_sample_waits_for_the_recorder_to_settle(
@@ -122,28 +119,35 @@ def test_the_first_sample_waits_for_the_recorder_to_settle(
     sampler = HealthSampler(engine, clock, rec, settle_s=30)
     sampler.start()
     try:
-        time.sleep(0.8)
+        # Ten seconds of clock time, in quarter-second rounds: still settling.
+        for n in range(1, 41):
+            assert sampler.loop.wait_rounds(n)
+            clock.advance(0.25)
+        assert sampler.loop.wait_rounds(41)
         assert _rows(engine) == []  # jlt-001's first attempt has not ended
         rec.states["jlt-001"] = CameraState("jlt-001", Status.RECORDING, fps=12.0)
-        deadline = time.monotonic() + 10
-        while not _rows(engine) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        clock.advance(0.25)
+        assert sampler.loop.wait_rounds(42)
     finally:
         sampler.stop()
     statuses = {r[0]: r[2] for r in _rows(engine)}
     assert statuses["jlt-001"] == statuses["jlt-002"] == "recording"
-    # A camera that never settles does not hold the sampling back for long.
+    # A camera that never settles does not hold the sampling back past `settle_s`.
     rec.states["jlt-001"] = CameraState("jlt-001", Status.CONNECTING)
     clock.advance(60)
-    late = HealthSampler(engine, clock, rec, settle_s=0.5)
-    started = time.monotonic()
+    late = HealthSampler(engine, clock, rec, settle_s=30)
     late.start()
     try:
-        while len(_rows(engine)) == 4 and time.monotonic() - started < 10:
-            time.sleep(0.05)
+        for n in range(1, 120):
+            assert late.loop.wait_rounds(n)
+            assert len(_rows(engine)) == 4, "sampled before the settling time ran out"
+            clock.advance(0.25)
+        assert late.loop.wait_rounds(120)
+        clock.advance(0.25)  # 30 s of clock time
+        assert late.loop.wait_rounds(121)
     finally:
         late.stop()
-    assert len(_rows(engine)) == 8 and time.monotonic() - started >= 0.5
+    assert len(_rows(engine)) == 8
 
 
 def test_an_impossible_rate_is_no_measure(engine: Engine, clock: FakeClock) -> None:

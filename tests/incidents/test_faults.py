@@ -224,7 +224,9 @@ def test_retention_loop_not_running_or_stalled(
     assert "not running" in faults_of(engine, "retention_failing")[0].message
     loop.start()
     try:
-        wait_for(lambda: loop.rounds >= 2, 10, "retention rounds")
+        assert loop.loop.wait_rounds(1)
+        clock.advance(0.05)
+        assert loop.loop.wait_rounds(2)
         watch.check_once()
     finally:
         loop.stop()

@@ -23,16 +23,23 @@ A clock that drifts or is slewed by NTP (milliseconds per round) never reaches
 `STEP_MS`: the trusted time follows the wall clock at every round where they agree.
 
 Segments indexed while the guard holds carry the step in `segments.clock_step_ms`
-(`flag_stepped`): their times may be off by that much, and exports say so.
+(`flag_stepped`): their times may be off by that much, and exports say so. Retention
+ages them by their true time, stamp minus step (`stepped_expired`): a step forward
+must not keep them past the legal maximum, nor a step back destroy them young. Their
+destruction (reason `clock_step`) is journaled with the step, so `beffroi check` can
+tell it from a destruction before its time.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select, update
 
+from beffroi.archive.retention import expiry_cutoff_ms
 from beffroi.archive.tables import segments
+from beffroi.site.tables import cameras
 
 STEP_MS = 5 * 60_000
 
@@ -105,3 +112,20 @@ def flag_stepped(conn: Connection, guard: ClockGuard, sane_max_id: int | None) -
         .values(clock_step_ms=guard.step_ms)
     )
     return sane_max_id
+
+
+def stepped_expired(conn: Connection, now_ms: int) -> dict[int, list[int]]:
+    """Segments stamped during a clock step whose retention has run by their true time
+    (stamp minus step), by step. Few rows: only those indexed while a step was held."""
+    rows = conn.execute(
+        select(segments.c.id, segments.c.end_ms, segments.c.clock_step_ms, cameras.c.retention_s)
+        .join(cameras, cameras.c.id == segments.c.camera_id)
+        .where(segments.c.clock_step_ms.is_not(None))
+        .order_by(segments.c.start_ms, segments.c.id)
+    ).all()
+    due: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        step = int(r.clock_step_ms)
+        if int(r.end_ms) - step <= expiry_cutoff_ms(r.retention_s, now_ms):
+            due[step].append(int(r.id))
+    return dict(due)

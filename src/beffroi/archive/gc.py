@@ -36,7 +36,9 @@ from beffroi.paths import inside
 
 log = logging.getLogger(__name__)
 
-REASONS = ("retention", "disk_pressure")
+# `clock_step`: retention of segments stamped during a clock step, aged by their true
+# time (`archive.clock_guard.stepped_expired`).
+REASONS = ("retention", "disk_pressure", "clock_step")
 REGISTER_BUCKET_MS = 3_600_000
 BATCH = 500
 _DAY_MS = 86_400_000

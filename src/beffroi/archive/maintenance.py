@@ -23,7 +23,6 @@ of rows only touches the rows it deletes.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -34,9 +33,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, not_, or_, select
 
 from beffroi.archive import hold_files
-from beffroi.archive.clock_guard import ClockGuard, flag_stepped
+from beffroi.archive.clock_guard import ClockGuard, flag_stepped, stepped_expired
 from beffroi.archive.disk import DiskUsageFn, disk_usage
-from beffroi.archive.gc import BATCH, collect_garbage, delete_segments
+from beffroi.archive.gc import BATCH, REASONS, collect_garbage, delete_segments
 from beffroi.archive.hold_files import HoldRecord
 from beffroi.archive.holds import active_holds, lapsed_holds, release_hold_in
 from beffroi.archive.retention import (
@@ -49,11 +48,12 @@ from beffroi.archive.retention import (
     needed_bytes,
     select_victims,
 )
-from beffroi.archive.seals import Sealer, record_pressure
+from beffroi.archive.seals import Sealer, record_pressure, record_stepped
 from beffroi.archive.tables import segments
 from beffroi.clock import Clock, utc_ms
 from beffroi.journal.http import principal_entry
 from beffroi.journal.service import Journal
+from beffroi.loops import Loop
 from beffroi.site.tables import cameras
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ ALERT_STORAGE_HELD = "storage_held"
 class RetentionResult:
     """What one round did."""
 
-    deleted: dict[str, int] = field(default_factory=lambda: {"retention": 0, "disk_pressure": 0})
-    bytes: dict[str, int] = field(default_factory=lambda: {"retention": 0, "disk_pressure": 0})
+    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+    bytes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     register_rows: int = 0
     unlinked: int = 0
     missing_files: int = 0
@@ -124,12 +124,10 @@ class RetentionLoop:
         self._sane_max_id: int | None = None
         # Holds mirrored next to the footage, signed; those the database lost still hold.
         self.unmatched_holds: list[HoldRecord] = []
-        self.rounds = 0
-        self.errors = 0
+        self.rounds = 0  # rounds completed; the fault watcher sees retention stall by it
         self.last_result: RetentionResult | None = None
         self._alerting: set[str] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = Loop("beffroi-retention", self.run_once, interval_s, clock)
 
     # -- one round ---------------------------------------------------------------------
 
@@ -224,12 +222,20 @@ class RetentionLoop:
         result.missing_files += gc.missing
 
     def _delete(
-        self, conn: Connection, ids: list[int], reason: str, result: RetentionResult
+        self,
+        conn: Connection,
+        ids: list[int],
+        reason: str,
+        result: RetentionResult,
+        step_ms: int | None = None,
     ) -> None:
         p1 = delete_segments(conn, ids, reason, self._now_ms(), extra_holds=self._extra_holds())
-        if reason == "disk_pressure" and self.journal is not None:
-            # Rare, and not explained by any retention: journaled with the deletion.
-            record_pressure(self.journal, conn, p1.runs)
+        if self.journal is not None:
+            # Rare, and not explained by the stamps' retention: journaled with the deletion.
+            if reason == "disk_pressure":
+                record_pressure(self.journal, conn, p1.runs)
+            elif reason == "clock_step" and step_ms is not None:
+                record_stepped(self.journal, conn, p1.runs, step_ms)
         result.deleted[reason] += p1.segments
         result.bytes[reason] += p1.bytes
         result.register_rows += p1.register_rows
@@ -240,6 +246,7 @@ class RetentionLoop:
             cams = conn.execute(select(cameras.c.id, cameras.c.retention_s)).all()
         for cam in cams:
             self._expire_camera(cam.id, cam.retention_s, result, now_ms)
+        self._expire_stepped(result, now_ms)
         # One phase 2 for the whole pass: per camera it would cost a few round trips each.
         self._gc(result)
 
@@ -257,6 +264,7 @@ class RetentionLoop:
                     segments.c.camera_id == camera_id,
                     segments.c.start_ms < cutoff,
                     segments.c.end_ms <= cutoff,
+                    segments.c.clock_step_ms.is_(None),  # aged by true time: below
                     # Held ranges are excluded in SQL too, so a long hold is not re-read
                     # every round; the pure decision below stays the authority.
                     *[
@@ -272,6 +280,15 @@ class RetentionLoop:
                     self._delete(conn, [v.id for v in victims], "retention", result)
             if len(infos) < self.batch:
                 return
+
+    def _expire_stepped(self, result: RetentionResult, now_ms: int) -> None:
+        """Segments stamped during a clock step, once old by their true time."""
+        with self.engine.connect() as conn:
+            due = stepped_expired(conn, now_ms)
+        for step_ms, ids in due.items():
+            for i in range(0, len(ids), self.batch):
+                with self._journaled_transaction() as conn:
+                    self._delete(conn, ids[i : i + self.batch], "clock_step", result, step_ms)
 
     def _page(
         self, conn: Connection, after: tuple[int, int] | None, *where: ColumnElement[bool]
@@ -310,7 +327,7 @@ class RetentionLoop:
             holds = HoldIndex([*active_holds(conn), *self._extra_holds()])
         after: tuple[int, int] | None = None
         while need > 0:
-            with self._pressure_transaction() as conn:
+            with self._journaled_transaction() as conn:
                 infos = self._page(conn, after)
                 if not infos:
                     break
@@ -333,7 +350,7 @@ class RetentionLoop:
         else:
             self._clear(ALERT_STORAGE_HELD)
 
-    def _pressure_transaction(self) -> AbstractContextManager[Connection]:
+    def _journaled_transaction(self) -> AbstractContextManager[Connection]:
         return self.engine.begin() if self.journal is None else self.journal.transaction()
 
     # -- alerts, raised once per episode -------------------------------------------------
@@ -353,35 +370,22 @@ class RetentionLoop:
     def _clear(self, kind: str) -> None:
         self._alerting.discard(kind)
 
-    # -- background thread ---------------------------------------------------------------
+    # -- background loop -----------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="beffroi-retention", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self.loop.stop(timeout)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.loop.running
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                # A database restart or a disk error must not end retention: log, retry.
-                self.errors += 1
-                log.exception("retention round failed; retrying in %.0f s", self.interval_s)
-            # Waiting on the Event (not the clock) lets stop() interrupt the pause at once.
-            self._stop.wait(self.interval_s)
+    @property
+    def errors(self) -> int:
+        """Rounds that failed (a database restart, a disk error): retried, not fatal."""
+        return self.loop.errors
 
 
 def _after(cursor: tuple[int, int]) -> ColumnElement[bool]:

@@ -15,7 +15,10 @@ without the installation's key, so the archive is committed to the journal:
 - deletions for disk pressure, rare, are journaled in the same transaction as the
   deletion (`archive.pressure`, one entry per batch with its runs); deletions for
   retention are explained by the camera's retention: their footage ended at least
-  the retention before they were destroyed.
+  the retention before they were destroyed. Segments stamped during a clock step are
+  destroyed by their true time (reason `clock_step`), journaled with the step
+  (`archive.clock_step`) in the deleting transaction: stamp minus step plus retention
+  explains them.
 
 `beffroi check` then recomputes each sealed hour from the index (rows indexed after
 the seal, salvaged late, are told apart) and the register, and reports a replaced
@@ -50,6 +53,7 @@ from beffroi.site.tables import cameras
 
 SEAL = "archive.seal"
 PRESSURE = "archive.pressure"
+STEPPED = "archive.clock_step"
 HOUR_MS = 3_600_000
 GRACE_MS = 10 * 60_000
 # Seals written per call: a first start over a full archive seals its hours over a few
@@ -89,6 +93,18 @@ def record_pressure(journal: Journal, conn: Connection, runs: Sequence[Run]) -> 
         "runs": [[r.camera_id, r.start_ms, r.end_ms, len(r.segment_ids)] for r in runs],
     }
     journal.record(principal_entry(None, PRESSURE, username="system", detail=detail), conn)
+
+
+def record_stepped(journal: Journal, conn: Connection, runs: Sequence[Run], step_ms: int) -> None:
+    """Journal, in the deleting transaction, a retention by true time of segments whose
+    stamps carry a clock step of `step_ms`."""
+    if not runs:
+        return
+    detail = {
+        "step_ms": step_ms,
+        "runs": [[r.camera_id, r.start_ms, r.end_ms, len(r.segment_ids)] for r in runs],
+    }
+    journal.record(principal_entry(None, STEPPED, username="system", detail=detail), conn)
 
 
 def keep_lines(conn: Connection, deleted: Sequence[Any], now_ms: int) -> None:
@@ -205,18 +221,26 @@ def unexplained_destructions(conn: Connection, rows: Sequence[Row[Any]]) -> list
         return []
     retention = dict(conn.execute(select(cameras.c.id, cameras.c.retention_s)).all())
     pressed = any(r.reason == "disk_pressure" for r in rows)
-    pressure = _pressure_runs(conn) if pressed else {}
+    pressure = _journaled_runs(conn, PRESSURE) if pressed else {}
+    stepped = any(r.reason == "clock_step" for r in rows)
+    steps = _journaled_runs(conn, STEPPED) if stepped else {}
     out = []
     for r in rows:
         camera, start, end = r.camera_id, int(r.start_ms), int(r.end_ms)
         when, count = int(r.destroyed_ms), int(r.segments)
+        keep_ms = effective_retention_s(retention.get(camera)) * 1000
         if r.reason == "retention":
-            keep_ms = effective_retention_s(retention.get(camera)) * 1000
             if end + keep_ms <= when:
                 continue
             why = f"destroyed {(when - end) / 3.6e6:.1f} h after its end, before its retention"
+        elif r.reason == "clock_step":
+            runs = [(e, n, step) for s, e, n, step in steps.get(camera, ()) if start <= s <= end]
+            aged = all(e - step + keep_ms <= when for e, _, step in runs)
+            if aged and sum(n for _, n, _ in runs) == count:
+                continue
+            why = f"{count} segment(s) stamped during a clock step, not journaled or not aged"
         else:
-            journaled = sum(n for s, e, n in pressure.get(camera, ()) if start <= s and e <= end)
+            journaled = sum(n for s, e, n, _ in pressure.get(camera, ()) if start <= s and e <= end)
             if journaled == count:
                 continue
             why = f"{count} segment(s) for disk pressure, {journaled} journaled"
@@ -224,13 +248,16 @@ def unexplained_destructions(conn: Connection, rows: Sequence[Row[Any]]) -> list
     return out
 
 
-def _pressure_runs(conn: Connection) -> dict[str, list[tuple[int, int, int]]]:
-    out: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for detail in conn.execute(
-        select(journal_entries.c.detail).where(journal_entries.c.action == PRESSURE)
+def _journaled_runs(conn: Connection, action: str) -> dict[str, list[tuple[int, int, int, int]]]:
+    """(start, end, count, step) of the runs journaled by `action` entries, by camera."""
+    out: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for text in conn.execute(
+        select(journal_entries.c.detail).where(journal_entries.c.action == action)
     ).scalars():
-        for camera, start, end, count in json.loads(detail or "{}").get("runs", []):
-            out[camera].append((int(start), int(end), int(count)))
+        detail = json.loads(text or "{}")
+        step = int(detail.get("step_ms", 0))
+        for camera, start, end, count in detail.get("runs", []):
+            out[camera].append((int(start), int(end), int(count), step))
     return out
 
 

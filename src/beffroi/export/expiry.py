@@ -17,7 +17,6 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select, update
 
-from beffroi.clock import Clock, utc_ms
 from beffroi.export.tables import exports
 from beffroi.journal.http import principal_entry
 from beffroi.journal.service import Journal
@@ -32,13 +31,13 @@ DAY_MS = 86_400_000
 
 def destroy_delivered(
     engine: Engine,
-    clock: Clock,
+    now_ms: int,
     exports_dir: Path,
     keep_days: int,
     journal: Journal | None = None,
 ) -> list[int]:
-    """Destroy the packages delivered more than `keep_days` ago; their export ids."""
-    now_ms = utc_ms(clock.now())
+    """Destroy the packages delivered more than `keep_days` before `now_ms` (a time the
+    caller trusts: see `ExportJobs.expire_if_due`); their export ids."""
     with engine.connect() as conn:
         due = conn.execute(
             select(exports.c.id, exports.c.path, exports.c.manifest_sha256, requisitions.c.number)

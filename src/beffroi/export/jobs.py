@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from beffroi.access.principal import Principal
+from beffroi.archive.clock_guard import ClockGuard
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.tables import segments
 from beffroi.clock import Clock, utc_ms
@@ -123,6 +124,7 @@ class ExportJobs:
         self.fingerprint_published_at = fingerprint_published_at
         self.keep_days = keep_days  # `exports.keep_days`: destroyed that long after delivery
         self._last_expiry: float | None = None
+        self.clock_guard = ClockGuard()
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._stopping = threading.Event()
         self._idle = threading.Event()
@@ -187,10 +189,14 @@ class ExportJobs:
         if self._last_expiry is not None and now - self._last_expiry < EXPIRY_EVERY_S:
             return []
         self._last_expiry = now
+        # A step of the system clock must not destroy packages early: the guard that
+        # holds retention holds this expiry too, until the clock agrees again.
+        now_ms = self.clock_guard.retention_now(utc_ms(self.clock.now()), now, None)
+        if now_ms is None:
+            log.error("exports: delivered packages kept: %s", self.clock_guard.hold_reason)
+            return []
         try:
-            return destroy_delivered(
-                self.engine, self.clock, self.dir, self.keep_days, self.journal
-            )
+            return destroy_delivered(self.engine, now_ms, self.dir, self.keep_days, self.journal)
         except Exception:  # retried at the next round, never the end of the loop
             log.exception("exports: destroying delivered packages failed")
             return []

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from datetime import timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select
@@ -29,6 +28,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from beffroi.clock import Clock, utc_ms
 from beffroi.health.tables import camera_samples
 from beffroi.ingest.state import RecorderView, Status
+from beffroi.loops import Loop
 from beffroi.site.tables import cameras
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ class HealthSampler:
         self.keep_ms = int(keep.total_seconds() * 1000)
         self.settle_s = settle_s
         self._last: int | None = None  # start of the last interval sampled
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._settle_until: float | None = None  # while set, the recorder is settling
+        self.loop = Loop("health-sampler", self._round, self._pace, clock)
 
     # --- one round --------------------------------------------------------------------
     def tick(self) -> int:
@@ -117,33 +117,29 @@ class HealthSampler:
 
     # --- the loop ---------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="health-sampler", daemon=True)
-        self._thread.start()
+        self._settle_until = self.clock.monotonic() + self.settle_s
+        self.loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self.loop.stop(10)
 
     def settled(self) -> bool:
         """Whether the recorder has told the outcome of every camera's first attempt."""
         return all(st.status != Status.CONNECTING for st in self.recorder.camera_states().values())
 
-    def _run(self) -> None:
-        waited = 0.0
-        while waited < self.settle_s and not self.settled():
-            if self._stop.wait(0.25):
+    def _round(self) -> None:
+        if self._settle_until is not None:
+            # The first sample waits for each camera's first attempt (a bounded while).
+            if self.clock.monotonic() < self._settle_until and not self.settled():
                 return
-            waited += 0.25
+            self._settle_until = None
+        self.tick()
+
+    def _pace(self) -> float:
+        if self._settle_until is not None:
+            return 0.25
         # Wake often enough to sample within a few seconds of each interval's start.
-        wake_s = min(5.0, self.interval_ms / 4000)
-        while True:
-            try:
-                self.tick()
-            except Exception:  # a database restart must not end the sampling
-                log.exception("health sampler: round failed; retrying")
-            if self._stop.wait(wake_s):
-                return
+        return min(5.0, self.interval_ms / 4000)
 
 
 def _measure(value: float | None) -> float | None:

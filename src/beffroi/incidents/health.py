@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +38,7 @@ from beffroi.incidents.faults import (
     FaultKey,
 )
 from beffroi.ingest.state import RecorderView, Status
+from beffroi.loops import Loop
 from beffroi.playback.minima import below_minima, legal_minima
 from beffroi.site.tables import cameras
 
@@ -162,25 +162,15 @@ class HealthWatcher:
         self._first_seen: dict[FaultKey, float] = {}
         self._retention_seen: tuple[int, float] | None = None
         self._clock_checked: tuple[float, ClockSync] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        every = self.settings.interval_s
+        self.loop = Loop("health-watcher", self.check_once, every, clock, first_after_s=every)
 
     # --- the loop ---------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="health-watcher", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.interval_s):
-            try:
-                self.check_once()
-            except Exception:  # a database restart must not end the watch
-                log.exception("health watcher: round failed; retrying")
+        self.loop.stop(10)
 
     # --- one round --------------------------------------------------------------------
     def check_once(self) -> list[int]:

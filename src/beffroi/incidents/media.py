@@ -29,7 +29,6 @@ import hashlib
 import json
 import logging
 import shutil
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -59,6 +58,7 @@ from beffroi.incidents.footage import (
 from beffroi.incidents.tables import incident_media
 from beffroi.ingest.state import RecorderView, Status
 from beffroi.journal.http import principal_entry
+from beffroi.loops import Loop
 from beffroi.paths import inside
 from beffroi.playback.snapshot import (
     NoFrameError,
@@ -156,30 +156,22 @@ class IncidentMedia:
         self.purge_every_s = purge_every_s
         self.footage = Footage(engine, self.archive_root, self.data_dir, recorder)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="incident-media")
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._last_purge = float("-inf")
+        self.loop = Loop("incident-media", self._round, poll_s, clock, first_after_s=poll_s)
 
     # --- the loop ---------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="incident-media", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
+        self.loop.stop(30)
         self._pool.shutdown(wait=True)
 
-    def _run(self) -> None:
-        last_purge = float("-inf")
-        while not self._stop.wait(self.poll_s):
-            try:
-                self.run_due()
-                if self.clock.monotonic() - last_purge >= self.purge_every_s:
-                    last_purge = self.clock.monotonic()
-                    self.purge_expired()
-            except Exception:  # a database restart must not end the captures
-                log.exception("incident media: pass failed; retrying")
+    def _round(self) -> None:
+        self.run_due()
+        if self.clock.monotonic() - self._last_purge >= self.purge_every_s:
+            self._last_purge = self.clock.monotonic()
+            self.purge_expired()
 
     def run_due(self, limit: int = 50) -> int:
         """Make what is due now; returns how many rows were finished (not retried)."""

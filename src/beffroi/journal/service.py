@@ -18,7 +18,6 @@ retention role.
 from __future__ import annotations
 
 import logging
-import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,6 +41,7 @@ from beffroi.journal.entries import JournalEntry, NewEntry
 from beffroi.journal.keys import fingerprint, load_or_create_key
 from beffroi.journal.publish import CheckpointPublisher, publisher_for
 from beffroi.journal.retention import JournalRetention, apply_purge
+from beffroi.loops import Loop
 from beffroi.site.models import Site
 
 # SQLSTATE of "permission denied" (PostgreSQL's insufficient_privilege).
@@ -123,8 +123,7 @@ class JournalMaintenance:
         self.interval_s = interval_s
         self.purge_every_s = purge_every.total_seconds()
         self._last_purge: float | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = Loop("journal", self.run_once, interval_s, journal.clock)
 
     def run_once(self) -> None:
         for step in (self._purge, self._seal, self.journal.publish):
@@ -160,13 +159,10 @@ class JournalMaintenance:
             j.checkpoint()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="journal", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self.loop.stop(10)
         # Seal what the last minutes appended, so a clean stop leaves no unsealed tail.
         if self.journal.key is not None:
             try:
@@ -177,11 +173,3 @@ class JournalMaintenance:
             self.journal.publish()
         except Exception:
             log.exception("journal: publishing the last checkpoints failed")
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("journal maintenance round failed; retrying")
-            self._stop.wait(self.interval_s)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,6 +35,7 @@ from beffroi.incidents.service import IncidentService
 from beffroi.incidents.states import IllegalTransitionError, State
 from beffroi.incidents.tables import incidents
 from beffroi.journal.http import principal_entry
+from beffroi.loops import Loop
 from beffroi.oncall.links import IncidentLinks
 from beffroi.oncall.notify import Notifier, SnapshotSource, incident_alert
 from beffroi.oncall.rotas import Person, person, who_is_on_call
@@ -70,38 +70,27 @@ class Escalation:
         self.poll_seconds = poll_seconds
         self.incidents = IncidentService(engine, clock, journal)
         self.also_each_tick: list[Callable[[], object]] = []
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = Loop("oncall-escalation", self._pass, poll_seconds, clock)
         self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="oncall-send")
 
     # --- the loop --------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="oncall-escalation", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def wake(self) -> None:
         """Run a pass now (an incident just opened) instead of at the next poll."""
-        self._wake.set()
+        self.loop.wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self.loop.stop(10)
         self._senders.shutdown(wait=True)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            for step in (self.tick, *self.also_each_tick):
-                try:
-                    step()
-                except Exception:  # one bad pass must not end the on-call service
-                    log.exception("oncall: %s failed", getattr(step, "__name__", step))
+    def _pass(self) -> None:
+        for step in (self.tick, *self.also_each_tick):
+            try:
+                step()
+            except Exception:  # one failing step must not hold back the others
+                log.exception("oncall: %s failed", getattr(step, "__name__", step))
 
     # --- one pass --------------------------------------------------------------------
     def tick(self) -> int:

@@ -18,7 +18,6 @@ broker confirmed.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -27,6 +26,7 @@ from beffroi.clock import Clock, from_ms, utc_ms
 from beffroi.incidents.queries import IncidentOut, get_incident
 from beffroi.incidents.tables import incidents
 from beffroi.ingest.state import RecorderView
+from beffroi.loops import Loop
 from beffroi.oncall.channels import ChannelError
 from beffroi.oncall.channels.mqtt import MqttLink
 from beffroi.site.tables import cameras
@@ -56,8 +56,7 @@ class MqttFeed:
         self._sent: dict[int, tuple[int, dict[str, Any]]] = {}  # id -> (updated_ms, payload)
         self._camera_sent: dict[str, str] = {}
         self._camera_last = float("-inf")
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.loop = Loop("oncall-mqtt-feed", self._round, POLL_SECONDS, clock)
 
     def incident_topic(self, commune: str, incident_id: int) -> str:
         return f"{self.link.prefix}/{commune}/incidents/{incident_id}"
@@ -124,19 +123,13 @@ class MqttFeed:
             self.publish_cameras()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="oncall-mqtt-feed", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self.loop.stop(10)
 
-    def _run(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
-            try:
-                self.tick()
-            except ChannelError as exc:
-                log.warning("mqtt feed: %s (will retry)", exc)
-            except Exception:
-                log.exception("mqtt feed failed")
+    def _round(self) -> None:
+        try:
+            self.tick()
+        except ChannelError as exc:  # the broker is away: said briefly, tried again
+            log.warning("mqtt feed: %s (will retry)", exc)

@@ -24,7 +24,7 @@ from beffroi.requisitions.register import RequisitionItem
 class Destroyed:
     start_ms: int  # clipped to the requested range
     end_ms: int
-    reason: str  # retention | disk_pressure
+    reason: str  # retention | disk_pressure | clock_step
     destroyed_ms: int
 
 

@@ -142,7 +142,7 @@ class Interval(BaseModel):
 
 
 class DestroyedOut(Interval):
-    reason: str = Field(description="retention | disk_pressure")
+    reason: str = Field(description="retention | disk_pressure | clock_step")
     destroyed_at: datetime = Field(description="When the footage was destroyed (UTC)")
 
 

@@ -15,6 +15,7 @@ const t = messages({
     all: "Tous",
     retention: "Durée de conservation échue",
     disk_pressure: "Disque plein (avant l'échéance)",
+    clock_step: "Durée échue (horodatage faussé par un saut d'horloge)",
     search: "Rechercher",
     destroyed_at: "Détruit le",
     footage: "Images détruites",
@@ -29,6 +30,7 @@ const t = messages({
     all: "All",
     retention: "Retention period over",
     disk_pressure: "Disk full (before its time)",
+    clock_step: "Retention over (times skewed by a clock step)",
     search: "Search",
     destroyed_at: "Destroyed at",
     footage: "Footage destroyed",
@@ -48,7 +50,7 @@ interface Destruction {
   end: string;
   segments: number;
   bytes: number;
-  reason: "retention" | "disk_pressure";
+  reason: "retention" | "disk_pressure" | "clock_step";
   destroyed_at: string;
 }
 
@@ -75,6 +77,7 @@ export function DestructionsTab() {
             <option value="">{t("all")}</option>
             <option value="retention">{t("retention")}</option>
             <option value="disk_pressure">{t("disk_pressure")}</option>
+            <option value="clock_step">{t("clock_step")}</option>
           </select>
         </label>
         <button type="submit" class="primary">

@@ -45,8 +45,9 @@ class DestructionOut(BaseModel):
     segments: int = Field(description="Segments destroyed")
     bytes: int = Field(description="Bytes destroyed")
     reason: str = Field(
-        description="`retention` (the authorised period ended) or `disk_pressure` (the disk "
-        "reached its free-space floor first)"
+        description="`retention` (the authorised period ended), `disk_pressure` (the disk "
+        "reached its free-space floor first) or `clock_step` (the authorised period ended "
+        "for footage whose times carry a clock step: aged by its true time)"
     )
     destroyed_at: datetime = Field(description="When it was destroyed (UTC)")
 
@@ -85,7 +86,8 @@ def destruction_register(
     principal: Reader,
     camera: Annotated[str | None, Query(max_length=64, description="One camera")] = None,
     reason: Annotated[
-        str | None, Query(pattern="^(retention|disk_pressure)$", description="One reason")
+        str | None,
+        Query(pattern="^(retention|disk_pressure|clock_step)$", description="One reason"),
     ] = None,
     start: Annotated[
         str | None, Query(description="Destroyed at or after; " + INSTANT_HELP)
