@@ -24,10 +24,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from beffroi.sim.runner import ShardedServer
 from beffroi.sim.specs import make_cameras
-from bench.procstat import cpu_seconds, machine_busy_seconds, sample
+from bench.procstat import children, cpu_seconds, machine_busy_seconds, sample
 
 WARMUP_S = 20.0
 
@@ -85,6 +86,7 @@ def site_yaml(n: int, port: int) -> str:
 
 
 SIM_PIDS: list[int] = []
+PROFILE_S = 0.0  # --profile: seconds of py-spy on the supervisor and the busiest worker
 
 
 def measure(pids: list[int], seconds: float) -> tuple[float, float, int]:
@@ -127,8 +129,19 @@ def run_beffroi(n: int, port: int, seconds: float, work: Path) -> Result:
     )
     time.sleep(WARMUP_S)
     t_start_ms = time.time() * 1000
+    workers = children(proc.pid)
+    before = {p: cpu_seconds(p) for p in [proc.pid, *workers]}
+    spies = _profile([proc.pid, *workers], seconds) if PROFILE_S else None
     cpu, machine, pss = measure([proc.pid], seconds)
     t_end_ms = time.time() * 1000
+    split = {p: 100 * (cpu_seconds(p) - c) / seconds for p, c in before.items()}
+    print(
+        f"beffroi CPU split (% of a core): supervisor {split.pop(proc.pid):.1f}, workers "
+        + ", ".join(f"{v:.1f}" for v in split.values()),
+        flush=True,
+    )
+    if spies is not None:
+        spies()
     proc.send_signal(signal.SIGINT)
     proc.wait(60)
     db = sqlite3.connect(data / "beffroi.sqlite3")
@@ -155,6 +168,30 @@ def run_beffroi(n: int, port: int, seconds: float, work: Path) -> Result:
     return Result(
         "beffroi", n, seconds, cpu, machine, pss, segs, full[0], round(full[1] / 1000 * 15)
     )
+
+
+def _profile(pids: list[int], seconds: float) -> Any:
+    """py-spy on the supervisor and the busiest worker, in the background; returns the
+    function that waits for them and prints the breakdown by stage."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.profile import record, summarise
+
+    c0 = {p: cpu_seconds(p) for p in pids[1:]}
+    time.sleep(2)
+    busiest = max(pids[1:], key=lambda p: cpu_seconds(p) - c0[p]) if pids[1:] else pids[0]
+    pool = ThreadPoolExecutor(2)
+    duration = min(PROFILE_S, seconds - 5)
+    jobs = {
+        name: pool.submit(record, pid, duration)
+        for name, pid in (("supervisor", pids[0]), ("worker", busiest))
+    }
+
+    def report() -> None:
+        for name, job in jobs.items():
+            print(f"-- profile of the {name} --\n{summarise(job.result())}", flush=True)
+
+    return report
 
 
 def _explain_missing(db: sqlite3.Connection, start: float, end: float) -> None:
@@ -231,7 +268,12 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=18554)
     ap.add_argument("--sim-processes", type=int, default=2)
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument(
+        "--profile", type=float, default=0, help="seconds of py-spy (pip install py-spy)"
+    )
     args = ap.parse_args()
+    global PROFILE_S
+    PROFILE_S = args.profile
     if not args.skip_baseline and shutil.which("ffmpeg") is None:
         print("the baseline needs ffmpeg: apt-get install ffmpeg", file=sys.stderr)
         return 2
