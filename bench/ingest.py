@@ -140,10 +140,10 @@ def run_beffroi(n: int, port: int, seconds: float, work: Path) -> Result:
         + ", ".join(f"{v:.1f}" for v in split.values()),
         flush=True,
     )
-    if spies is not None:
-        spies()
     proc.send_signal(signal.SIGINT)
     proc.wait(60)
+    if spies is not None:
+        spies()
     db = sqlite3.connect(data / "beffroi.sqlite3")
     # Coverage of the measured window: any lost packet run, segment or camera shows up
     # as missing seconds; frames inside are compared with what 15 fps gives.

@@ -12,6 +12,7 @@ samples where the process was busy.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,13 +39,19 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def record(pid: int, seconds: float, native: bool = True) -> Path:
+def record(pid: int, seconds: float, native: bool = False) -> Path:
+    """Samples of the thread holding the GIL (`--gil`), 100 a second: where the Python
+    side spends its time. With `native`, every thread's C frames too (FFmpeg's, which
+    run without the GIL), at the price of stopping the process at each sample."""
     out = Path(tempfile.mkdtemp(prefix="beffroi-spy-")) / f"{pid}.txt"
-    cmd = ["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds))]
-    cmd += ["--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"]
-    if native:
-        cmd.append("--native")
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # py-spy installs next to the interpreter (a virtual environment's bin/).
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    cmd = [spy, "record", "--pid", str(pid), "--duration", str(int(seconds))]
+    cmd += ["--rate", "100", "--format", "raw", "--output", str(out)]
+    cmd.append("--native" if native else "--gil")
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"py-spy failed on {pid}: {done.stderr.strip()[-500:]}")
     return out
 
 
@@ -71,7 +78,7 @@ def summarise(path: Path, top: int = 15) -> str:
         total += n
         stages[stage_of(frames)] += n
         leaves[frames[-1]] += n
-    lines = [f"{total} busy samples"]
+    lines = [f"{total} busy samples ({total / 100:.1f} s with the GIL at 100 Hz)"]
     lines += [f"  {100 * n / total:5.1f} %  {stage}" for stage, n in stages.most_common()]
     lines.append("  innermost frames:")
     lines += [f"  {100 * n / total:5.1f} %  {leaf[:110]}" for leaf, n in leaves.most_common(top)]
@@ -82,9 +89,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("pid", type=int)
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--no-native", action="store_true")
+    ap.add_argument("--native", action="store_true")
     args = ap.parse_args()
-    print(summarise(record(args.pid, args.seconds, not args.no_native)))
+    print(summarise(record(args.pid, args.seconds, args.native)))
     return 0
 
 

@@ -21,7 +21,7 @@ import av
 from beffroi.ingest.errors import classify, scrub
 from beffroi.ingest.pictures import Pictures, Placed
 from beffroi.ingest.spec import CameraSpec, Emit, PacketSink, SinkFactory
-from beffroi.ingest.state import CameraState, Reason, Status
+from beffroi.ingest.state import CameraState, LiveSegment, Reason, Status
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class CameraRecorder:
         # were filmed, since they arrive in bursts (FFmpeg's probing buffers the first).
         self._window: deque[tuple[float, float, int]] = deque()
         self._last_emit = 0.0
+        self._sink_emit = _SinkEmit(self)
 
     # -- state ---------------------------------------------------------------------
     def _set(self, status: Status, reason: Reason | None = None, detail: str | None = None) -> None:
@@ -145,7 +146,7 @@ class CameraRecorder:
             self.state.codec = codec
             self.state.width = stream.codec_context.width
             self.state.height = stream.codec_context.height
-            sink = self.sinks.open(spec.camera_id, stream, self.emit)
+            sink = self.sinks.open(spec.camera_id, stream, self._sink_emit)
             recorded = self._pump(container, stream, sink)
             if not self.stop_event.is_set():
                 self._set(Status.OFFLINE, Reason.STREAM_ENDED, "the camera closed the session")
@@ -167,6 +168,7 @@ class CameraRecorder:
         recorded = False
         st = self.state
         pictures = Pictures(stream)
+        clock = pictures.clock
         for packet in container.demux(stream):
             if self.stop_event.is_set():
                 break
@@ -174,15 +176,17 @@ class CameraRecorder:
             ready = pictures.feed(packet, now, time.monotonic_ns())
             if ready:
                 self._write(sink, ready)
+                st.last_packet_ms = now
                 if not recorded:
                     recorded = True
                     self._set(Status.RECORDING)
-                st.last_packet_ms = now
-                st.timestamp_jumps = pictures.clock.jumps
-                st.time_source = pictures.clock.source
-                st.camera_clock_error_ms = pictures.clock.camera_clock_error_ms
+            if time.monotonic() - self._last_emit >= STATE_INTERVAL_S:
+                # Read at each state message, not kept up to date per packet.
+                st.timestamp_jumps = clock.jumps
+                st.time_source = clock.source
+                st.camera_clock_error_ms = clock.camera_clock_error_ms
                 st.segment_write_lag_ms = round(sink.last_write_lag_ms, 3)
-            self._publish()
+                self._publish()
         leftover = pictures.flush()
         if leftover:
             self._write(sink, leftover)
@@ -214,6 +218,28 @@ class CameraRecorder:
                 sink.abort()
         with contextlib.suppress(av.FFmpegError, OSError):
             container.close()
+
+
+class _SinkEmit:
+    """What the segment writer reports through. A fragment's progress (about four a
+    second) rides on the next state message, once a second, instead of a message of its
+    own to the supervisor; a new or closed segment is told at once, since live view
+    follows the recorder from file to file."""
+
+    def __init__(self, recorder: CameraRecorder) -> None:
+        self.recorder = recorder
+
+    def state(self, state: CameraState) -> None:
+        self.recorder.emit.state(state)
+
+    def segment(self, info: Any) -> None:
+        self.recorder.emit.segment(info)
+
+    def live(self, camera_id: str, live: LiveSegment | None) -> None:
+        state = self.recorder.state
+        old, state.live = state.live, live
+        if live is None or old is None or live.path != old.path:
+            self.recorder.emit.live(camera_id, live)
 
 
 class _SinkError(Exception):

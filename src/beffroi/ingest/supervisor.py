@@ -216,7 +216,8 @@ class Supervisor:
                 if new.camera_id in self._retired:
                     return
                 old = self._states.get(new.camera_id)
-                new.live = old.live if old is not None else None
+                # `new.live` is the worker's: a state message carries the live
+                # segment's progress (`ingest.camera._SinkEmit`).
                 if new.status != Status.RECORDING:
                     new.live = None
                 if old is not None:
