@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from beffroi.db.base import Millis, metadata
+from beffroi.db.base import Bytes, Millis, metadata
 
 segments = Table(
     "segments",
@@ -32,7 +32,7 @@ segments = Table(
     Column("start_ms", Millis, nullable=False, comment="UTC ms of the first frame"),
     Column("end_ms", Millis, nullable=False, comment="UTC ms after the last frame"),
     Column("path", Text, nullable=False, comment="Relative to the archive root"),
-    Column("bytes", Millis, nullable=False),
+    Column("bytes", Bytes, nullable=False),
     Column("codec", String(16), nullable=False),
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
@@ -98,8 +98,8 @@ destructions = Table(
     Column("start_ms", Millis, nullable=False),
     Column("end_ms", Millis, nullable=False),
     Column("segments", Integer, nullable=False),
-    Column("bytes", Millis, nullable=False),
-    Column("reason", String(32), nullable=False, comment="retention | disk_pressure"),
+    Column("bytes", Bytes, nullable=False),
+    Column("reason", String(32), nullable=False, comment="retention | disk_pressure | clock_step"),
     Column("last_sha256", String(64), nullable=False, comment="Anchor of the remaining chain"),
     Column("destroyed_ms", Millis, nullable=False, index=True),
 )

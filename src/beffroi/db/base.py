@@ -19,3 +19,6 @@ metadata = MetaData(
 
 # Milliseconds since the epoch: 64-bit on every backend.
 Millis = BigInteger
+# Sizes in bytes (a segment, an export, a destroyed run): 64-bit too, named apart so a
+# reader of a table does not take a size for a time.
+Bytes = BigInteger

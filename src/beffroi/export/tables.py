@@ -10,7 +10,7 @@ when done.
 
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text
 
-from beffroi.db.base import Millis, metadata
+from beffroi.db.base import Bytes, Millis, metadata
 
 exports = Table(
     "exports",
@@ -32,7 +32,7 @@ exports = Table(
     Column("footage_end_ms", Millis, nullable=False, comment="Last filmed instant"),
     Column("footage_ms", Millis, nullable=True, comment="Duration of the delivered footage"),
     Column("path", Text, nullable=True, comment="The ZIP, relative to DATA/exports"),
-    Column("bytes", Millis, nullable=True),
+    Column("bytes", Bytes, nullable=True),
     Column("manifest_sha256", String(64), nullable=True),
     Column(
         "destroyed_ms",
