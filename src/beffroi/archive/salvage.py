@@ -2,7 +2,7 @@
 
 A process killed mid-segment leaves `<name>.mp4.part` with complete fragments followed
 perhaps by a torn one. Salvage cuts the torn tail, fsyncs, hashes, renames and returns
-the segment for indexing: the crash loses at most the fragment being written (≤ 1 s).
+the segment for indexing: the crash loses at most the fragment being written (≤ 250 ms).
 """
 
 from __future__ import annotations
