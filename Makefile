@@ -15,7 +15,7 @@ FRONT_BUILD := $(FRONT)/dist/index.html
 FRONT_SRC := $(shell find $(FRONT)/src $(FRONT)/public -type f 2>/dev/null) \
 	$(FRONT)/index.html $(FRONT)/vite.config.ts $(FRONT)/tsconfig.json
 
-.PHONY: install run test test-fast lint bench clean system-deps frontend screenshots lock
+.PHONY: install run test test-fast lint bench clean system-deps frontend screenshots lock schema-doc
 
 # Python packages: exactly the versions of requirements.lock, each checked against its
 # hashes (a package replaced on the registry does not install), then Beffroi itself.
@@ -33,6 +33,10 @@ lock: install
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+# After changing a table: write docs/ref/schema.md again (a test compares it).
+schema-doc: install
+	$(BIN)/python -m beffroi.db.schema_doc > docs/ref/schema.md
 
 # The console (TypeScript, Vite): npm packages from the registry, built files not committed.
 $(FRONT_DEPS): $(FRONT)/package.json $(FRONT)/package-lock.json

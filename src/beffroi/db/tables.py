@@ -2,6 +2,7 @@
 
 from beffroi.access import tables as access_tables
 from beffroi.alarms import deliveries as alarm_deliveries_tables  # noqa: F401
+from beffroi.alarms import tables as alarms_tables  # noqa: F401
 from beffroi.archive import tables as archive_tables
 from beffroi.console import tables as console_tables  # noqa: F401
 from beffroi.export import tables as export_tables  # noqa: F401
