@@ -96,7 +96,7 @@ def _engine(data: Path) -> Engine | None:
 
 def run_verify(args: argparse.Namespace) -> int:
     from beffroi.journal.keys import load_public_key, normalise_fingerprint
-    from beffroi.journal.publish import PublishedCopy, read_published
+    from beffroi.journal.published import PublishedCopy, read_published
     from beffroi.journal.verify import verify_journal
 
     pinned = None

@@ -28,16 +28,12 @@ after its own last line.
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import os
-import smtplib
 import socket
-import ssl
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -49,7 +45,9 @@ from sqlalchemy import Engine, select
 
 from beffroi.clock import from_ms
 from beffroi.journal.chain import Checkpoint
+from beffroi.journal.published import checkpoint_line, last_published_seq
 from beffroi.journal.tables import journal_checkpoints
+from beffroi.site.mail import send_mail
 from beffroi.site.models import JournalPublishSettings, SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -57,117 +55,6 @@ log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 SYSLOG_IDENT = "beffroi-journal"
 DEFAULT_SYSLOG = "/dev/log"
-_TAIL_BYTES = 64 * 1024
-
-
-def checkpoint_line(cp: Checkpoint) -> str:
-    """The published form of a checkpoint: one line of canonical JSON."""
-    return json.dumps(
-        {
-            "hash": cp.hash,
-            "key_fingerprint": cp.key_fingerprint,
-            "seq": cp.seq,
-            "signature": cp.signature,
-            "time": from_ms(cp.time_ms).isoformat(),
-            "time_ms": cp.time_ms,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-
-
-@dataclass(frozen=True)
-class PublishedCheckpoint:
-    seq: int
-    hash: str
-    time_ms: int
-    signature: str
-    key_fingerprint: str
-    line: int = 0  # where it was read, for the reports
-    source: str = ""
-
-
-@dataclass
-class PublishedCopy:
-    name: str
-    checkpoints: list[PublishedCheckpoint] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def merged(self, other: PublishedCopy) -> PublishedCopy:
-        """Several copies checked as one (the file and the mails, say)."""
-        return PublishedCopy(
-            name=f"{self.name}, {other.name}",
-            checkpoints=[*self.checkpoints, *other.checkpoints],
-            errors=[*self.errors, *other.errors],
-        )
-
-
-def parse_line(text: str, line: int = 0, source: str = "") -> PublishedCheckpoint:
-    """A published line; also a syslog line that carries one (text before the first
-    `{` is ignored), so a collector's log file serves as a copy. ValueError if none."""
-    start = text.find("{")
-    if start < 0:
-        raise ValueError("no checkpoint on this line")
-    data = json.loads(text[start:])
-    try:
-        return PublishedCheckpoint(
-            seq=int(data["seq"]),
-            hash=str(data["hash"]),
-            time_ms=int(data["time_ms"]),
-            signature=str(data["signature"]),
-            key_fingerprint=str(data["key_fingerprint"]),
-            line=line,
-            source=source,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"not a checkpoint: {exc}") from None
-
-
-def read_published(path: Path) -> PublishedCopy:
-    """Every checkpoint of a published copy (file, syslog extract, e-mail attachment).
-    Unreadable lines and one seq published twice differently are errors of the copy."""
-    copy = PublishedCopy(name=str(path))
-    seen: dict[int, PublishedCheckpoint] = {}
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for number, text in enumerate(f, 1):
-            if not text.strip():
-                continue
-            try:
-                cp = parse_line(text, number, copy.name)
-            except ValueError as exc:  # json's errors are ValueErrors too
-                copy.errors.append(f"line {number}: {exc}")
-                continue
-            before = seen.get(cp.seq)
-            if before is None:
-                seen[cp.seq] = cp
-                copy.checkpoints.append(cp)
-            elif (before.hash, before.time_ms, before.signature) != (
-                cp.hash,
-                cp.time_ms,
-                cp.signature,
-            ):
-                copy.errors.append(
-                    f"line {number}: seq {cp.seq} published differently at line {before.line}"
-                )
-    return copy
-
-
-def last_published_seq(path: Path) -> int | None:
-    """The seq of the file's last readable line (its tail only: the file only grows)."""
-    try:
-        with path.open("rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - _TAIL_BYTES))
-            tail = f.read().decode("utf-8", errors="replace")
-    except OSError:  # absent (a new file), or unreadable: then the next write says so
-        return None
-    for text in reversed(tail.splitlines()):
-        try:
-            return parse_line(text).seq
-        except ValueError:
-            continue
-    return None
 
 
 class Target(Protocol):
@@ -336,26 +223,12 @@ class EmailTarget:
         return msg
 
     def send(self, checkpoints: Sequence[Checkpoint], now: datetime, fresh: bool = True) -> None:
-        from beffroi.oncall.channels import secret_value
-
         if not checkpoints:
             return
         s = self.smtp
         if s is None:
             raise RuntimeError("journal.publish.email needs notifications.smtp in the site file")
-        msg = self.message(checkpoints, now, fresh, s)
-        try:
-            password = secret_value(s.password_env, s.password_file)
-            with smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds) as smtp:
-                if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.username:
-                    smtp.login(s.username, password or "")
-                refused = smtp.send_message(msg)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise RuntimeError(f"SMTP {s.host}:{s.port}: {exc}") from None
-        if refused:
-            raise RuntimeError(f"SMTP {s.host}:{s.port} refused {self.address}: {refused}")
+        send_mail(s, self.message(checkpoints, now, fresh, s), self.address)  # MailError
         self.sent_on = now.astimezone(PARIS).date()
 
 

@@ -41,7 +41,7 @@ from beffroi.clock import from_ms
 from beffroi.journal.chain import DEFAULT_POLICY, CheckpointPolicy
 from beffroi.journal.entries import GENESIS, HASHED_KEYS
 from beffroi.journal.keys import fingerprint, head_signature_valid, signature_valid
-from beffroi.journal.publish import PublishedCopy
+from beffroi.journal.published import PublishedCopy
 from beffroi.journal.tables import journal_checkpoints, journal_head
 
 PURGE_ACTION = "journal.purge"

@@ -8,14 +8,14 @@ through to the person's next contact, then to the next person. Timeouts are shor
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from beffroi.clock import PARIS
+from beffroi.site.secrets import SecretError
+from beffroi.site.secrets import secret_value as site_secret
 
 
 def paris_time(at: datetime) -> str:
@@ -81,17 +81,9 @@ class Channel(Protocol):
 def secret_value(
     env: str | None, file: str | None, environ: Mapping[str, str] | None = None
 ) -> str | None:
-    """A password, key or token named by the site file: from the environment variable,
-    else the file (stripped); None when neither is given. ChannelError when the named
-    one cannot be read, so the failure shows in the attempt, not as a silent None."""
-    if env is not None:
-        value = (os.environ if environ is None else environ).get(env)
-        if not value:
-            raise ChannelError(f"the environment variable {env} is not set")
-        return value
-    if file is not None:
-        try:
-            return Path(file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ChannelError(f"cannot read {file}: {exc}") from None
-    return None
+    """A secret the site file names (`site.secrets`), its failure a `ChannelError` so it
+    shows in the attempt, not as a silent None."""
+    try:
+        return site_secret(env, file, environ)
+    except SecretError as exc:
+        raise ChannelError(str(exc)) from None

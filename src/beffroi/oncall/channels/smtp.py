@@ -7,12 +7,11 @@ incident has one, is attached as a JPEG.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from beffroi.oncall.channels import Alert, ChannelError, secret_value
+from beffroi.oncall.channels import Alert, ChannelError
+from beffroi.site.mail import MailError, send_mail
 from beffroi.site.models import SmtpSettings
 
 
@@ -38,17 +37,7 @@ class SmtpChannel:
         return msg
 
     def send(self, alert: Alert, address: str) -> None:
-        s = self.settings
-        msg = self.message(alert, address)
         try:
-            password = secret_value(s.password_env, s.password_file)
-            with smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds) as smtp:
-                if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.username:
-                    smtp.login(s.username, password or "")
-                refused = smtp.send_message(msg)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise ChannelError(f"SMTP {s.host}:{s.port}: {exc}") from None
-        if refused:
-            raise ChannelError(f"SMTP {s.host}:{s.port} refused {address}: {refused}")
+            send_mail(self.settings, self.message(alert, address), address)
+        except MailError as exc:
+            raise ChannelError(str(exc)) from None
