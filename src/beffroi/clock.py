@@ -102,7 +102,7 @@ def default_clock() -> Clock:
 
 
 def set_default_clock(clock: Clock) -> None:
-    """Swap the process-wide clock (tests and the `--clock-offset` debugging aid only)."""
+    """Swap the process-wide clock (tests only)."""
     global _default
     _default = clock
 
