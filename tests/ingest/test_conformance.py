@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from beffroi.sim.faults import Fault
-from beffroi.sim.runner import run_in_thread
+from beffroi.sim.runner import ShardedServer
 from beffroi.sim.specs import CameraSpec
 from tests.ingest.conformance import Verdict, record_camera
 from tests.peers.gst_camera import gst_camera
@@ -34,6 +34,13 @@ def assert_faithful(v: Verdict, stamped: bool = True, bound_ms: float = 100) -> 
     if stamped:
         assert len(v.time_errors_ms) >= v.samples * 0.9, summary
         assert v.error_p99_ms() <= bound_ms, summary
+
+
+def simulator(camera: CameraSpec, cache: Path) -> ShardedServer:
+    """The simulator in a process of its own: in a thread of the recording process, the
+    recorder's work would delay its sending, and its send-time stamps (the reference the
+    archive's times are judged against) with it."""
+    return ShardedServer([camera], port=0, processes=1, cache_dir=cache)
 
 
 GST_CASES = {
@@ -97,7 +104,7 @@ def test_simulated_camera_quirk(quirk: str, rec_engine, sim_cache: Path, tmp_pat
         name="cam0", width=320, height=240, fps=15, bitrate=300_000, stamp_send_time=True,
         fault=SIM_QUIRKS[quirk],
     )  # fmt: skip
-    with run_in_thread([camera], cache_dir=sim_cache) as sim:
+    with simulator(camera, sim_cache) as sim:
         v = record_camera(rec_engine, tmp_path / "archive", sim.url("cam0"), SECONDS)
     assert_faithful(v)
     fault = SIM_QUIRKS[quirk]
@@ -112,6 +119,6 @@ def test_a_smart_codec_with_long_gops(rec_engine, sim_cache: Path, tmp_path: Pat
         name="cam0", width=320, height=240, fps=15, bitrate=300_000, stamp_send_time=True,
         duration=20.0, gop_seconds=10.0, vfr_idle_fps=1.0, vfr_period_s=5.0,
     )  # fmt: skip
-    with run_in_thread([camera], cache_dir=sim_cache) as sim:
+    with simulator(camera, sim_cache) as sim:
         v = record_camera(rec_engine, tmp_path / "archive", sim.url("cam0"), SECONDS)
     assert_faithful(v)
