@@ -1,16 +1,18 @@
-"""`beffroi run`: the composition root that starts every stage in a safe order.
+"""`beffroi run`: the composition root.
 
-Order matters for the archive invariants, so it is explicit here:
-1. migrate the schema, apply the site file;
-2. finish interrupted deletions (phase 2 of two-phase deletion);
-3. index finished files that lost their row in a crash (reconcile);
-4. start the index writer, then the recorder (whose workers salvage `.part` files
-   before recording anew), then retention, then the API.
+1. refuse a TLS set-up that must not serve, load the site file, open the data
+   directory (0700) and the key of the TOTP secrets;
+2. migrate the schema (an SQLite database is copied aside first), open the journal,
+   apply the site file, ensure the first administrator (and the demo's people);
+3. start the centre (`beffroi.centre.Centre`: the archive's recovery, the index writer,
+   the recorder, retention and every other service, in the order the archive's
+   invariants need);
+4. serve the API and console, tell systemd, and wait for a signal: SIGHUP reloads the
+   site file, SIGINT / SIGTERM stop the API then the centre, which closes every segment.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import signal
@@ -21,40 +23,20 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
 from beffroi import __version__
 from beffroi.access.secrets_box import TotpKey, TotpKeyError
-from beffroi.alarms.inputs import AlarmInputs
 from beffroi.archive.disk import floor_bytes
-from beffroi.archive.index import IndexWriter, reconcile
 from beffroi.archive.layout import archive_root
-from beffroi.archive.maintenance import RetentionLoop
-from beffroi.archive.sink import ArchiveSinks
 from beffroi.archive.storage import storage_report
+from beffroi.centre import Centre, journal_site
 from beffroi.clock import Clock, SystemClock
 from beffroi.db.engine import database_url, make_engine
 from beffroi.db.migrate import SchemaTooNewError, upgrade
-from beffroi.export.jobs import ExportJobs
-from beffroi.health.sampler import HealthSampler
-from beffroi.incidents.clip_window import MediaSettings
-from beffroi.incidents.faults import FaultIncidents
-from beffroi.incidents.health import HealthWatcher
-from beffroi.incidents.intake import AlarmIntake
-from beffroi.incidents.media import IncidentMedia
-from beffroi.incidents.service import IncidentService
-from beffroi.incidents.stills import snapshot_jpeg
-from beffroi.ingest.spec import CameraSpec
-from beffroi.ingest.state import Reason
-from beffroi.ingest.supervisor import Supervisor
-from beffroi.journal.http import principal_entry
-from beffroi.journal.service import Journal, JournalMaintenance
+from beffroi.journal.service import Journal
 from beffroi.live.hub import LiveHub
-from beffroi.oncall.runtime import OnCallRuntime
-from beffroi.site.apply import ApplyResult, apply_site, camera_stream_credentials
-from beffroi.site.camera_rows import CameraRow, active_cameras
+from beffroi.site.apply import apply_site
 from beffroi.site.loader import SiteError, load_site, today_from
-from beffroi.site.models import Site
 from beffroi.systemd import Notifier
 from beffroi.web.app import create_app
 from beffroi.web.context import AppContext
@@ -126,7 +108,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     journal.configure(site)  # where checkpoints are published
     applied = apply_site(engine, site, clock)
     log.info("site applied: %s", applied)
-    _journal_site(journal, opts.site, applied)
+    journal_site(journal, opts.site, applied)
     password = ensure_admin(engine, clock, os.environ.get(ADMIN_PASSWORD_ENV))
     demo_lines: list[str] = []
     if opts.demo:
@@ -149,66 +131,8 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         )
 
     floor = floor_bytes(site.recording.free_space_floor, root)
-    retention = RetentionLoop(engine, root, clock, free_floor_bytes=floor, journal=journal)
-    # Deletions a crash interrupted are finished before anything is re-indexed.
-    retention.recover()
-    cameras = active_cameras(engine)
-    reconciled = reconcile(engine, root, clock, [c.id for c in cameras])
-    if reconciled:
-        log.warning("indexed %d segment(s) left without a row by a crash", reconciled)
-
-    index = IndexWriter(engine, clock)
-    index.start()
-    specs, disabled = _camera_specs(cameras, site)
-    recorder = Supervisor(
-        specs,
-        ArchiveSinks(root, segment_ms=site.recording.segment_seconds * 1000),
-        on_segment=index.submit,
-        cameras_per_worker=site.recording.cameras_per_worker,
-        use_processes=opts.use_processes,
-        disabled=disabled,
-    )
-    recorder.start()
-    retention.start()
-    journal_upkeep = JournalMaintenance(journal)
-    journal_upkeep.start()
-    # Exports a crash interrupted are queued again and run from the start.
-    export_jobs = ExportJobs(
-        engine,
-        clock,
-        data_dir,
-        root,
-        free_floor_bytes=floor,
-        journal=journal,
-        live_start=functools.partial(_live_start, recorder),
-        fingerprint_published_at=site.exports.fingerprint_published_at,
-        keep_days=site.exports.keep_days,
-    )
-    export_jobs.start()
-    alarms = _start_alarms(site, engine, clock, journal)
-    # One incident service for every receiver: it serialises the opening of incidents.
-    incident_service = alarms.service if alarms is not None else None
-    if incident_service is None:
-        incident_service = IncidentService(
-            engine, clock, journal, site.alarms.group_seconds, MediaSettings.of_site(site)
-        )
-    inputs = _start_alarm_inputs(site, engine, clock, journal, incident_service)
-    oncall = _start_oncall(site, engine, clock, journal, data_dir, recorder)
-    if oncall is not None:
-        wake = oncall.escalation.wake
-        incident_service.on_opened.append(lambda _incident: wake())
-    # Incidents' snapshots and clips (queued by the alarm path, made off its thread), and
-    # the watcher that opens fault incidents (camera offline, disk, retention, clock).
-    incident_media = IncidentMedia(engine, clock, data_dir, root, recorder, journal)
-    incident_media.start()
-    faults = FaultIncidents(engine, clock, journal)
-    health = HealthWatcher(
-        engine, clock, recorder, faults, archive_root=root, floor_bytes=floor, retention=retention
-    )
-    health.start()
-    # One sample a minute per camera (status, fps, bitrate) for the health page's charts.
-    sampler = HealthSampler(engine, clock, recorder)
-    sampler.start()
+    centre = Centre.start(site, engine, clock, journal, data_dir, floor, opts.use_processes)
+    recorder = centre.recorder
 
     ctx = AppContext(
         engine=engine,
@@ -219,17 +143,17 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         free_floor_bytes=floor,
         storage_report=lambda: storage_report(engine, root, clock, floor),
         journal=journal,
-        exports=export_jobs,
+        exports=centre.export_jobs,
         # Live view reads the files the recorder writes (one RTSP session per camera,
         # however many viewers); its tasks run on the API's event loop and end with it.
         live=LiveHub.tailing(root, recorder),
         totp_key=totp_key,
     )
     app = create_app(ctx)
-    app.state.oncall = oncall  # test messages go through the configured channels
-    app.state.alarm_inputs = inputs  # POST /api/alarms: the webhook receiver
+    app.state.oncall = centre.oncall  # test messages go through the configured channels
+    app.state.alarm_inputs = centre.inputs  # POST /api/alarms: the webhook receiver
     url = f"{'https' if tls else 'http'}://{_url_host(opts.host)}:{opts.port}"
-    _announce(url, len(specs), password, demo_lines)
+    _announce(url, centre.cameras, password, demo_lines)
     server = uvicorn.Server(api_config(app, opts, tls))
     # uvicorn re-raises SIGINT/SIGTERM once it has stopped, which would kill this process
     # before the recorder closes its segments; in a thread it leaves signals to us.
@@ -241,39 +165,21 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     signal.signal(signal.SIGHUP, lambda *_: reload.set())
     api.start()
     systemd = Notifier()
-    systemd.ready(f"serving {url}, {len(specs)} camera(s)")
+    systemd.ready(f"serving {url}, {centre.cameras} camera(s)")
     try:
         while not stop.wait(0.5):
             if not api.is_alive():  # the API could not start (port taken…)
                 log.error("the API stopped; shutting down")
                 return 1
-            systemd.tick(healthy=retention.running)
+            systemd.tick(healthy=centre.retention.running)
             if reload.is_set():
                 reload.clear()
-                reload_site(
-                    opts.site, engine, clock, recorder, journal, alarms, oncall, inputs,
-                    export_jobs,
-                )  # fmt: skip
+                centre.reload(opts.site, engine, clock, journal)
     finally:
         systemd.stopping()
         server.should_exit = True
         api.join(10)
-        health.stop()  # before the recorder: cameras closing are not faults
-        sampler.stop()
-        log.info("stopping: closing segments")
-        recorder.stop()
-        if alarms is not None:
-            alarms.stop()
-        if inputs is not None:
-            inputs.stop()
-        if oncall is not None:
-            oncall.stop()
-        incident_media.stop()
-        retention.stop()
-        journal_upkeep.stop()
-        export_jobs.stop()
-        index.wait_idle(timeout=15)
-        index.stop()
+        centre.stop()
     return 0
 
 
@@ -316,104 +222,6 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def reload_site(
-    path: Path,
-    engine: Engine,
-    clock: Clock,
-    recorder: Supervisor,
-    journal: Journal,
-    alarms: AlarmIntake | None = None,
-    oncall: OnCallRuntime | None = None,
-    inputs: AlarmInputs | None = None,
-    exports: ExportJobs | None = None,
-) -> bool:
-    """SIGHUP: re-read the site file and apply it. A file with errors changes nothing;
-    only the cameras that changed are touched; removed ones stop recording and their
-    footage ages out normally."""
-    try:
-        loaded = load_site(path, today=today_from(clock))
-    except SiteError as exc:
-        log.error("site file not reloaded, nothing changed:\n%s", exc)
-        return False
-    applied = apply_site(engine, loaded.site, clock)
-    journal.configure(loaded.site)
-    _journal_site(journal, path, applied)
-    specs, disabled = _camera_specs(active_cameras(engine), loaded.site)
-    for camera_id in applied.cameras_removed:
-        disabled[camera_id] = Reason.REMOVED
-    changes = recorder.update(specs, disabled)
-    if alarms is not None:
-        alarms.reload(loaded.site)
-    if oncall is not None:
-        oncall.reload(loaded.site)
-    if inputs is not None:
-        inputs.reload(loaded.site)
-    if exports is not None:
-        exports.fingerprint_published_at = loaded.site.exports.fingerprint_published_at
-        exports.keep_days = loaded.site.exports.keep_days
-    log.info("site reloaded: %s", changes)
-    return True
-
-
-def _start_alarms(site: Site, engine: Engine, clock: Clock, journal: Journal) -> AlarmIntake | None:
-    """The alarm receivers the site file enables, wired to the incidents. One that cannot
-    start (port taken) is reported loudly, but the recorder keeps recording."""
-    try:
-        return AlarmIntake.start(site, engine, clock, journal)
-    except OSError as exc:
-        log.error("alarms: the receiver could not start: %s", exc)
-        print(f"ALARMS NOT RECEIVED: the SIA DC-09 receiver could not start: {exc}", flush=True)
-        return None
-
-
-def _start_alarm_inputs(
-    site: Site, engine: Engine, clock: Clock, journal: Journal, service: IncidentService
-) -> AlarmInputs | None:
-    """The webhook and MQTT receivers, on the one incident service (the DC-09 one)."""
-    try:
-        return AlarmInputs.start(site, engine, clock, journal, service.alarm_received)
-    except Exception as exc:
-        log.exception("alarms: the webhook or MQTT receiver could not start")
-        print(f"ALARMS NOT RECEIVED: the webhook or MQTT receiver failed: {exc}", flush=True)
-        return None
-
-
-def _live_start(recorder: Supervisor, camera_id: str) -> int | None:
-    """Start of the segment the recorder is writing for `camera_id`, if any."""
-    state = recorder.camera_states().get(camera_id)
-    return state.live.start_ms if state is not None and state.live is not None else None
-
-
-def _start_oncall(
-    site: Site, engine: Engine, clock: Clock, journal: Journal, data_dir: Path, recorder: Supervisor
-) -> OnCallRuntime | None:
-    """Escalation and notification channels. One that cannot start (an MQTT password
-    not set) is reported loudly, but recording and alarms go on."""
-    try:
-        # The alarm's snapshot goes with the alert when it is ready (0.1 to 1 s after
-        # the alarm); the first alert does not wait for it.
-        snapshot = functools.partial(snapshot_jpeg, engine, data_dir)
-        return OnCallRuntime.start(site, engine, clock, journal, data_dir, recorder, snapshot)
-    except Exception as exc:
-        log.exception("oncall: could not start")
-        print(f"ON-CALL AGENTS NOT NOTIFIED: the notification service failed: {exc}", flush=True)
-        return None
-
-
-def _journal_site(journal: Journal, path: Path, applied: ApplyResult) -> None:
-    """Configuration changes are journaled like any action on the system."""
-    if not applied.changed:
-        return
-    detail = {
-        "file": str(path),
-        "added": applied.cameras_added,
-        "updated": applied.cameras_updated,
-        "removed": applied.cameras_removed,
-        "returned": applied.cameras_returned,
-    }
-    journal.record(principal_entry(None, "site.apply", username="system", detail=detail))
-
-
 def private_data_dir(data_dir: Path) -> None:
     """Footage, the database (and its WAL), snapshots and keys are nobody else's: the
     data directory is 0700, and what the server and its recorder processes (which
@@ -423,35 +231,6 @@ def private_data_dir(data_dir: Path) -> None:
     if data_dir.stat().st_mode & 0o077:
         log.warning("data directory %s was open to others: now 0700", data_dir)
         data_dir.chmod(0o700)
-
-
-def _camera_specs(
-    cameras: list[CameraRow], site: Site
-) -> tuple[list[CameraSpec], dict[str, Reason]]:
-    recording = site.recording
-    specs: list[CameraSpec] = []
-    disabled: dict[str, Reason] = {}
-    for cam in cameras:
-        if cam.removed_ms is not None:
-            disabled[cam.id] = Reason.REMOVED
-            continue
-        if not cam.enabled:
-            disabled[cam.id] = Reason.DISABLED
-            continue
-        # A password written in the stream URL lives only in the site file, never the DB.
-        url, username, password = camera_stream_credentials(site.camera(cam.id) or cam)
-        specs.append(
-            CameraSpec(
-                camera_id=cam.id,
-                url=url,
-                username=username,
-                password=password,
-                transport=cam.transport,
-                stall_timeout_s=float(recording.stall_timeout_seconds),
-                reconnect_max_s=float(recording.reconnect_max_seconds),
-            )
-        )
-    return specs, disabled
 
 
 def _announce(url: str, cameras: int, password: str | None, extra: list[str]) -> None:
