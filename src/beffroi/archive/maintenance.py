@@ -48,7 +48,7 @@ from beffroi.archive.retention import (
     needed_bytes,
     select_victims,
 )
-from beffroi.archive.seals import Sealer, record_pressure, record_stepped
+from beffroi.archive.seals import Sealer, record_runs
 from beffroi.archive.tables import segments
 from beffroi.clock import Clock, utc_ms
 from beffroi.journal.http import principal_entry
@@ -188,12 +188,9 @@ class RetentionLoop:
                 log.error("retention held: %s", self.clock_guard.hold_reason)
             else:
                 log.warning("retention resumes: the server clock agrees with elapsed time")
-        self._flag_stepped()
-        return now_ms
-
-    def _flag_stepped(self) -> None:
         with self.engine.begin() as conn:
             self._sane_max_id = flag_stepped(conn, self.clock_guard, self._sane_max_id)
+        return now_ms
 
     def _release_lapsed_holds(self, now_ms: int) -> None:
         """Release the holds placed by hand that were not renewed in time, each with
@@ -231,11 +228,7 @@ class RetentionLoop:
     ) -> None:
         p1 = delete_segments(conn, ids, reason, self._now_ms(), extra_holds=self._extra_holds())
         if self.journal is not None:
-            # Rare, and not explained by the stamps' retention: journaled with the deletion.
-            if reason == "disk_pressure":
-                record_pressure(self.journal, conn, p1.runs)
-            elif reason == "clock_step" and step_ms is not None:
-                record_stepped(self.journal, conn, p1.runs, step_ms)
+            record_runs(self.journal, conn, reason, p1.runs, step_ms)
         result.deleted[reason] += p1.segments
         result.bytes[reason] += p1.bytes
         result.register_rows += p1.register_rows

@@ -85,26 +85,21 @@ def destructions_digest(rows: Iterable[Row[Any]]) -> str:
     return h.hexdigest()
 
 
-def record_pressure(journal: Journal, conn: Connection, runs: Sequence[Run]) -> None:
-    """Journal a disk-pressure deletion in its own transaction (`conn`)."""
-    if not runs:
+def record_runs(
+    journal: Journal, conn: Connection, reason: str, runs: Sequence[Run], step_ms: int | None
+) -> None:
+    """Journal, in the deleting transaction (`conn`), a destruction that the stamps'
+    retention does not explain: disk pressure, or segments stamped during a clock step
+    of `step_ms`. Retention itself needs no entry."""
+    action = {"disk_pressure": PRESSURE, "clock_step": STEPPED}.get(reason)
+    if action is None or not runs:
         return
-    detail = {
+    detail: dict[str, Any] = {
         "runs": [[r.camera_id, r.start_ms, r.end_ms, len(r.segment_ids)] for r in runs],
     }
-    journal.record(principal_entry(None, PRESSURE, username="system", detail=detail), conn)
-
-
-def record_stepped(journal: Journal, conn: Connection, runs: Sequence[Run], step_ms: int) -> None:
-    """Journal, in the deleting transaction, a retention by true time of segments whose
-    stamps carry a clock step of `step_ms`."""
-    if not runs:
-        return
-    detail = {
-        "step_ms": step_ms,
-        "runs": [[r.camera_id, r.start_ms, r.end_ms, len(r.segment_ids)] for r in runs],
-    }
-    journal.record(principal_entry(None, STEPPED, username="system", detail=detail), conn)
+    if step_ms is not None:
+        detail["step_ms"] = step_ms
+    journal.record(principal_entry(None, action, username="system", detail=detail), conn)
 
 
 def keep_lines(conn: Connection, deleted: Sequence[Any], now_ms: int) -> None:
@@ -220,10 +215,9 @@ def unexplained_destructions(conn: Connection, rows: Sequence[Row[Any]]) -> list
     if not rows:
         return []
     retention = dict(conn.execute(select(cameras.c.id, cameras.c.retention_s)).all())
-    pressed = any(r.reason == "disk_pressure" for r in rows)
-    pressure = _journaled_runs(conn, PRESSURE) if pressed else {}
-    stepped = any(r.reason == "clock_step" for r in rows)
-    steps = _journaled_runs(conn, STEPPED) if stepped else {}
+    reasons = {r.reason for r in rows}  # the journal is read only for what needs it
+    pressure = _journaled_runs(conn, PRESSURE) if "disk_pressure" in reasons else {}
+    steps = _journaled_runs(conn, STEPPED) if "clock_step" in reasons else {}
     out = []
     for r in rows:
         camera, start, end = r.camera_id, int(r.start_ms), int(r.end_ms)
