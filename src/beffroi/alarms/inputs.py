@@ -11,10 +11,8 @@ not silence the other receivers.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -25,6 +23,7 @@ from beffroi.alarms.webhook import MIN_SECRET, Integration, WebhookReceiver
 from beffroi.alarms.webhook import RECEIVER as WEBHOOK
 from beffroi.clock import Clock
 from beffroi.site.models import AlarmMqttSettings, AlarmWebhookSettings, Site
+from beffroi.site.secrets import secret_value
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +31,12 @@ log = logging.getLogger(__name__)
 def read_secret(
     env: str | None, file: str | None, environ: Mapping[str, str] | None = None
 ) -> str | None:
-    """A key or password named by the site file (variable, else file); None when none is
-    named; ValueError when the named one cannot be read."""
+    """A key or password named by the site file (`site.secrets`); None when none is
+    named; ValueError when the named one cannot be read, or when both ways are given."""
     if env is not None and file is not None:
         raise ValueError("give the key either through an environment variable or a file")
-    if env is not None:
-        value = (os.environ if environ is None else environ).get(env)
-        if not value:
-            raise ValueError(f"the environment variable {env} is not set")
-        return value.strip()
-    if file is not None:
-        try:
-            return Path(file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read {file}: {exc}") from None
-    return None
+    value = secret_value(env, file, environ)  # SecretError is a ValueError
+    return None if value is None else value.strip()
 
 
 def integrations_of(
