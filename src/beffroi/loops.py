@@ -4,7 +4,7 @@ Retention, health sampling, the fault watcher, escalation, journal upkeep, incid
 media and the MQTT feed are all "do a round, wait, again". Each used to carry its own
 thread, stop event and wait; they now hand their round to a `Loop`, which
 
-- waits with `Clock.wait`, so a test advancing a `FakeClock` drives hours of rounds in
+- waits with `Clock.wait_until`, so a test advancing a `FakeClock` drives hours of rounds in
   seconds, and a wall-clock step (NTP, `date -s`) never shortens or lengthens a pause;
 - stops at once (`stop` interrupts the wait) and can be woken early (`wake`);
 - survives a failing round (a database restart, a full disk): it logs, counts, and

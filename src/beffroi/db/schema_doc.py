@@ -46,10 +46,7 @@ def _owner(table: Table) -> str:
 
 
 def _type(column: Column) -> str:
-    try:
-        return str(column.type).lower()
-    except Exception:  # a type without a generic rendering
-        return type(column.type).__name__.lower()
+    return str(column.type).lower()
 
 
 def _keys(column: Column) -> str:

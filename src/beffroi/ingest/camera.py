@@ -186,7 +186,7 @@ class CameraRecorder:
                 st.time_source = clock.source
                 st.camera_clock_error_ms = clock.camera_clock_error_ms
                 st.segment_write_lag_ms = round(sink.last_write_lag_ms, 3)
-                self._publish()
+                self._publish(force=True)  # the interval is checked just above
         leftover = pictures.flush()
         if leftover:
             self._write(sink, leftover)

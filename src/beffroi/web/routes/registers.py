@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
+from beffroi.archive.gc import REASONS
 from beffroi.archive.tables import destructions
 from beffroi.clock import from_ms, utc_ms
 from beffroi.journal.http import app_journal, journal_action
@@ -87,7 +88,7 @@ def destruction_register(
     camera: Annotated[str | None, Query(max_length=64, description="One camera")] = None,
     reason: Annotated[
         str | None,
-        Query(pattern="^(retention|disk_pressure|clock_step)$", description="One reason"),
+        Query(pattern=f"^({'|'.join(REASONS)})$", description="One reason"),
     ] = None,
     start: Annotated[
         str | None, Query(description="Destroyed at or after; " + INSTANT_HELP)
