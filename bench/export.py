@@ -32,7 +32,7 @@ import av
 from sqlalchemy import Engine, insert, select
 
 from beffroi.archive.index import index_segment
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segments
 from beffroi.archive.writer import SegmentWriter
 from beffroi.db.engine import make_engine
@@ -67,7 +67,7 @@ def cpu_seconds(who: int) -> float:
 def record_hour(engine: Engine, root: Path, minutes: int, cache: Path) -> None:
     """`minutes` one-minute segments, written by the recorder's writer, indexed."""
     clip = ensure_clip(CLIP, cache.parent / "clips")  # shared by every --minutes
-    infos: list[SegmentInfo] = []
+    infos: list[Segment] = []
     writer: SegmentWriter | None = None
     with av.open(str(clip)) as probe:
         tb = float(probe.streams.video[0].time_base)

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from beffroi.archive.index import IndexWriter, reconcile
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segments
 from beffroi.archive.writer import SegmentWriter
 from beffroi.clock import FakeClock
@@ -24,9 +24,9 @@ from tests.media import ClipSource, make_clip
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def info(camera: str, i: int) -> SegmentInfo:
+def info(camera: str, i: int) -> Segment:
     start = 1_793_000_000_000 + i * 60_000
-    return SegmentInfo(
+    return Segment(
         camera_id=camera,
         path=f"{camera}/2026-10-26/{camera}-{i}.mp4",
         start_ms=start,
@@ -74,7 +74,7 @@ def test_reconcile_indexes_finished_files_that_lost_their_row(
     engine: Engine, clock: FakeClock, tmp_path: Path
 ) -> None:
     add_cameras(engine, "cam-a")
-    closed: list[SegmentInfo] = []
+    closed: list[Segment] = []
     clip = ClipSource(make_clip(seconds=4.0))
     stream, packets = clip.open()
     w = SegmentWriter(tmp_path, "cam-a", stream, closed.append, segment_ms=1000)

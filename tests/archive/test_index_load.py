@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import Engine, func, select
 
 from beffroi.archive.index import IndexWriter
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segments
 from beffroi.clock import FakeClock
 from beffroi.playback.timeline import query_spans
@@ -43,7 +43,7 @@ def test_one_writer_indexes_170_cameras_while_readers_query(
         for cam in CAMERAS:
             start = base + r * 60_000
             writer.submit(
-                SegmentInfo(
+                Segment(
                     cam,
                     f"{cam}/d/{cam}-{r}.mp4",
                     start,

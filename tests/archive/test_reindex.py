@@ -12,15 +12,15 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select
 
 from beffroi.archive.check import check_archive
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segments
 from beffroi.archive.writer import SegmentWriter
 from tests.archive.seed import add_cameras
 from tests.media import ClipSource, make_clip
 
 
-def _record(root: Path, camera: str, start_ms: int) -> list[SegmentInfo]:
-    closed: list[SegmentInfo] = []
+def _record(root: Path, camera: str, start_ms: int) -> list[Segment]:
+    closed: list[Segment] = []
     stream, packets = ClipSource(make_clip(seconds=4.0)).open()
     w = SegmentWriter(root, camera, stream, closed.append, segment_ms=1000)
     for i, p in enumerate(packets):

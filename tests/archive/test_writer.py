@@ -10,7 +10,7 @@ import pytest
 
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.salvage import probe_segment, salvage_part
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import Segment
 from beffroi.archive.writer import SegmentWriter
 from beffroi.ingest.state import LiveSegment
 from tests.media import ClipSource, decode_levels, level, make_clip
@@ -26,8 +26,8 @@ def clip() -> ClipSource:
 
 def record(
     root: Path, clip: ClipSource, segment_ms: int = 2000, mutate=None
-) -> tuple[list[SegmentInfo], list[LiveSegment | None], SegmentWriter]:
-    closed: list[SegmentInfo] = []
+) -> tuple[list[Segment], list[LiveSegment | None], SegmentWriter]:
+    closed: list[Segment] = []
     lives: list[LiveSegment | None] = []
     stream, packets = clip.open()
     writer = SegmentWriter(

@@ -26,7 +26,6 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -35,6 +34,7 @@ from sqlalchemy import Connection, Engine, func, select
 from beffroi.archive.chain import destruction_anchor
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.seals import SealedRow, Seals, check_camera, check_register
+from beffroi.archive.segment import Segment, read_segments
 from beffroi.archive.tables import segment_garbage, segments
 
 MAX_PROBLEMS = 1000
@@ -71,19 +71,6 @@ class CheckReport(BaseModel):
         default_factory=list, description="Facts worth knowing that are not errors"
     )
     stats: CheckStats = Field(default_factory=lambda: CheckStats(), description="Counts")
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    id: int
-    camera_id: str
-    start_ms: int
-    end_ms: int
-    path: str
-    bytes: int
-    sha256: str
-    prev_sha256: str | None
-    indexed_ms: int
 
 
 class _Problems:
@@ -185,41 +172,15 @@ def _list_camera(root: Path, camera: str) -> tuple[set[str], list[str]]:
     return files, parts
 
 
-def _stream_rows(engine: Engine, camera: str) -> Iterator[_Row]:
+def _stream_rows(engine: Engine, camera: str) -> Iterator[Segment]:
     with engine.connect() as conn:
-        result = conn.execution_options(yield_per=2000).execute(
-            select(
-                segments.c.id,
-                segments.c.camera_id,
-                segments.c.start_ms,
-                segments.c.end_ms,
-                segments.c.path,
-                segments.c.bytes,
-                segments.c.sha256,
-                segments.c.prev_sha256,
-                segments.c.indexed_ms,
-            )
-            .where(segments.c.camera_id == camera)
-            .order_by(segments.c.start_ms, segments.c.id)
-        )
-        for r in result:
-            yield _Row(
-                int(r.id),
-                r.camera_id,
-                int(r.start_ms),
-                int(r.end_ms),
-                r.path,
-                int(r.bytes),
-                r.sha256,
-                r.prev_sha256,
-                int(r.indexed_ms),
-            )
+        yield from read_segments(conn, segments.c.camera_id == camera, yield_per=2000)
 
 
 def _check_rows(
-    conn: Connection, camera: str, rows: list[_Row], problems: _Problems, stats: CheckStats
+    conn: Connection, camera: str, rows: list[Segment], problems: _Problems, stats: CheckStats
 ) -> None:
-    prev: _Row | None = None
+    prev: Segment | None = None
     for row in rows:
         if row.start_ms >= row.end_ms:
             stats.bad_ranges += 1
@@ -247,13 +208,13 @@ def _check_rows(
 def _check_seals(
     conn: Connection,
     camera: str,
-    rows: list[_Row],
+    rows: list[Segment],
     seals: Seals,
     problems: _Problems,
     info: list[str],
     stats: CheckStats,
 ) -> None:
-    sealed = [SealedRow(r.start_ms, r.end_ms, r.sha256, r.indexed_ms) for r in rows]
+    sealed = [SealedRow(r.start_ms, r.end_ms, r.sha256, r.indexed_ms or 0) for r in rows]
     found, notes = check_camera(conn, camera, sealed, seals)
     stats.sealed_hours += len(seals.by_camera.get(camera, ()))
     stats.seal_problems += len(found)
@@ -262,7 +223,7 @@ def _check_seals(
     info += notes
 
 
-def _linked(conn: Connection, camera: str, row: _Row, prev: _Row | None) -> bool:
+def _linked(conn: Connection, camera: str, row: Segment, prev: Segment | None) -> bool:
     if prev is not None and row.prev_sha256 == prev.sha256:
         return True
     if row.prev_sha256 is None:
@@ -272,7 +233,7 @@ def _linked(conn: Connection, camera: str, row: _Row, prev: _Row | None) -> bool
     )
 
 
-def _verify_file(root: Path, row: _Row, verify_hash: bool) -> str | None:
+def _verify_file(root: Path, row: Segment, verify_hash: bool) -> str | None:
     """None when the file is right, else what is wrong with it."""
     path = root / row.path
     try:
@@ -293,7 +254,7 @@ def _verify_file(root: Path, row: _Row, verify_hash: bool) -> str | None:
 
 
 def _file_problem(
-    conn: Connection, row: _Row, verdict: str, problems: _Problems, stats: CheckStats
+    conn: Connection, row: Segment, verdict: str, problems: _Problems, stats: CheckStats
 ) -> None:
     if verdict == "missing":
         # Retention may have deleted row and file while we were checking: not a problem.

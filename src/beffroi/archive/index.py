@@ -22,14 +22,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from beffroi.archive.chain import chain_tip
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.salvage import probe_segment
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segment_garbage, segments
 from beffroi.clock import Clock, from_ms, utc_ms
 
 log = logging.getLogger(__name__)
 
 
-def index_segment(conn: Connection, info: SegmentInfo, now_ms: int) -> bool:
+def index_segment(conn: Connection, info: Segment, now_ms: int) -> bool:
     """Insert one row linked to the camera's chain; False if it was already indexed."""
     exists = conn.execute(select(segments.c.id).where(segments.c.path == info.path)).first()
     if exists is not None:
@@ -47,11 +47,11 @@ class IndexWriter:
         self.engine = engine
         self.clock = clock
         self.batch = batch
-        self.queue: queue.Queue[SegmentInfo] = queue.Queue()
+        self.queue: queue.Queue[Segment] = queue.Queue()
         self.indexed = 0
         self.db_errors = 0
         self.last_error: str | None = None
-        self._pending: list[SegmentInfo] = []
+        self._pending: list[Segment] = []
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._thread = threading.Thread(target=self._run, name="index-writer", daemon=True)
@@ -59,7 +59,7 @@ class IndexWriter:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, info: SegmentInfo) -> None:
+    def submit(self, info: Segment) -> None:
         self._idle.clear()
         self.queue.put(info)
 

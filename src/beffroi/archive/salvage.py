@@ -16,7 +16,7 @@ import av
 
 from beffroi.archive.fmp4 import complete_prefix
 from beffroi.archive.layout import PART_SUFFIX, fsync_dir, parse_segment_name
-from beffroi.archive.segment import SegmentInfo
+from beffroi.archive.segment import Segment
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def probe_segment(root: Path, final: Path, *, salvaged: bool) -> SegmentInfo | None:
+def probe_segment(root: Path, final: Path, *, salvaged: bool) -> Segment | None:
     """Build the index description of a finished segment file from the file alone."""
     parsed = parse_segment_name(final.name)
     if parsed is None:
@@ -58,7 +58,7 @@ def probe_segment(root: Path, final: Path, *, salvaged: bool) -> SegmentInfo | N
     except (av.FFmpegError, IndexError) as exc:
         log.warning("unreadable segment %s: %s", final, exc)
         return None
-    return SegmentInfo(
+    return Segment(
         camera_id=camera_id,
         path=str(final.relative_to(root)),
         start_ms=start_ms,
@@ -74,7 +74,7 @@ def probe_segment(root: Path, final: Path, *, salvaged: bool) -> SegmentInfo | N
     )
 
 
-def salvage_part(root: Path, part: Path) -> SegmentInfo | None:
+def salvage_part(root: Path, part: Path) -> Segment | None:
     """Cut a `.part` file to its complete fragments and finish it; None if nothing
     playable was left (the file is then removed: it held no complete frame)."""
     size = part.stat().st_size
@@ -102,7 +102,7 @@ def salvage_part(root: Path, part: Path) -> SegmentInfo | None:
     return info
 
 
-def salvage_camera(root: Path, camera_id: str) -> list[SegmentInfo]:
+def salvage_camera(root: Path, camera_id: str) -> list[Segment]:
     """Salvage every `.part` of one camera, oldest first (only its writer makes them)."""
     cam_dir = Path(root) / camera_id
     if not cam_dir.is_dir():

@@ -1,13 +1,30 @@
-"""The description of one finished segment, as the index stores it."""
+"""One segment: a finished file of one camera's footage, and its row in `segments`.
+
+`Segment` is the one record type of a segment row. The writer and salvage describe a
+new segment with it (not yet indexed: `id` 0, no chain link); `read_segments` loads
+indexed rows as the same type for export, incident media, check and the tools. Two
+narrower views exist on purpose: retention scans the whole archive and reads only
+`SegmentSpan` (`archive.retention`, five columns of millions of rows), and the
+timeline's `Span` (`playback.timeline`) is a stretch of footage that may be the segment
+still being written, which has no row.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from typing import Any
+
+from sqlalchemy import Connection, select
+
+from beffroi.archive.tables import segments
+
+# Columns the index assigns when it inserts the row, not the writer.
+_INDEX_ASSIGNED = frozenset({"id", "prev_sha256", "indexed_ms", "clock_step_ms"})
 
 
 @dataclass(frozen=True)
-class SegmentInfo:
+class Segment:
     camera_id: str
     path: str  # relative to the archive root
     start_ms: int
@@ -24,9 +41,29 @@ class SegmentInfo:
     # sender reports, checked against arrival), "arrival" (the server's clock), or
     # "mixed"; None when unknown (salvaged or re-indexed from the file alone).
     time_source: str | None = None
+    # Assigned by the index (`archive.index`): 0 and None until the row exists.
+    id: int = 0
+    prev_sha256: str | None = None  # the camera's hash chain (archive/chain.py)
+    indexed_ms: int | None = None
+    # Indexed while the server clock was stepped by this much (archive/clock_guard.py).
+    clock_step_ms: int | None = None
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        """The columns the writer knows, for inserting the row."""
+        return {f.name: getattr(self, f.name) for f in _FIELDS if f.name not in _INDEX_ASSIGNED}
+
+
+_FIELDS = fields(Segment)
+_COLUMNS = tuple(segments.c[f.name] for f in _FIELDS)
+
+
+def read_segments(conn: Connection, *where: Any, yield_per: int | None = None) -> Iterable[Segment]:
+    """Indexed rows matching `where`, by start then id, as `Segment`s."""
+    stmt = select(*_COLUMNS).where(*where).order_by(segments.c.start_ms, segments.c.id)
+    if yield_per is not None:
+        conn = conn.execution_options(yield_per=yield_per)
+    # Positional: named access on SQLAlchemy rows costs more than building the record.
+    return (Segment(*row) for row in conn.execute(stmt))
 
 
 def time_source_of(sources: set[str]) -> str | None:

@@ -30,7 +30,7 @@ from typing import Any
 import av
 
 from beffroi.archive.layout import PART_SUFFIX, fsync_dir, segment_relpath
-from beffroi.archive.segment import SegmentInfo, time_source_of
+from beffroi.archive.segment import Segment, time_source_of
 from beffroi.ingest.state import LiveSegment
 
 MUXER_OPTIONS = {
@@ -119,7 +119,7 @@ class SegmentWriter:
         archive_root: Path,
         camera_id: str,
         template_stream: Any,
-        on_closed: Callable[[SegmentInfo], None],
+        on_closed: Callable[[Segment], None],
         on_live: Callable[[LiveSegment | None], None] | None = None,
         segment_ms: int = 60_000,
         gap_ms: int = 5_000,
@@ -201,7 +201,7 @@ class SegmentWriter:
         seg.frames += 1
 
     # -- closing -------------------------------------------------------------------
-    def close(self) -> SegmentInfo | None:
+    def close(self) -> Segment | None:
         """Finish the open segment durably and hand it to `on_closed`."""
         seg, self.seg = self.seg, None
         self.last_at_ms = None
@@ -210,7 +210,7 @@ class SegmentWriter:
         self.on_live(None)
         return self._finish(seg)
 
-    def _finish(self, seg: _OpenSegment, end_ms: int | None = None) -> SegmentInfo | None:
+    def _finish(self, seg: _OpenSegment, end_ms: int | None = None) -> Segment | None:
         self.seg = None
         try:
             seg.container.close()
@@ -225,7 +225,7 @@ class SegmentWriter:
         os.replace(seg.part, seg.final)
         fsync_dir(seg.final.parent)
         end_ms = max(end_ms if end_ms is not None else seg.end_ms(), seg.start_ms + 1)
-        info = SegmentInfo(
+        info = Segment(
             camera_id=self.camera_id,
             path=seg.relpath,
             start_ms=seg.start_ms,

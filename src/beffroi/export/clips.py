@@ -27,11 +27,11 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from beffroi.archive.fmp4 import (
     MAX_SIDX_REFERENCES,
@@ -46,6 +46,7 @@ from beffroi.archive.fmp4 import (
     sidx,
     sidx_size,
 )
+from beffroi.archive.segment import Segment, read_segments
 from beffroi.archive.tables import segments
 from beffroi.playback.timeline import MERGE_TOLERANCE_MS, Span, find_gaps, merge_ranges, query_spans
 
@@ -58,32 +59,11 @@ class IntegrityFault(RuntimeError):
     """Archive content that does not match the index: the export must not go on."""
 
 
-@dataclass(frozen=True)
-class SourceSegment:
-    id: int
-    camera_id: str
-    start_ms: int
-    end_ms: int
-    path: str
-    bytes: int
-    codec: str
-    width: int
-    height: int
-    fps: float
-    frames: int
-    sha256: str
-    prev_sha256: str | None
-    salvaged: bool
-    time_source: str | None = None  # rtcp, arrival, mixed (archive/segment.py)
-    # Indexed while the server clock was stepped by this much (archive.clock_guard).
-    clock_step_ms: int | None = None
-
-
 @dataclass
 class Piece:
     """The fragments of one segment that go into a file."""
 
-    segment: SourceSegment
+    segment: Segment
     track: Track  # the segment's own (joinable with the file's)
     fragments: list[Fragment]
     shift: int  # output decode time = fragment.decode_time + shift
@@ -112,7 +92,7 @@ class ClipFile:
         return self.start_ms + round(self.end_ticks * 1000 / self.track.timescale)
 
     @property
-    def first(self) -> SourceSegment:
+    def first(self) -> Segment:
         return self.pieces[0].segment
 
     def header(self) -> bytes:
@@ -134,8 +114,8 @@ class ItemPlan:
     gaps: list[tuple[int, int]]
 
     @property
-    def segments(self) -> list[SourceSegment]:
-        seen: dict[int, SourceSegment] = {}
+    def segments(self) -> list[Segment]:
+        seen: dict[int, Segment] = {}
         for f in self.files:
             for p in f.pieces:
                 seen.setdefault(p.segment.id, p.segment)
@@ -146,23 +126,15 @@ class ItemPlan:
         return sum(p.segment.bytes for f in self.files for p in f.pieces)
 
 
-def index_segments(
-    conn: Connection, camera_id: str, start_ms: int, end_ms: int
-) -> list[SourceSegment]:
+def index_segments(conn: Connection, camera_id: str, start_ms: int, end_ms: int) -> list[Segment]:
     """Index rows of `camera_id` overlapping [start_ms, end_ms), by start."""
     ids = [s.id for s in query_spans(conn, camera_id, start_ms, end_ms) if s.id is not None]
     if not ids:
         return []
-    names = [f.name for f in fields(SourceSegment)]
-    rows = conn.execute(
-        select(*(segments.c[n] for n in names))
-        .where(segments.c.id.in_(ids))
-        .order_by(segments.c.start_ms, segments.c.id)
-    ).all()
-    return [SourceSegment(*r) for r in rows]
+    return list(read_segments(conn, segments.c.id.in_(ids)))
 
 
-def scan_segment(archive_root: Path, seg: SourceSegment) -> SegmentLayout:
+def scan_segment(archive_root: Path, seg: Segment) -> SegmentLayout:
     """The segment's header and fragments, from box headers and moofs only."""
     path = archive_root / seg.path
     try:
@@ -175,7 +147,7 @@ def scan_segment(archive_root: Path, seg: SourceSegment) -> SegmentLayout:
 
 
 def plan_files(
-    laid_out: Sequence[tuple[SourceSegment, SegmentLayout]], start_ms: int, end_ms: int
+    laid_out: Sequence[tuple[Segment, SegmentLayout]], start_ms: int, end_ms: int
 ) -> list[ClipFile]:
     """Cut and group segments (sorted by start) into files. Pure: no I/O."""
     files: list[ClipFile] = []
@@ -184,7 +156,7 @@ def plan_files(
     for seg, layout in laid_out:
         ts = layout.track.timescale
 
-        def wall(f: Fragment, seg: SourceSegment = seg, layout: SegmentLayout = layout) -> int:
+        def wall(f: Fragment, seg: Segment = seg, layout: SegmentLayout = layout) -> int:
             return seg.start_ms + round((f.decode_time - layout.t0) * 1000 / layout.track.timescale)
 
         frags = [f for f in layout.fragments if wall(f) < end_ms]
@@ -236,7 +208,7 @@ def plan_item(
     return ItemPlan(camera_id, start_ms, end_ms, files, gaps)
 
 
-def read_verified(archive_root: Path, seg: SourceSegment) -> bytes:
+def read_verified(archive_root: Path, seg: Segment) -> bytes:
     """The segment's bytes, once their SHA-256 matches the index."""
     try:
         data = (archive_root / seg.path).read_bytes()

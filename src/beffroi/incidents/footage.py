@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from beffroi.archive.fmp4 import complete_prefix
 from beffroi.archive.layout import fsync_dir
-from beffroi.export.clips import ClipFile, SourceSegment, write_clip
+from beffroi.archive.segment import Segment
+from beffroi.export.clips import ClipFile, write_clip
 from beffroi.ingest.state import RecorderView
 from beffroi.playback.snapshot import FrameAt, locate_frame_at
 from beffroi.playback.timeline import (
@@ -66,7 +67,7 @@ def frame_near(media: Footage, camera_id: str, at_ms: int, *, late: bool) -> Fra
     return locate_frame_at(path, span.start_ms, at_ms)
 
 
-def freeze_live(footage: Footage, camera_id: str, live: Span, work: Path) -> SourceSegment | None:
+def freeze_live(footage: Footage, camera_id: str, live: Span, work: Path) -> Segment | None:
     """The complete fragments of the segment being written, copied and hashed: the
     writer keeps appending to its file while the clip is made."""
     path = resolve_live_path(footage.archive_root, live.path or "")
@@ -82,7 +83,7 @@ def freeze_live(footage: Footage, camera_id: str, live: Span, work: Path) -> Sou
     copy = work / "in-progress.mp4"
     copy.write_bytes(data)
     state = footage.recorder.camera_states().get(camera_id)
-    return SourceSegment(
+    return Segment(
         id=0,
         camera_id=camera_id,
         start_ms=live.start_ms,
@@ -95,7 +96,6 @@ def freeze_live(footage: Footage, camera_id: str, live: Span, work: Path) -> Sou
         fps=(state.fps if state else None) or 0.0,
         frames=0,
         sha256=hashlib.sha256(data).hexdigest(),
-        prev_sha256=None,
         salvaged=False,
         time_source=state.time_source if state else None,
     )

@@ -38,11 +38,11 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from beffroi.alarms.intake import JournalLike
 from beffroi.archive.retention import effective_retention_s
+from beffroi.archive.segment import Segment
 from beffroi.clock import Clock, utc_ms
 from beffroi.export.clips import (
     ClipFile,
     IntegrityFault,
-    SourceSegment,
     index_segments,
     plan_files,
     scan_segment,
@@ -290,7 +290,7 @@ class IncidentMedia:
             shutil.rmtree(work, ignore_errors=True)
 
     def _write_clips(
-        self, row: Any, files: list[ClipFile], sources: list[SourceSegment], horizon: int
+        self, row: Any, files: list[ClipFile], sources: list[Segment], horizon: int
     ) -> None:
         start, end = row.want_start_ms, row.want_end_ms
         covered = merge_ranges([Span(f.start_ms, f.end_ms) for f in files], start, end)
