@@ -13,6 +13,8 @@ from fastapi import HTTPException, status
 
 from beffroi.clock import utc_ms
 
+INSTANT_HELP = "ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z"
+
 
 def parse_instant(name: str, value: str) -> int:
     """UTC milliseconds of an ISO 8601 instant; 422 with the reason in words."""

@@ -32,12 +32,11 @@ from beffroi.journal.http import app_journal, client_address, journal_action, pr
 from beffroi.journal.query import MAX_LIMIT, JournalFilter, iter_export, query_page
 from beffroi.journal.service import Journal
 from beffroi.web.deps import Ctx, require
-from beffroi.web.timeparams import parse_instant
+from beffroi.web.timeparams import INSTANT_HELP, parse_instant
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])
 
 Reader = Annotated[Principal, Depends(require(Permission.JOURNAL_READ))]
-INSTANT_HELP = "ISO 8601 with a time zone, e.g. 2026-11-01T08:00:00Z"
 MAX_EXPORT = 1_000_000
 # Readers who see every entry whatever their communes: inspection is their job.
 UNSCOPED_ROLES = frozenset({Role.AUDITOR})

@@ -41,16 +41,14 @@ from beffroi.playback.stream import (
 )
 from beffroi.playback.timeline import (
     Span,
-    WindowError,
-    check_window,
     query_spans,
     spans_from_rows,
 )
 from beffroi.web.camera_info import footage_camera_row, visible_camera_row
 from beffroi.web.context import AppContext
 from beffroi.web.deps import GUARD_ATTR, Ctx, _bearer, _cookie, authenticate, require
-from beffroi.web.routes.recordings import INSTANT_HELP, live_of
-from beffroi.web.timeparams import parse_instant, unprocessable
+from beffroi.web.footage import FootageWindow, instant_of, window, window_of
+from beffroi.web.routes.recordings import live_of
 
 router = APIRouter(prefix="/api/cameras", tags=["playback"])
 
@@ -109,15 +107,11 @@ def playback_reader(
 
 setattr(playback_reader, GUARD_ATTR, Permission.RECORDING_READ)
 PlaybackReader = Annotated[Principal, Depends(playback_reader)]
-
-
-def window(start: str, end: str, max_ms: int | None = None) -> tuple[int, int]:
-    start_ms, end_ms = parse_instant("start", start), parse_instant("end", end)
-    try:
-        check_window(start_ms, end_ms, *(() if max_ms is None else (max_ms,)))
-    except WindowError as e:
-        raise unprocessable(str(e)) from None
-    return start_ms, end_ms
+HlsWindow = Annotated[FootageWindow, Depends(window_of(PlaybackReader, max_ms=MAX_PLAYLIST_MS))]
+Mp4Window = Annotated[FootageWindow, Depends(window_of(PlaybackReader))]
+SeekInstant = Annotated[
+    FootageWindow, Depends(instant_of(Annotated[Principal, Depends(_require_read)]))
+]
 
 
 def no_recording(camera_id: str, start_ms: int, end_ms: int) -> HTTPException:
@@ -148,22 +142,15 @@ def plan_or_404(
     return plan, [s for s in spans if s.start_ms > last]
 
 
-def journal_play(
-    request: Request,
-    principal: Principal,
-    commune: str,
-    camera_id: str,
-    plan_range: tuple[int, int],
-    how: str,
-) -> None:
+def journal_play(request: Request, footage: FootageWindow, how: str) -> None:
     journal_action(
         request,
-        principal,
+        footage.principal,
         "recording.play",
-        camera=camera_id,
-        commune=commune,
-        start_ms=plan_range[0],
-        end_ms=plan_range[1],
+        camera=footage.camera_id,
+        commune=footage.commune,
+        start_ms=footage.start_ms,
+        end_ms=footage.end_ms,
         detail={"format": how},
     )
 
@@ -188,20 +175,11 @@ def media_query(request: Request, **extra: object) -> str:
     response_class=Response,
     responses={200: {"content": {M3U8: {}}, "description": "HLS media playlist"}},
 )
-def playlist(
-    camera_id: str,
-    request: Request,
-    ctx: Ctx,
-    reader: PlaybackReader,
-    start: Annotated[str, Query(description=INSTANT_HELP)],
-    end: Annotated[str, Query(description=INSTANT_HELP)],
-) -> Response:
+def playlist(request: Request, ctx: Ctx, footage: HlsWindow) -> Response:
     """HLS (version 7, fMP4) of the window, from the keyframe at or before `start`."""
-    start_ms, end_ms = window(start, end, MAX_PLAYLIST_MS)
-    with ctx.engine.connect() as conn:
-        row = footage_camera_row(conn, reader, camera_id, start_ms, end_ms)
+    camera_id, start_ms, end_ms = footage.camera_id, footage.start_ms, footage.end_ms
     plan, _ = plan_or_404(ctx, camera_id, start_ms, end_ms)
-    journal_play(request, reader, row.commune_id, camera_id, (start_ms, end_ms), "hls")
+    journal_play(request, footage, "hls")
 
     def init_uri(piece: Piece) -> str:
         return f"playback/{segment_key(piece)}/init.mp4?{media_query(request)}"
@@ -312,22 +290,12 @@ def media_part(
     response_class=StreamingResponse,
     responses={200: {"content": {MP4: {}}, "description": "Fragmented MP4, stream copy"}},
 )
-def stream(
-    camera_id: str,
-    request: Request,
-    ctx: Ctx,
-    reader: PlaybackReader,
-    start: Annotated[str, Query(description=INSTANT_HELP)],
-    end: Annotated[str, Query(description=INSTANT_HELP)],
-) -> StreamingResponse:
+def stream(request: Request, ctx: Ctx, footage: Mp4Window) -> StreamingResponse:
     """One fragmented MP4 of the window, from the keyframe at or before `start`; media
     time 0 is `X-Start-Time`. Gaps advance media time by their length."""
-    start_ms, end_ms = window(start, end)
-    with ctx.engine.connect() as conn:
-        row = footage_camera_row(conn, reader, camera_id, start_ms, end_ms)
     # Index the first segments now (the keyframe, a 404 for nothing); the rest as sent.
-    plan, rest = plan_or_404(ctx, camera_id, start_ms, end_ms, limit=2)
-    journal_play(request, reader, row.commune_id, camera_id, (start_ms, end_ms), "mp4")
+    plan, rest = plan_or_404(ctx, footage.camera_id, footage.start_ms, footage.end_ms, limit=2)
+    journal_play(request, footage, "mp4")
     chunks: Iterator[bytes] = iter_mp4(plan, rest, ctx.archive_root)
     return StreamingResponse(
         chunks,
@@ -340,24 +308,16 @@ def stream(
 
 
 @router.get("/{camera_id}/seek", response_model=SeekOut)
-def seek(
-    camera_id: str,
-    request: Request,
-    ctx: Ctx,
-    principal: Annotated[Principal, Depends(require(Permission.RECORDING_READ))],
-    at: Annotated[str, Query(description=INSTANT_HELP)],
-) -> SeekOut:
+def seek(request: Request, ctx: Ctx, at: SeekInstant) -> SeekOut:
     """Where playback of `at` starts: the keyframe at or before it, and the offset."""
-    at_ms = parse_instant("at", at)
-    with ctx.engine.connect() as conn:
-        row = footage_camera_row(conn, principal, camera_id, at_ms, at_ms)
+    camera_id, at_ms = at.camera_id, at.start_ms
     found = seek_plan(ctx, camera_id, at_ms)
     journal_action(
         request,
-        principal,
+        at.principal,
         "recording.seek",
         camera=camera_id,
-        commune=row.commune_id,
+        commune=at.commune,
         start_ms=at_ms,
         end_ms=at_ms,
     )

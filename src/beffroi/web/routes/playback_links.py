@@ -14,10 +14,11 @@ from beffroi.access.principal import Principal
 from beffroi.clock import from_ms
 from beffroi.journal.http import client_address
 from beffroi.playback.grants import issue_grant, revoke_grant
-from beffroi.web.camera_info import footage_camera_row, visible_camera_row
+from beffroi.web.camera_info import visible_camera_row
 from beffroi.web.deps import Ctx, require
-from beffroi.web.routes.playback import GRANT_HELP, journal_play, window, window_query
-from beffroi.web.routes.recordings import INSTANT_HELP
+from beffroi.web.footage import check_footage, window
+from beffroi.web.routes.playback import GRANT_HELP, journal_play, window_query
+from beffroi.web.timeparams import INSTANT_HELP
 
 router = APIRouter(prefix="/api/cameras", tags=["playback"])
 
@@ -58,11 +59,9 @@ def create_link(
 ) -> PlaybackLink:
     """A link a standard player can open without a header, valid 10 minutes, for this
     camera and window only."""
-    principal, row = caller
+    principal = caller[0]
     start_ms, end_ms = window(body.start.isoformat(), body.end.isoformat())
-    with ctx.engine.connect() as conn:
-        footage_camera_row(conn, principal, camera_id, start_ms, end_ms)
-    journal_play(request, principal, row.commune_id, camera_id, (start_ms, end_ms), "link")
+    journal_play(request, check_footage(ctx, principal, camera_id, start_ms, end_ms), "link")
     grant = issue_grant(
         ctx.engine, ctx.clock, principal, camera_id, start_ms, end_ms, client_address(request)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -23,24 +23,24 @@ from beffroi.playback.snapshot import (
 )
 from beffroi.playback.timeline import (
     Span,
-    WindowError,
     build_timeline,
-    check_window,
     live_span,
     query_spans,
     resolve_live_path,
     span_at,
 )
-from beffroi.web.camera_info import footage_camera_row
 from beffroi.web.context import AppContext
 from beffroi.web.deps import Ctx, require
-from beffroi.web.timeparams import parse_instant, unprocessable
+from beffroi.web.footage import FootageWindow, instant_of, window_of
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/cameras", tags=["recordings"])
 
-INSTANT_HELP = "ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z"
+_Reader = Annotated[Principal, Depends(require(Permission.RECORDING_READ))]
+_SnapshotReader = Annotated[Principal, Depends(require(Permission.SNAPSHOT_READ))]
+TimelineWindow = Annotated[FootageWindow, Depends(window_of(_Reader, timeline=True))]
+SnapshotInstant = Annotated[FootageWindow, Depends(instant_of(_SnapshotReader))]
 
 
 class Range(BaseModel):
@@ -87,12 +87,9 @@ def live_of(ctx: AppContext, camera_id: str) -> Span | None:
 
 @router.get("/{camera_id}/recordings", response_model=Recordings)
 def recordings(
-    camera_id: str,
     request: Request,
     ctx: Ctx,
-    principal: Annotated[Principal, Depends(require(Permission.RECORDING_READ))],
-    start: Annotated[str, Query(description=INSTANT_HELP)],
-    end: Annotated[str, Query(description=INSTANT_HELP)],
+    footage: TimelineWindow,
     segments: Annotated[
         bool,
         Query(
@@ -101,20 +98,15 @@ def recordings(
         ),
     ] = True,
 ) -> Recordings:
-    start_ms, end_ms = parse_instant("start", start), parse_instant("end", end)
-    try:
-        check_window(start_ms, end_ms)
-    except WindowError as e:
-        raise unprocessable(str(e)) from None
+    camera_id, start_ms, end_ms = footage.camera_id, footage.start_ms, footage.end_ms
     with ctx.engine.connect() as conn:
-        row = footage_camera_row(conn, principal, camera_id, start_ms, end_ms, timeline=True)
         finished = query_spans(conn, camera_id, start_ms, end_ms)
     journal_action(
         request,
-        principal,
+        footage.principal,
         "recording.read",
         camera=camera_id,
-        commune=row.commune_id,
+        commune=footage.commune,
         start_ms=start_ms,
         end_ms=end_ms,
     )
@@ -148,12 +140,10 @@ class ImageFormat(StrEnum):
     jpeg = "jpeg"
 
 
-def recorded_frame(
-    ctx: AppContext, principal: Principal, camera_id: str, at_ms: int
-) -> tuple[FrameAt, Any]:
-    """(the last frame recorded at or before `at_ms`, the camera's row); 404 if none."""
+def recorded_frame(ctx: AppContext, at: FootageWindow) -> FrameAt:
+    """The last frame recorded at or before the instant `at`; 404 if none."""
+    camera_id, at_ms = at.camera_id, at.start_ms
     with ctx.engine.connect() as conn:
-        row = footage_camera_row(conn, principal, camera_id, at_ms, at_ms)
         finished = query_spans(conn, camera_id, at_ms, at_ms + 1)
     span = span_at(finished, at_ms)
     path = ctx.archive_root / span.path if span is not None and span.path else None
@@ -173,25 +163,20 @@ def recorded_frame(
         log.error("%s: segment file missing: %s", camera_id, path)
         raise missing
     try:
-        return locate_frame_at(path, span.start_ms, at_ms), row
+        return locate_frame_at(path, span.start_ms, at_ms)
     except NoFrameError:
         raise missing from None
 
 
 def frame_response(
-    request: Request,
-    principal: Principal,
-    camera_id: str,
-    found: FrameAt,
-    row: Any,
-    image: ImageFormat,
+    request: Request, at: FootageWindow, found: FrameAt, image: ImageFormat
 ) -> Response:
     journal_action(
         request,
-        principal,
+        at.principal,
         "snapshot.read",
-        camera=camera_id,
-        commune=row.commune_id,
+        camera=at.camera_id,
+        commune=at.commune,
         start_ms=found.wall_ms,
         end_ms=found.wall_ms,
         detail={"format": image.value},
@@ -219,19 +204,16 @@ def frame_response(
     },
 )
 def frame(
-    camera_id: str,
     request: Request,
     ctx: Ctx,
-    principal: Annotated[Principal, Depends(require(Permission.SNAPSHOT_READ))],
-    at: Annotated[str, Query(description=INSTANT_HELP)],
+    at: SnapshotInstant,
     format: Annotated[
         ImageFormat, Query(description="png (lossless: for saving evidence) or jpeg")
     ] = ImageFormat.png,
 ) -> Response:
     """The last frame recorded at or before `at`. `X-Frame-Time` is the frame's own
     capture time (≤ `at`), to the millisecond."""
-    found, row = recorded_frame(ctx, principal, camera_id, parse_instant("at", at))
-    return frame_response(request, principal, camera_id, found, row, format)
+    return frame_response(request, at, recorded_frame(ctx, at), format)
 
 
 @router.get(
@@ -239,14 +221,7 @@ def frame(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "The recorded frame"}},
 )
-def snapshot(
-    camera_id: str,
-    request: Request,
-    ctx: Ctx,
-    principal: Annotated[Principal, Depends(require(Permission.SNAPSHOT_READ))],
-    at: Annotated[str, Query(description=INSTANT_HELP)],
-) -> Response:
+def snapshot(request: Request, ctx: Ctx, at: SnapshotInstant) -> Response:
     """The last frame recorded at or before `at`, as JPEG (see /frame for PNG). Sync
     route: FastAPI runs it in its threadpool, so decoding never blocks the event loop."""
-    found, row = recorded_frame(ctx, principal, camera_id, parse_instant("at", at))
-    return frame_response(request, principal, camera_id, found, row, ImageFormat.jpeg)
+    return frame_response(request, at, recorded_frame(ctx, at), ImageFormat.jpeg)

@@ -26,8 +26,8 @@ from beffroi.journal.http import app_journal, journal_action
 from beffroi.journal.verify import verify_journal
 from beffroi.site.tables import cameras
 from beffroi.web.deps import Ctx, require
-from beffroi.web.routes.journal import INSTANT_HELP, reader_scope
-from beffroi.web.timeparams import parse_instant
+from beffroi.web.routes.journal import reader_scope
+from beffroi.web.timeparams import INSTANT_HELP, parse_instant
 
 router = APIRouter(tags=["registers"])
 
