@@ -6,7 +6,7 @@ re-indexed; files that lost their row indexed again (`reconcile`); the index wri
 before the recorder, whose workers salvage their `.part` files before recording anew;
 then retention, journal upkeep, exports (interrupted ones queued again), the alarm
 receivers on one incident service, on-call, incident media, the fault watcher and the
-health sampler.
+camera sampler (`camera_history`).
 
 Stop: the watchers first (cameras closing are not faults), then the recorder, which
 closes every segment while the index writer still runs; the alarm paths; then
@@ -28,16 +28,16 @@ from beffroi.archive.index import IndexWriter, reconcile
 from beffroi.archive.layout import archive_root
 from beffroi.archive.maintenance import RetentionLoop
 from beffroi.archive.sink import ArchiveSinks
+from beffroi.camera_history.sampler import CameraSampler
 from beffroi.clock import Clock
 from beffroi.export.jobs import ExportJobs
-from beffroi.health.sampler import HealthSampler
 from beffroi.incidents.clip_window import MediaSettings
 from beffroi.incidents.faults import FaultIncidents
-from beffroi.incidents.health import HealthWatcher
 from beffroi.incidents.intake import AlarmIntake
 from beffroi.incidents.media import IncidentMedia
 from beffroi.incidents.service import IncidentService
 from beffroi.incidents.stills import snapshot_jpeg
+from beffroi.incidents.watcher import FaultWatcher
 from beffroi.ingest.spec import CameraSpec
 from beffroi.ingest.state import Reason
 from beffroi.ingest.supervisor import Supervisor
@@ -64,8 +64,8 @@ class Centre:
     inputs: AlarmInputs | None
     oncall: OnCallRuntime | None
     incident_media: IncidentMedia
-    health: HealthWatcher
-    sampler: HealthSampler
+    fault_watcher: FaultWatcher
+    sampler: CameraSampler
 
     @classmethod
     def start(
@@ -117,20 +117,20 @@ class Centre:
         incident_media = IncidentMedia(engine, clock, data_dir, root, recorder, journal)
         incident_media.start()
         faults = FaultIncidents(engine, clock, journal)
-        health = HealthWatcher(
+        fault_watcher = FaultWatcher(
             engine, clock, recorder, faults, archive_root=root, floor_bytes=floor,
             retention=retention,
         )  # fmt: skip
-        health.start()
-        sampler = HealthSampler(engine, clock, recorder)  # the health page's charts
+        fault_watcher.start()
+        sampler = CameraSampler(engine, clock, recorder)  # the camera history charts
         sampler.start()
         return cls(
             len(specs), index, recorder, retention, journal_upkeep, export_jobs, alarms,
-            inputs, oncall, incident_media, health, sampler,
+            inputs, oncall, incident_media, fault_watcher, sampler,
         )  # fmt: skip
 
     def stop(self) -> None:
-        self.health.stop()  # before the recorder: cameras closing are not faults
+        self.fault_watcher.stop()  # before the recorder: cameras closing are not faults
         self.sampler.stop()
         log.info("stopping: closing segments")
         self.recorder.stop()

@@ -18,8 +18,8 @@ from beffroi.archive.maintenance import RetentionLoop
 from beffroi.archive.tables import holds, segments
 from beffroi.clock import FakeClock, utc_ms
 from beffroi.incidents.faults import FaultIncidents
-from beffroi.incidents.health import HealthWatcher
 from beffroi.incidents.tables import incident_faults
+from beffroi.incidents.watcher import FaultWatcher
 from beffroi.journal.service import Journal
 from beffroi.journal.tables import journal_entries
 from tests.archive.factory import add_camera, add_segments
@@ -63,7 +63,7 @@ def test_a_hold_the_database_forgot_still_keeps_its_footage_until_restored(
     assert kept == {now - 9 * H, now - 8 * H, now - 7 * H, now - 6 * H}
     assert len(loop.unmatched_holds) == 1
     # The health watcher opens a fault that says what to do.
-    watch = HealthWatcher(
+    watch = FaultWatcher(
         engine, clock, FakeRecorder(), FaultIncidents(engine, clock), clock_sync=None,
         retention=loop,
     )  # fmt: skip

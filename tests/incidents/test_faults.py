@@ -18,9 +18,9 @@ from beffroi.archive.disk import DiskUsage
 from beffroi.archive.maintenance import RetentionLoop
 from beffroi.clock import FakeClock
 from beffroi.incidents.faults import FaultIncidents
-from beffroi.incidents.health import ClockSync, HealthSettings, HealthWatcher, ntp_status
 from beffroi.incidents.queries import get_incident, list_incidents
 from beffroi.incidents.tables import incident_faults, incidents
+from beffroi.incidents.watcher import ClockSync, FaultSettings, FaultWatcher, ntp_status
 from beffroi.ingest.state import Status
 from beffroi.journal.service import Journal
 from beffroi.journal.tables import journal_entries
@@ -63,10 +63,10 @@ def steps(engine: Engine, incident_id: int) -> list[str]:
     return [h.action for h in found.history]
 
 
-def watcher(engine: Engine, clock: FakeClock, recorder: Any, **kw: Any) -> HealthWatcher:
+def watcher(engine: Engine, clock: FakeClock, recorder: Any, **kw: Any) -> FaultWatcher:
     kw.setdefault("clock_sync", None)  # the host's NTP state must not decide a test
-    settings = kw.pop("settings", HealthSettings())
-    return HealthWatcher(
+    settings = kw.pop("settings", FaultSettings())
+    return FaultWatcher(
         engine, clock, recorder, FaultIncidents(engine, clock), settings=settings, **kw
     )
 
@@ -75,11 +75,11 @@ def test_a_camera_lost_and_found_by_the_recorder(
     sim: Any, engine: Engine, clock: FakeClock, tmp_path: Path, data_dir: Path
 ) -> None:
     seed(engine, clock, SITE)
-    settings = HealthSettings(offline_after_s=120, below_minima_after_s=30)
+    settings = FaultSettings(offline_after_s=120, below_minima_after_s=30)
     with recording(engine, tmp_path / "archive", [spec(sim.url(CAM), CAM)]) as rig:
         journal = Journal.open(engine, clock, data_dir)
         faults = FaultIncidents(engine, clock, journal)
-        watch = HealthWatcher(
+        watch = FaultWatcher(
             engine, clock, rig.supervisor, faults, settings=settings, clock_sync=None
         )
         wait_for(lambda: rig.state(CAM).status == Status.RECORDING, 30, "recording")
@@ -168,7 +168,7 @@ def test_ntp_status_raises_after_its_delay_and_unknown_decides_nothing(
         engine,
         clock,
         FakeRecorder(),
-        settings=HealthSettings(clock_after_s=60, clock_every_s=0),
+        settings=FaultSettings(clock_after_s=60, clock_every_s=0),
         clock_sync=lambda: answers[-1],
     )
     assert watch.check_once() == []

@@ -172,9 +172,9 @@ def test_guard_catches_a_forgotten_permission(ctx: AppContext) -> None:
 def test_create_app_refuses_unguarded_routes(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from beffroi.web.routes import health
+    from beffroi.web.routes import liveness
 
-    @health.router.get("/api/unguarded-for-test")
+    @liveness.router.get("/api/unguarded-for-test")
     def unguarded() -> dict[str, str]:
         return {}
 
@@ -182,5 +182,5 @@ def test_create_app_refuses_unguarded_routes(
         with pytest.raises(UnguardedRouteError, match="/api/unguarded-for-test"):
             create_app(ctx)
     finally:
-        health.router.routes.pop()
+        liveness.router.routes.pop()
     create_app(ctx)  # and starts again once the route is gone

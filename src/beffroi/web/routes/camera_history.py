@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 
 from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
+from beffroi.camera_history.queries import Summary, samples_of, summaries
+from beffroi.camera_history.sampler import INTERVAL_S, KEEP
 from beffroi.clock import from_ms, utc_ms
-from beffroi.health.queries import Summary, samples_of, summaries
-from beffroi.health.sampler import INTERVAL_S, KEEP
 from beffroi.web.camera_info import camera_out, visible_camera_row, visible_camera_rows
 from beffroi.web.deps import Ctx, require
 
@@ -91,7 +91,7 @@ def _window(ctx: Ctx, hours: int) -> tuple[int, int]:
 
 
 @router.get("/api/cameras/{camera_id}/health", response_model=CameraHealthOut)
-def camera_health(
+def camera_history(
     camera_id: str, ctx: Ctx, principal: CameraList, hours: Hours = 24
 ) -> CameraHealthOut:
     """The camera's status, frame rate and bitrate, one sample a minute (kept 8 days)."""

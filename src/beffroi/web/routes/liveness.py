@@ -14,14 +14,14 @@ from beffroi.web.deps import public
 router = APIRouter(tags=["health"])
 
 
-class Health(BaseModel):
+class Liveness(BaseModel):
     status: Literal["ok"] = Field(description="Always ok when the API answers")
     version: str = Field(description="Beffroi version")
     schema_revision: str | None = Field(description="The database's schema revision")
 
 
-@router.get("/api/health", response_model=Health)
-def health(request: Request, _: Annotated[None, Depends(public())]) -> Health:
+@router.get("/api/health", response_model=Liveness)
+def health(request: Request, _: Annotated[None, Depends(public())]) -> Liveness:
     # Read once by create_app: a public route polled by monitoring touches no database.
     revision = request.app.state.schema_revision
-    return Health(status="ok", version=__version__, schema_revision=revision)
+    return Liveness(status="ok", version=__version__, schema_revision=revision)

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, select
 
+from beffroi.camera_history.sampler import CameraSampler
+from beffroi.camera_history.tables import camera_samples
 from beffroi.clock import FakeClock, utc_ms
-from beffroi.health.sampler import HealthSampler
-from beffroi.health.tables import camera_samples
 from beffroi.ingest.state import CameraState, Reason, Status
 from tests.web.conftest import FakeRecorder, seed_site
 
@@ -43,7 +43,7 @@ def _recorder() -> FakeRecorder:
 def test_one_sample_per_camera_per_minute(engine: Engine, clock: FakeClock) -> None:
     seed_site(engine, clock)
     clock.advance(15)  # 08:00:15: the sample belongs to the minute 08:00
-    sampler = HealthSampler(engine, clock, _recorder())
+    sampler = CameraSampler(engine, clock, _recorder())
     t0 = utc_ms(clock.now()) - 15_000
     assert sampler.tick() == 4  # jlt-003 left the site: not sampled
     assert _rows(engine) == [
@@ -61,13 +61,13 @@ def test_one_sample_per_camera_per_minute(engine: Engine, clock: FakeClock) -> N
     assert sampler.tick() == 4
     assert sorted({r[1] for r in _rows(engine)}) == [t0, t0 + MINUTE, t0 + 11 * MINUTE]
     # A restart within the same minute writes nothing twice.
-    assert HealthSampler(engine, clock, _recorder()).tick() == 0
+    assert CameraSampler(engine, clock, _recorder()).tick() == 0
 
 
 def test_a_day_of_minutes_then_pruned_after_eight_days(engine: Engine, clock: FakeClock) -> None:
     seed_site(engine, clock)
     rec = _recorder()
-    sampler = HealthSampler(engine, clock, rec)
+    sampler = CameraSampler(engine, clock, rec)
     start = utc_ms(clock.now())
     for _ in range(24 * 60):  # a day, minute by minute
         sampler.tick()
@@ -99,7 +99,7 @@ def test_a_day_of_minutes_then_pruned_after_eight_days(engine: Engine, clock: Fa
 
 def test_the_thread_samples_at_start_and_stops(engine: Engine, clock: FakeClock) -> None:
     seed_site(engine, clock)
-    sampler = HealthSampler(engine, clock, _recorder())
+    sampler = CameraSampler(engine, clock, _recorder())
     sampler.start()
     try:
         assert sampler.loop.wait_rounds(1)
@@ -116,7 +116,7 @@ def test_the_first_sample_waits_for_the_recorder_to_settle(
     rec = FakeRecorder()
     rec.states["jlt-001"] = CameraState("jlt-001", Status.CONNECTING)
     rec.states["jlt-002"] = CameraState("jlt-002", Status.RECORDING, fps=25.0)
-    sampler = HealthSampler(engine, clock, rec, settle_s=30)
+    sampler = CameraSampler(engine, clock, rec, settle_s=30)
     sampler.start()
     try:
         # Ten seconds of clock time, in quarter-second rounds: still settling.
@@ -135,7 +135,7 @@ def test_the_first_sample_waits_for_the_recorder_to_settle(
     # A camera that never settles does not hold the sampling back past `settle_s`.
     rec.states["jlt-001"] = CameraState("jlt-001", Status.CONNECTING)
     clock.advance(60)
-    late = HealthSampler(engine, clock, rec, settle_s=30)
+    late = CameraSampler(engine, clock, rec, settle_s=30)
     late.start()
     try:
         for n in range(1, 120):
@@ -154,7 +154,7 @@ def test_an_impossible_rate_is_no_measure(engine: Engine, clock: FakeClock) -> N
     seed_site(engine, clock)
     rec = FakeRecorder()
     rec.states["cha-001"] = CameraState("cha-001", Status.RECORDING, fps=25.0, bitrate_bps=-1e5)
-    HealthSampler(engine, clock, rec).tick()
+    CameraSampler(engine, clock, rec).tick()
     with engine.connect() as conn:
         row = conn.execute(
             select(camera_samples).where(camera_samples.c.camera_id == "cha-001")

@@ -59,7 +59,7 @@ CLEARED = {
 
 
 @dataclass(frozen=True)
-class HealthSettings:
+class FaultSettings:
     interval_s: float = 5.0
     offline_after_s: float = 120.0  # a camera not recording this long opens an incident
     below_minima_after_s: float = 120.0  # a measured fps wobbles: sustained only
@@ -134,7 +134,7 @@ def ntp_status(run: Runner = _run) -> ClockSync:
     return ClockSync(fields.get("Leap status") == "Normal", offset, "chronyc")
 
 
-class HealthWatcher:
+class FaultWatcher:
     def __init__(
         self,
         engine: Engine,
@@ -142,7 +142,7 @@ class HealthWatcher:
         recorder: RecorderView,
         faults: FaultIncidents,
         *,
-        settings: HealthSettings | None = None,
+        settings: FaultSettings | None = None,
         archive_root: Path | None = None,
         floor_bytes: int | None = None,
         disk_usage_fn: DiskUsageFn = disk_usage,
@@ -153,7 +153,7 @@ class HealthWatcher:
         self.clock = clock
         self.recorder = recorder
         self.faults = faults
-        self.settings = settings or HealthSettings()
+        self.settings = settings or FaultSettings()
         self.archive_root = archive_root
         self.floor_bytes = floor_bytes
         self.disk_usage_fn = disk_usage_fn

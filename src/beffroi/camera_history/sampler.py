@@ -25,8 +25,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select
 
+from beffroi.camera_history.tables import camera_samples
 from beffroi.clock import Clock, utc_ms
-from beffroi.health.tables import camera_samples
 from beffroi.ingest.state import RecorderView, Status
 from beffroi.loops import Loop
 from beffroi.site.tables import cameras
@@ -40,7 +40,7 @@ UNKNOWN = "unknown"  # an enabled camera the recorder has no state for (yet)
 DISABLED = Status.DISABLED.value
 
 
-class HealthSampler:
+class CameraSampler:
     def __init__(
         self,
         engine: Engine,

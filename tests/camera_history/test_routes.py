@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from beffroi.camera_history.sampler import CameraSampler
 from beffroi.clock import FakeClock
-from beffroi.health.sampler import HealthSampler
 from beffroi.ingest.state import CameraState, Reason, Status
 from beffroi.web.context import AppContext
 from tests.web.conftest import FakeRecorder, token_for
@@ -18,7 +18,7 @@ def _sample_hour(ctx: AppContext, recorder: FakeRecorder) -> None:
     """An hour: jlt-001 records for 45 minutes, then is offline 15; cha-001 records."""
     clock = ctx.clock
     assert isinstance(clock, FakeClock)
-    sampler = HealthSampler(ctx.engine, clock, recorder)
+    sampler = CameraSampler(ctx.engine, clock, recorder)
     for minute in range(60):
         if minute == 45:
             recorder.states["jlt-001"] = CameraState(

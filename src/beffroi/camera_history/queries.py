@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, case, func, select
 
-from beffroi.health.sampler import DISABLED
-from beffroi.health.tables import camera_samples
+from beffroi.camera_history.sampler import DISABLED
+from beffroi.camera_history.tables import camera_samples
 from beffroi.ingest.state import Status
 
 t = camera_samples
