@@ -1,7 +1,18 @@
-"""The one-line helper route handlers call to journal what they did.
+"""How route handlers journal what they did: two helpers, one for reading, one for
+changing.
 
     journal_action(request, principal, "recording.read", camera=camera_id,
                    start_ms=start_ms, end_ms=end_ms)
+
+    with register_change(request, principal) as change:
+        hold_id = place_hold_in(change.conn, ...)
+        change.journal("hold.place", camera=camera_id, detail={"hold": hold_id})
+
+A change of a legal register (requisitions, holds, deliveries, incidents, on-call) is
+written only in `register_change`'s transaction, and that transaction commits only if
+the change journaled what it did: the entry and the change commit together, or neither
+(`tests/web/test_register_changes.py` also checks that no route opens a transaction of
+its own).
 
 It reads the process's `Journal` from `request.app.state.journal` (installed by
 `beffroi.web.routes.journal.install`), fills in who (user, role, communes), from where
@@ -13,8 +24,8 @@ the law forbids.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -84,13 +95,32 @@ def journal_action(
     outcome: str = "ok",
     detail: Mapping[str, Any] | None = None,
     username: str | None = None,
-    conn: Connection | None = None,
 ) -> JournalEntry | None:
-    """Journal `action` by `principal` for this request. Call it from sync route
-    handlers (FastAPI runs them in a thread); from async code, use
-    `starlette.concurrency.run_in_threadpool`. Pass `commune` when the route already
-    loaded the camera: it saves the lookup. Pass `conn` (from `journal_transaction`)
-    when the action changes a register: the change and its entry commit together."""
+    """Journal `action` by `principal` for this request, in a transaction of its own:
+    for what changes nothing (viewing, reading); a change goes through
+    `register_change`. Call it from sync route handlers (FastAPI runs them in a
+    thread); from async code, use `starlette.concurrency.run_in_threadpool`. Pass
+    `commune` when the route already loaded the camera: it saves the lookup."""
+    return _record(
+        request, principal, action, camera=camera, commune=commune, start_ms=start_ms,
+        end_ms=end_ms, outcome=outcome, detail=detail, username=username, conn=None,
+    )  # fmt: skip
+
+
+def _record(
+    request: Request,
+    principal: Principal | None,
+    action: str,
+    *,
+    camera: str | None,
+    commune: str | None,
+    start_ms: int | None,
+    end_ms: int | None,
+    outcome: str,
+    detail: Mapping[str, Any] | None,
+    username: str | None,
+    conn: Connection | None,
+) -> JournalEntry | None:
     entry = principal_entry(
         principal,
         action,
@@ -106,11 +136,50 @@ def journal_action(
     return app_journal(request).record(entry, conn)
 
 
-def journal_transaction(request: Request) -> AbstractContextManager[Connection]:
-    """The transaction in which a route changes a legal register (requisitions, holds,
-    deliveries, incident states) and journals it: a journal failure rolls the change
-    back, so no register change is ever left without its trace."""
-    return app_journal(request).transaction()
+class UnjournaledChangeError(RuntimeError):
+    """A register change that journaled nothing: rolled back, never committed."""
+
+
+class RegisterChange:
+    """A change of a legal register in progress: the transaction to write it in, and
+    its journal entries, written in the same transaction."""
+
+    def __init__(self, request: Request, principal: Principal, conn: Connection) -> None:
+        self.conn = conn
+        self._request = request
+        self._principal = principal
+        self.entries = 0
+
+    def journal(
+        self,
+        action: str,
+        *,
+        camera: str | None = None,
+        commune: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> JournalEntry | None:
+        """Journal what the change did, by the request's principal (outcome ok)."""
+        self.entries += 1
+        return _record(
+            self._request, self._principal, action, camera=camera, commune=commune,
+            start_ms=start_ms, end_ms=end_ms, outcome="ok", detail=detail, username=None,
+            conn=self.conn,
+        )  # fmt: skip
+
+
+@contextmanager
+def register_change(request: Request, principal: Principal) -> Iterator[RegisterChange]:
+    """The transaction in which a route changes a legal register and journals it. It
+    commits only if the block journaled at least one entry (`change.journal`); an
+    exception, a journal failure or a change without an entry rolls everything back.
+    On SQLite it takes the write lock at once, as journal appends need."""
+    with app_journal(request).transaction() as conn:
+        change = RegisterChange(request, principal, conn)
+        yield change
+        if change.entries == 0:
+            raise UnjournaledChangeError("a register change must journal what it did")
 
 
 def access_event_recorder(journal: Journal) -> EventRecorder:

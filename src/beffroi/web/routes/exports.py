@@ -17,17 +17,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 from starlette.responses import Response
 
 from beffroi.access.permissions import Permission
 from beffroi.access.principal import Principal
 from beffroi.clock import from_ms, utc_ms
-from beffroi.export.jobs import DONE, FAILED, create_export, exports_dir
+from beffroi.export.jobs import DONE, create_export, exports_dir
 from beffroi.export.manifest import signing_key_info
 from beffroi.export.register import RegisterEntry, register_csv, register_entries
 from beffroi.export.tables import exports
-from beffroi.journal.http import journal_action
+from beffroi.journal.http import journal_action, register_change
 from beffroi.journal.keys import load_or_create_key
 from beffroi.paths import inside
 from beffroi.requisitions.query import scoped_requisitions
@@ -147,18 +147,16 @@ def start_export(
     GET /api/exports/{id}. The requisition becomes `extracting`."""
     jobs = ctx.exports
     now_ms = utc_ms(ctx.clock.now())
-    with ctx.engine.begin() as conn:
-        req = _requisition(conn, principal, requisition_id)
+    with register_change(request, principal) as change:
+        req = _requisition(change.conn, principal, requisition_id)
         if jobs is None:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "export service not running")
         try:
-            export_id = create_export(conn, req, principal, now_ms)
+            export_id = create_export(change.conn, req, principal, now_ms)
         except IllegalTransition as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
-    try:
-        journal_action(
-            request,
-            principal,
+        # In the export's transaction: no unjournaled export is ever built.
+        change.journal(
             "export.create",
             start_ms=min(i.start_ms for i in req.items),
             end_ms=max(i.end_ms for i in req.items),
@@ -176,14 +174,6 @@ def start_export(
                 ],
             },
         )
-    except Exception:
-        with ctx.engine.begin() as conn:  # fail closed: no unjournaled export is built
-            conn.execute(
-                update(exports)
-                .where(exports.c.id == export_id)
-                .values(status=FAILED, error="the journal could not record the export")
-            )
-        raise
     jobs.submit(export_id)
     return ExportCreated(id=export_id)
 

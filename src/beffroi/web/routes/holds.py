@@ -24,7 +24,7 @@ from beffroi.archive.holds import (
 )
 from beffroi.archive.tables import holds
 from beffroi.clock import utc_ms
-from beffroi.journal.http import journal_action, journal_transaction
+from beffroi.journal.http import journal_action, register_change
 from beffroi.requisitions.query import hold_out
 from beffroi.requisitions.schemas import HoldIn, HoldOut, ReleaseIn, RenewIn
 from beffroi.site.tables import cameras
@@ -43,26 +43,23 @@ def place(body: HoldIn, request: Request, ctx: Ctx, principal: HoldManager) -> H
     """Hold a camera's footage over a range, with the reason."""
     now_ms = utc_ms(ctx.clock.now())
     start_ms, end_ms = utc_ms(body.start), utc_ms(body.end)
-    with journal_transaction(request) as conn:
-        row = visible_camera_row(conn, principal, body.camera)
+    with register_change(request, principal) as change:
+        row = visible_camera_row(change.conn, principal, body.camera)
         try:
             hold_id = place_hold_in(
-                conn, body.camera, start_ms, end_ms, body.reason, principal.username, now_ms,
-                expires_ms=now_ms + body.days * DAY_MS,
+                change.conn, body.camera, start_ms, end_ms, body.reason, principal.username,
+                now_ms, expires_ms=now_ms + body.days * DAY_MS,
             )  # fmt: skip
         except HoldError as e:
             raise unprocessable(str(e)) from None
-        placed = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
-        journal_action(
-            request,
-            principal,
+        placed = change.conn.execute(select(holds).where(holds.c.id == hold_id)).one()
+        change.journal(
             "hold.place",
             camera=body.camera,
             commune=row.commune_id,
             start_ms=start_ms,
             end_ms=end_ms,
             detail={"hold": hold_id, "reason": body.reason, "days": body.days},
-            conn=conn,
         )
     return hold_out(placed)
 
@@ -88,24 +85,21 @@ def renew(
     hold_id: HoldId, body: RenewIn, request: Request, ctx: Ctx, principal: HoldManager
 ) -> HoldOut:
     """Keep a hold placed by hand `days` more from now (at most 30), with the reason."""
-    with journal_transaction(request) as conn:
-        found, row = _visible_hold(conn, principal, hold_id)
+    with register_change(request, principal) as change:
+        found, row = _visible_hold(change.conn, principal, hold_id)
         try:
-            expires = renew_hold_in(conn, hold_id, body.days, utc_ms(ctx.clock.now()))
+            expires = renew_hold_in(change.conn, hold_id, body.days, utc_ms(ctx.clock.now()))
         except HoldError as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
-        journal_action(
-            request,
-            principal,
+        change.journal(
             "hold.renew",
             camera=found.camera_id,
             commune=row.commune_id,
             start_ms=int(found.start_ms),
             end_ms=int(found.end_ms),
             detail={"hold": hold_id, "reason": body.reason, "until_ms": expires},
-            conn=conn,
         )
-        renewed = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
+        renewed = change.conn.execute(select(holds).where(holds.c.id == hold_id)).one()
     return hold_out(renewed)
 
 
@@ -145,18 +139,18 @@ def release(
     """Release a hold in force, with the reason (e.g. the prosecutor's decision). Other
     holds on the same footage stay in force."""
 
-    with journal_transaction(request) as conn:
-        found, row = _visible_hold(conn, principal, hold_id)
+    with register_change(request, principal) as change:
+        found, row = _visible_hold(change.conn, principal, hold_id)
         try:
-            release_hold_in(conn, hold_id, principal.username, body.reason, utc_ms(ctx.clock.now()))
+            release_hold_in(
+                change.conn, hold_id, principal.username, body.reason, utc_ms(ctx.clock.now())
+            )
         except HoldNotFound:
             raise _missing(hold_id) from None
         except HoldError as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
-        released = conn.execute(select(holds).where(holds.c.id == hold_id)).one()
-        journal_action(
-            request,
-            principal,
+        released = change.conn.execute(select(holds).where(holds.c.id == hold_id)).one()
+        change.journal(
             "hold.release",
             camera=found.camera_id,
             commune=row.commune_id,
@@ -167,6 +161,5 @@ def release(
                 "reason": body.reason,
                 "requisition": found.requisition_id,
             },
-            conn=conn,
         )
     return hold_out(released)

@@ -39,7 +39,7 @@ from beffroi.incidents.service import Actor, IncidentService, UnknownIncidentErr
 from beffroi.incidents.states import Disposition, IllegalTransitionError, State
 from beffroi.incidents.stills import frame_png
 from beffroi.incidents.tables import incident_media
-from beffroi.journal.http import journal_action, journal_transaction
+from beffroi.journal.http import journal_action, register_change
 from beffroi.paths import inside
 from beffroi.site.tables import cameras
 from beffroi.web.camera_info import unknown_camera, visible_camera_row
@@ -298,15 +298,10 @@ def _step(
     found = _visible(ctx, principal, incident_id)
     actor = Actor(principal.user_id, principal.username)
     try:
-        with journal_transaction(request) as conn:
-            move(IncidentService(ctx.engine, ctx.clock), actor, conn)
-            journal_action(
-                request,
-                principal,
-                action,
-                commune=found.commune,
-                detail={"incident": incident_id, **detail},
-                conn=conn,
+        with register_change(request, principal) as change:
+            move(IncidentService(ctx.engine, ctx.clock), actor, change.conn)
+            change.journal(
+                action, commune=found.commune, detail={"incident": incident_id, **detail}
             )
     except IllegalTransitionError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None

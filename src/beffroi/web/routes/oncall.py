@@ -20,7 +20,7 @@ from beffroi.access.principal import Principal
 from beffroi.access.tables import users
 from beffroi.clock import from_ms
 from beffroi.incidents.tables import incidents
-from beffroi.journal.http import journal_action, journal_transaction
+from beffroi.journal.http import journal_action, register_change
 from beffroi.oncall.channels import Alert
 from beffroi.oncall.channels.webhook import WebhookChannel, host_allowed
 from beffroi.oncall.links import ExpiredLinkError, LinkError, load_or_create_secret
@@ -130,25 +130,24 @@ def rota_write(
     ctx: Ctx,
     principal: Manager,
 ) -> RotaOut:
-    with ctx.engine.begin() as conn:
+    with register_change(request, principal) as change:
         try:
             # The body's communes first: naming a commune that is not the writer's is
             # the same 422 whether or not the rota exists.
-            check_communes(conn, rota_id, body.communes, principal.communes)
-            current = rota_communes_of(conn, rota_id)
+            check_communes(change.conn, rota_id, body.communes, principal.communes)
+            current = rota_communes_of(change.conn, rota_id)
             if current and not visible(principal.communes, current):
                 raise _unknown_rota(rota_id)
             created = write_rota(
-                conn, rota_id, body, principal.communes, principal.username, ctx.clock.now()
-            )
+                change.conn, rota_id, body, principal.communes, principal.username,
+                ctx.clock.now(),
+            )  # fmt: skip
         except RotaError as exc:
             raise _invalid(exc) from None
-    journal_action(
-        request,
-        principal,
-        "oncall.rota.write",
-        detail={"rota": rota_id, "communes": sorted(body.communes), "created": created},
-    )
+        change.journal(
+            "oncall.rota.write",
+            detail={"rota": rota_id, "communes": sorted(body.communes), "created": created},
+        )
     if created:
         response.status_code = status.HTTP_201_CREATED
     return rota_detail(rota_id, ctx, principal)
@@ -156,11 +155,11 @@ def rota_write(
 
 @router.delete("/api/rotas/{rota_id}", status_code=status.HTTP_204_NO_CONTENT)
 def rota_delete(rota_id: RotaId, request: Request, ctx: Ctx, principal: Manager) -> None:
-    with ctx.engine.begin() as conn:
-        if read_rota(conn, rota_id, principal.communes) is None:
+    with register_change(request, principal) as change:
+        if read_rota(change.conn, rota_id, principal.communes) is None:
             raise _unknown_rota(rota_id)
-        delete_rota(conn, rota_id)
-    journal_action(request, principal, "oncall.rota.delete", detail={"rota": rota_id})
+        delete_rota(change.conn, rota_id)
+        change.journal("oncall.rota.delete", detail={"rota": rota_id})
 
 
 @router.get("/api/rotas/{rota_id}/on-call", response_model=OnCallOut)
@@ -252,19 +251,16 @@ def contacts_write(
     else:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown user {username}")
     _check_webhooks(request, body.contacts)
-    with journal_transaction(request) as conn:
-        before = read_contacts(conn, uid)
-        write_contacts(conn, uid, body.contacts)
-        journal_action(
-            request,
-            principal,
+    with register_change(request, principal) as change:
+        before = read_contacts(change.conn, uid)
+        write_contacts(change.conn, uid, body.contacts)
+        change.journal(
             "oncall.contacts.write",
             detail={
                 "user": username,
                 "before": [c.model_dump() for c in before],
                 "after": [c.model_dump() for c in body.contacts],
             },
-            conn=conn,
         )
     return body.contacts
 

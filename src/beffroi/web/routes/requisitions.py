@@ -17,7 +17,7 @@ from beffroi.access.permissions import Permission, Role
 from beffroi.access.principal import Principal
 from beffroi.archive.tables import holds
 from beffroi.clock import from_ms, utc_ms
-from beffroi.journal.http import journal_action, journal_transaction
+from beffroi.journal.http import RegisterChange, journal_action, register_change
 from beffroi.requisitions.items import add_items
 from beffroi.requisitions.query import (
     list_requisitions,
@@ -113,18 +113,16 @@ def create_requisition(
         notes=body.notes,
         assigned_to=assigned,
     )
-    with journal_transaction(request) as conn:
+    with register_change(request, principal) as change:
         try:
-            req = record_requisition(conn, new, principal.username, now_ms)
+            req = record_requisition(change.conn, new, principal.username, now_ms)
         except LookupError:
             raise unknown_camera(body.items[0].camera) from None
-        placed = conn.execute(
+        placed = change.conn.execute(
             select(holds).where(holds.c.requisition_id == req.id).order_by(holds.c.id)
         ).all()
-        names = usernames(conn, req.assigned_to)
-        journal_action(
-            request,
-            principal,
+        names = usernames(change.conn, req.assigned_to)
+        change.journal(
             "requisition.create",
             start_ms=min(i.start_ms for i in req.items),
             end_ms=max(i.end_ms for i in req.items),
@@ -135,31 +133,22 @@ def create_requisition(
                 "cameras": sorted(communes),
                 "assigned_to": sorted(names.values()),
             },
-            conn=conn,
         )
-        _journal_holds(request, principal, placed, communes, req.number, conn)
+        _journal_holds(change, placed, communes, req.number)
     return requisition_out(req, names)
 
 
 def _journal_holds(
-    request: Request,
-    principal: Principal,
-    placed: Iterable[Any],
-    communes: dict[str, str],
-    number: str,
-    conn: Connection,
+    change: RegisterChange, placed: Iterable[Any], communes: dict[str, str], number: str
 ) -> None:
     for h in placed:
-        journal_action(
-            request,
-            principal,
+        change.journal(
             "hold.place",
             camera=h.camera_id,
             commune=communes[h.camera_id],
             start_ms=int(h.start_ms),
             end_ms=int(h.end_ms),
             detail={"hold": int(h.id), "requisition": number},
-            conn=conn,
         )
 
 
@@ -175,13 +164,16 @@ def add_requisition_items(
     them in the same transaction. 409 when it is closed; a later export includes them."""
     now_ms = utc_ms(ctx.clock.now())
     items = _items(body.items)
-    with journal_transaction(request) as conn:
-        req = _visible(conn, principal, requisition_id)
+    with register_change(request, principal) as change:
+        req = _visible(change.conn, principal, requisition_id)
         communes = {
-            i.camera: visible_camera_row(conn, principal, i.camera).commune_id for i in body.items
+            i.camera: visible_camera_row(change.conn, principal, i.camera).commune_id
+            for i in body.items
         }
         try:
-            after, hold_ids = add_items(conn, requisition_id, items, principal.username, now_ms)
+            after, hold_ids = add_items(
+                change.conn, requisition_id, items, principal.username, now_ms
+            )
         except RequisitionClosed as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
         except TooManyItems as e:
@@ -190,10 +182,10 @@ def add_requisition_items(
             raise _not_found(requisition_id) from None
         except LookupError:
             raise unknown_camera(body.items[0].camera) from None
-        placed = conn.execute(
+        placed = change.conn.execute(
             select(holds).where(holds.c.id.in_(hold_ids)).order_by(holds.c.id)
         ).all()
-        names = usernames(conn, after.assigned_to)
+        names = usernames(change.conn, after.assigned_to)
         added = [
             {
                 "camera": i.camera_id,
@@ -202,16 +194,13 @@ def add_requisition_items(
             }
             for i in items
         ]
-        journal_action(
-            request,
-            principal,
+        change.journal(
             "requisition.update",
             start_ms=min(i.start_ms for i in items),
             end_ms=max(i.end_ms for i in items),
             detail={"requisition": req.number, "added_items": added},
-            conn=conn,
         )
-        _journal_holds(request, principal, placed, communes, req.number, conn)
+        _journal_holds(change, placed, communes, req.number)
     return requisition_out(after, names)
 
 
@@ -293,10 +282,10 @@ def _close(
     detail: dict[str, object],
 ) -> RequisitionOut:
     now_ms = utc_ms(ctx.clock.now())
-    with journal_transaction(request) as conn:
-        req = _visible(conn, principal, requisition_id)
+    with register_change(request, principal) as change:
+        req = _visible(change.conn, principal, requisition_id)
         if to_state == NO_FOOTAGE and req.state in ("received", "extracting"):
-            messages = without_footage(conn, req, now_ms)
+            messages = without_footage(change.conn, req, now_ms)
             if not messages:
                 raise HTTPException(
                     status.HTTP_409_CONFLICT,
@@ -306,7 +295,7 @@ def _close(
             detail = detail | {"messages": messages}
         try:
             after = transition(
-                conn,
+                change.conn,
                 requisition_id,
                 to_state,
                 principal.username,
@@ -316,13 +305,10 @@ def _close(
             )
         except IllegalTransition as e:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(e)) from None
-        names = usernames(conn, after.assigned_to)
-        journal_action(
-            request,
-            principal,
+        names = usernames(change.conn, after.assigned_to)
+        change.journal(
             "requisition.update",
             detail={"requisition": req.number, "from": req.state, "to": to_state} | detail,
-            conn=conn,
         )
     return requisition_out(after, names)
 
