@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from beffroi.access import login
-from beffroi.access.accounts import set_totp
+from beffroi.access.enrolment import set_totp
 from beffroi.access.secrets_box import TotpKey
 from beffroi.access.totp import code_at
 from beffroi.access.users import create_user

@@ -207,18 +207,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _journal_user_commands(data_dir: Path) -> None:
     """`beffroi user …` changes accounts: journal them in the installation's journal,
     like the same actions done through the API."""
-    from beffroi.access import events
     from beffroi.clock import SystemClock
     from beffroi.db.engine import database_url, make_engine
     from beffroi.db.migrate import upgrade
-    from beffroi.journal.http import access_event_recorder
+    from beffroi.journal.http import connect_access_events
     from beffroi.journal.service import Journal
 
     if not data_dir.is_dir():
         return  # the command itself reports the missing data directory
     engine = make_engine(database_url(data_dir))
     upgrade(engine)
-    events.set_recorder(access_event_recorder(Journal.open(engine, SystemClock(), data_dir)))
+    connect_access_events(Journal.open(engine, SystemClock(), data_dir))
 
 
 if __name__ == "__main__":

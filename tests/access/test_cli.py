@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 from sqlalchemy import Engine, select
 
 from beffroi.access import invitations, login
-from beffroi.access.accounts import set_totp
+from beffroi.access.enrolment import set_totp
 from beffroi.access.secrets_box import TotpKey
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at

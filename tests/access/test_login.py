@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select, update
 
-from beffroi.access import accounts, events, invitations, login
+from beffroi.access import accounts, enrolment, events, invitations, login
 from beffroi.access.agents import expiring_users
 from beffroi.access.tables import users
 from beffroi.access.totp import code_at
@@ -25,7 +25,12 @@ def journal() -> Iterator[list[Event]]:
     seen: list[Event] = []
 
     def recorder(
-        action: str, username: str | None, source: str | None, outcome: str, detail: str | None
+        action: str,
+        username: str | None,
+        source: str | None,
+        outcome: str,
+        detail: str | None,
+        conn: object = None,
     ) -> None:
         seen.append((action, username, source, outcome, detail))
 
@@ -163,7 +168,7 @@ def test_second_factor_failures_lock_strictly(
     minutes, then until someone unlocks it; the lock is told only to whoever gives the
     right password, and the right password and code do not pass it."""
     make_user(db, clock, "agent")
-    secret = accounts.set_totp(db, "agent", totp_key=KEY).secret
+    secret = enrolment.set_totp(db, "agent", totp_key=KEY).secret
 
     def good() -> str:
         clock.advance(30)
@@ -223,20 +228,20 @@ def test_totp_required_enrol_and_replay(db: Engine, clock: FakeClock, journal: l
     uid = make_user(db, clock, "agent")
     assert attempt(db, clock, "agent", PW).outcome == login.ENROLL
     assert attempt(db, clock, "agent", "bad-password-9").outcome == login.FAILED
-    enrolment = accounts.begin_totp_enrolment(db, uid, "agent", totp_key=KEY)
-    with pytest.raises(accounts.TotpStateError):
-        accounts.confirm_totp_enrolment(db, uid + 1000, "x", "123456", clock, None, totp_key=KEY)
-    assert not accounts.confirm_totp_enrolment(
+    enrolled = enrolment.begin_totp_enrolment(db, uid, "agent", totp_key=KEY)
+    with pytest.raises(enrolment.TotpStateError):
+        enrolment.confirm_totp_enrolment(db, uid + 1000, "x", "123456", clock, None, totp_key=KEY)
+    assert not enrolment.confirm_totp_enrolment(
         db, uid, "agent", "000000", clock, None, totp_key=KEY
     )
-    code = code_at(enrolment.secret, clock.now())
-    assert accounts.confirm_totp_enrolment(db, uid, "agent", code, clock, None, totp_key=KEY)
-    with pytest.raises(accounts.TotpStateError):  # a second enrolment needs a reset
-        accounts.begin_totp_enrolment(db, uid, "agent", totp_key=KEY)
+    code = code_at(enrolled.secret, clock.now())
+    assert enrolment.confirm_totp_enrolment(db, uid, "agent", code, clock, None, totp_key=KEY)
+    with pytest.raises(enrolment.TotpStateError):  # a second enrolment needs a reset
+        enrolment.begin_totp_enrolment(db, uid, "agent", totp_key=KEY)
     assert attempt(db, clock, "agent", PW).outcome == login.TOTP_REQUIRED
     assert attempt(db, clock, "agent", PW, code).outcome == login.TOTP_INVALID  # used by confirm
     clock.advance(30)
-    code = code_at(enrolment.secret, clock.now())
+    code = code_at(enrolled.secret, clock.now())
     assert attempt(db, clock, "agent", PW, code).outcome == login.OK
     assert attempt(db, clock, "agent", PW, code).outcome == login.TOTP_INVALID  # replay
     assert ("auth.login", "agent", "10.0.0.1", "failed", "wrong or replayed TOTP code") in journal
@@ -258,8 +263,8 @@ def test_expiry_warnings(db: Engine, clock: FakeClock) -> None:
     assert found == [("soon", "approval", 19), ("acct", "account", 30)]
     with db.connect() as conn:
         uid = conn.execute(select(users.c.id).where(users.c.username == "soon")).scalar_one()
-    secret = accounts.begin_totp_enrolment(db, uid, "soon", totp_key=KEY).secret
-    assert accounts.confirm_totp_enrolment(
+    secret = enrolment.begin_totp_enrolment(db, uid, "soon", totp_key=KEY).secret
+    assert enrolment.confirm_totp_enrolment(
         db, uid, "soon", code_at(secret, clock.now()), clock, None, totp_key=KEY
     )
     clock.advance(31)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from beffroi.access.accounts import set_totp
+from beffroi.access.enrolment import set_totp
 from beffroi.access.secrets_box import TotpKey
 from beffroi.access.sessions import IDLE
 from beffroi.access.tables import users

@@ -1,12 +1,9 @@
-"""Account administration: TOTP enrolment, unlock, disable, changes, listing.
+"""Account administration: unlock, disable, changes, listing (second factors:
+`beffroi.access.enrolment`).
 
-Each function reports itself through `events` with the acting user and source, so the
-journal sees the same action whether it came from the API or the command line.
-
-TOTP secrets, pending or active, are stored encrypted with the installation's
-`TotpKey` (`beffroi.access.secrets_box`); `encrypt_totp_secrets` encrypts those an
-earlier version stored in clear, at every start of the server and before `beffroi user
-totp`.
+Each change reports itself through `events` with the acting user and source, in its own
+transaction (`events.change`), so the journal sees the same action whether it came from
+the API or the command line, and never a change without its entry.
 """
 
 from __future__ import annotations
@@ -17,17 +14,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from beffroi.access import events
-from beffroi.access.login import consume_totp
 from beffroi.access.passwords import NO_PASSWORD
 from beffroi.access.permissions import USER_ROLES, Role, needs_approval
 from beffroi.access.principal import Principal
-from beffroi.access.secrets_box import SecretUnavailableError, TotpKey, is_sealed
 from beffroi.access.sessions import close_user_sessions
 from beffroi.access.tables import user_cameras, user_communes, users
-from beffroi.access.totp import generate_secret, otpauth_uri, qr_svg
 from beffroi.access.users import replace_communes, replace_designations
 from beffroi.clock import Clock, utc_ms
 
@@ -36,23 +30,6 @@ log = logging.getLogger(__name__)
 
 class UnknownUserError(LookupError):
     pass
-
-
-class TotpStateError(ValueError):
-    """Enrolment asked for in a state that does not allow it (already enrolled, nothing
-    pending)."""
-
-
-class TotpUnavailableError(RuntimeError):
-    """A stored secret that the installation's key cannot decrypt (the key is not the
-    one it was encrypted with, or the value was tampered with)."""
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    secret: str  # base32, for typing by hand
-    uri: str  # otpauth://
-    qr_svg: str
 
 
 @dataclass(frozen=True)
@@ -75,7 +52,7 @@ class UserSummary:
     invited: bool = False  # no password yet: the agent has not used its invitation
 
 
-def _user_id(engine: Engine, username: str) -> int:
+def user_id_of(engine: Engine, username: str) -> int:
     with engine.connect() as conn:
         uid = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
     if uid is None:
@@ -83,143 +60,8 @@ def _user_id(engine: Engine, username: str) -> int:
     return int(uid)
 
 
-def begin_totp_enrolment(
-    engine: Engine, user_id: int, username: str, source: str | None = None, *, totp_key: TotpKey
-) -> Enrolment:
-    """A new pending secret; the active one (if any) is untouched until confirmation.
-    Refused when TOTP is already active: replacing it takes an access reset by two
-    people (`beffroi.access.invitations`)."""
-    secret = generate_secret()
-    with engine.begin() as conn:
-        done = conn.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.totp_secret.is_(None))
-            .values(totp_pending=totp_key.seal(user_id, secret))
-        ).rowcount
-    if done != 1:
-        raise TotpStateError("second factor already active: ask for an access reset")
-    uri = otpauth_uri(secret, username)
-    events.record_event(events.TOTP_ENROLL, username, source, "ok", "secret issued")
-    return Enrolment(secret, uri, qr_svg(uri))
-
-
-def confirm_totp_enrolment(
-    engine: Engine,
-    user_id: int,
-    username: str,
-    code: str,
-    clock: Clock,
-    source: str | None,
-    *,
-    totp_key: TotpKey,
-) -> bool:
-    """Activate the pending secret if `code` matches it; False (journaled) otherwise.
-    TotpUnavailableError when the key cannot decrypt it."""
-    with engine.connect() as conn:
-        pending = conn.execute(
-            select(users.c.totp_pending).where(users.c.id == user_id)
-        ).scalar_one_or_none()
-    if pending is None:
-        raise TotpStateError("no enrolment in progress")
-    try:
-        secret = totp_key.open(user_id, pending)
-    except SecretUnavailableError as exc:
-        log.error("pending TOTP secret of %r cannot be read: %s", username, exc)
-        events.record_event(
-            events.TOTP_CONFIRM, username, source, "refused", "second factor unavailable"
-        )
-        raise TotpUnavailableError(str(exc)) from None
-    if not consume_totp(engine, user_id, secret, code, clock):
-        events.record_event(events.TOTP_CONFIRM, username, source, "failed", "wrong code")
-        return False
-    with engine.begin() as conn:
-        conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(totp_secret=pending, totp_pending=None)
-        )
-    events.record_event(events.TOTP_CONFIRM, username, source, "ok", None)
-    return True
-
-
-def set_totp(engine: Engine, username: str, actor: str = "cli", *, totp_key: TotpKey) -> Enrolment:
-    """Enrol a new secret at once (the command line, run by whoever holds the server):
-    replaces any previous one and ends the user's sessions."""
-    uid = _user_id(engine, username)
-    secret = generate_secret()
-    with engine.begin() as conn:
-        conn.execute(
-            update(users)
-            .where(users.c.id == uid)
-            .values(totp_secret=totp_key.seal(uid, secret), totp_pending=None, totp_last_step=None)
-        )
-    close_user_sessions(engine, uid)
-    events.record_event(events.TOTP_RESET, actor, "cli", "ok", f"new secret for {username}")
-    uri = otpauth_uri(secret, username)
-    return Enrolment(secret, uri, qr_svg(uri))
-
-
-@dataclass(frozen=True)
-class SecretsCheck:
-    encrypted: int  # secrets (active or pending) found in clear and encrypted now
-    unreadable: tuple[str, ...]  # users whose active secret the key cannot decrypt
-
-
-def encrypt_totp_secrets(
-    engine: Engine, totp_key: TotpKey, actor: str | None = None, source: str | None = None
-) -> SecretsCheck:
-    """Encrypt the TOTP secrets still stored in clear (by a version before encryption),
-    all in one transaction; does nothing the second time. Journaled when it encrypted
-    any (`auth.totp_encrypt`, with the count). Also checks that the key opens every
-    active secret: those it cannot (a database restored without its key, a value
-    copied from another account) are reported in the log for the administrator, since
-    their owners cannot sign in until the key is restored or their TOTP reset."""
-    encrypted = 0
-    unreadable: list[str] = []
-    with engine.begin() as conn:
-        rows = conn.execute(
-            select(users.c.id, users.c.username, users.c.totp_secret, users.c.totp_pending)
-            .where(or_(users.c.totp_secret.is_not(None), users.c.totp_pending.is_not(None)))
-            .order_by(users.c.id)
-            .with_for_update()
-        ).all()
-        for row in rows:
-            values = {}
-            for column in ("totp_secret", "totp_pending"):
-                stored = getattr(row, column)
-                if stored is not None and not is_sealed(stored):
-                    values[column] = totp_key.seal(row.id, stored)
-            if values:  # unless changed meanwhile (an enrolment, a reset)
-                unchanged = [users.c[column] == getattr(row, column) for column in values]
-                done = conn.execute(
-                    update(users).where(users.c.id == row.id, *unchanged).values(**values)
-                ).rowcount
-                encrypted += len(values) if done else 0
-            if row.totp_secret is not None and "totp_secret" not in values:
-                try:
-                    totp_key.open(row.id, row.totp_secret)
-                except SecretUnavailableError:
-                    unreadable.append(row.username)
-    if encrypted:
-        log.info("TOTP secrets: %d stored in clear, now encrypted", encrypted)
-        events.record_event(
-            events.TOTP_ENCRYPT, actor, source, "ok", f"{encrypted} secret(s) encrypted"
-        )
-    if unreadable:
-        log.error(
-            "TOTP key (%s) does not decrypt the second factor of %d user(s): %s. They "
-            "cannot sign in: restore the key this database was used with (file "
-            "keys/totp.key or BEFFROI_TOTP_KEY, kept apart from the database backups), "
-            "or reset their access (beffroi user reset NAME, or POST /api/users/NAME/access)",
-            totp_key.source,
-            len(unreadable),
-            ", ".join(unreadable),
-        )
-    return SecretsCheck(encrypted, tuple(unreadable))
-
-
 def user_communes_of(engine: Engine, username: str) -> frozenset[str]:
-    uid = _user_id(engine, username)
+    uid = user_id_of(engine, username)
     with engine.connect() as conn:
         return frozenset(
             conn.execute(
@@ -238,26 +80,26 @@ def may_manage(actor: Principal, username: str, engine: Engine) -> bool:
 
 
 def unlock(engine: Engine, username: str, actor: str, source: str | None) -> None:
-    uid = _user_id(engine, username)
-    with engine.begin() as conn:
+    uid = user_id_of(engine, username)
+    with events.change(engine) as conn:
         conn.execute(
             update(users)
             .where(users.c.id == uid)
             .values(failed_logins=0, first_failure_ms=None, locked_until_ms=None, lockout_level=0)
         )
-    events.record_event(events.UNLOCK, actor, source, "ok", f"unlocked {username}")
+        events.record_event(events.UNLOCK, actor, source, "ok", f"unlocked {username}", conn=conn)
 
 
 def set_disabled(
     engine: Engine, username: str, disabled: bool, actor: str, source: str | None
 ) -> None:
-    uid = _user_id(engine, username)
-    with engine.begin() as conn:
+    uid = user_id_of(engine, username)
+    detail = f"{'disabled' if disabled else 'enabled'} {username}"
+    with events.change(engine) as conn:
         conn.execute(update(users).where(users.c.id == uid).values(disabled=disabled))
+        events.record_event(events.USER_DISABLE, actor, source, "ok", detail, conn=conn)
     if disabled:
         close_user_sessions(engine, uid)
-    detail = f"{'disabled' if disabled else 'enabled'} {username}"
-    events.record_event(events.USER_DISABLE, actor, source, "ok", detail)
 
 
 def list_users(
@@ -334,6 +176,27 @@ _RECORD = (
 )
 
 
+def _report_update(
+    conn: Connection,
+    username: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    actor: str,
+    source: str | None,
+) -> None:
+    if "disabled" in after:
+        state = "disabled" if after["disabled"] else "enabled"
+        events.record_event(
+            events.USER_DISABLE, actor, source, "ok", f"{state} {username}", conn=conn
+        )
+    described = [
+        f"{k} {_shown(before[k])} -> {_shown(after[k])}" for k in sorted(after) if k != "disabled"
+    ]
+    if described:
+        detail = f"{username}: " + "; ".join(described)
+        events.record_event(events.USER_UPDATE, actor, source, "ok", detail, conn=conn)
+
+
 def _shown(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value) or "-"
@@ -358,7 +221,7 @@ def update_user(
     extra = set(changes) - UPDATABLE
     if extra:
         raise ValueError(f"cannot change: {', '.join(sorted(extra))}")
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
         if row is None:
             raise UnknownUserError(username)
@@ -406,15 +269,7 @@ def update_user(
             before["cameras"], after["cameras"] = old_cameras, wanted
         if values:
             conn.execute(update(users).where(users.c.id == row.id).values(**values))
+        _report_update(conn, username, before, after, actor, source)
     if "role" in values or values.get("disabled") is True:
         close_user_sessions(engine, row.id)
-    if "disabled" in values:
-        state = "disabled" if values["disabled"] else "enabled"
-        events.record_event(events.USER_DISABLE, actor, source, "ok", f"{state} {username}")
-    described = [
-        f"{k} {_shown(before[k])} -> {_shown(after[k])}" for k in sorted(after) if k != "disabled"
-    ]
-    if described:
-        detail = f"{username}: " + "; ".join(described)
-        events.record_event(events.USER_UPDATE, actor, source, "ok", detail)
     return sorted(after)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from beffroi.access import accounts, events, invitations
+from beffroi.access import accounts, enrolment, invitations
 from beffroi.access.passwords import PasswordPolicyError
 from beffroi.access.permissions import USER_ROLES
 
@@ -139,10 +139,6 @@ def _add(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except ValueError as exc:
         return _fail(str(exc))
-    invited = ", invited" if password is None else ""
-    events.record_event(
-        events.USER_ADD, "cli", "cli", "ok", f"{args.username} ({args.role}){invited}"
-    )
     print(f"user {args.username!r} created ({args.role})")
     if password is None:
         _print_code(invitations.issue_directly(engine, default_clock(), args.username))
@@ -178,12 +174,12 @@ def _totp(args: argparse.Namespace) -> int:
     except TotpKeyError as exc:
         return _fail(str(exc))
     # Secrets an older version stored in clear are encrypted first, as `beffroi run` does.
-    accounts.encrypt_totp_secrets(engine, key, actor="cli", source="cli")
+    enrolment.encrypt_totp_secrets(engine, key, actor="cli", source="cli")
     try:
-        enrolment = accounts.set_totp(engine, args.username, totp_key=key)
+        enrolled = enrolment.set_totp(engine, args.username, totp_key=key)
     except accounts.UnknownUserError:
         return _fail(f"no user {args.username!r}")
-    print(enrolment.uri)
+    print(enrolled.uri)
     return 0
 
 

@@ -110,7 +110,7 @@ def request_code(
     reset otherwise). Returns the request and, when one person suffices, the code at
     once. AccessCodeError: the actor may not ask, or a request is already open."""
     now = utc_ms(clock.now())
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         row = _user(conn, username)
         purpose = _purpose(row)
         if actor.role == Role.SUPERVISOR and purpose == INVITATION:
@@ -121,12 +121,12 @@ def request_code(
         if conn.execute(open_one).first() is not None:
             raise AccessCodeError("already_open", f"a request for {username} is already open")
         request_id = _new_request(conn, row, actor.username, now)
-    two = needs_second_person(row.role)
-    detail = f"{purpose} for {username} ({row.role})"
-    events.record_event(
-        REQUEST, actor.username, source, "ok",
-        detail + (": awaiting a second person" if two else ""),
-    )  # fmt: skip
+        two = needs_second_person(row.role)
+        detail = f"{purpose} for {username} ({row.role})"
+        events.record_event(
+            REQUEST, actor.username, source, "ok",
+            detail + (": awaiting a second person" if two else ""), conn=conn,
+        )  # fmt: skip
     issued = None
     if not two:
         issued = _issue(engine, clock, request_id, actor.username, source)
@@ -138,7 +138,7 @@ def issue_directly(engine: Engine, clock: Clock, username: str, actor: str = "cl
     """The server holder's path (`beffroi user add`, `beffroi user reset`): a code at
     once, whatever the role; any open request is cancelled."""
     now = utc_ms(clock.now())
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         row = _user(conn, username)
         conn.execute(
             update(access_codes)
@@ -146,8 +146,8 @@ def issue_directly(engine: Engine, clock: Clock, username: str, actor: str = "cl
             .values(cancelled_ms=now, cancelled_by=actor)
         )
         request_id = _new_request(conn, row, actor, now)
-    detail = f"{_purpose(row)} for {username} ({row.role})"
-    events.record_event(REQUEST, actor, actor, "ok", detail)
+        detail = f"{_purpose(row)} for {username} ({row.role})"
+        events.record_event(REQUEST, actor, actor, "ok", detail, conn=conn)
     return _issue(engine, clock, request_id, actor, actor)
 
 
@@ -189,16 +189,17 @@ def cancel(
 ) -> None:
     request = _visible(engine, clock, actor, request_id)
     now = utc_ms(clock.now())
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         conn.execute(
             update(access_codes)
             .where(access_codes.c.id == request_id, *_live(now))
             .values(cancelled_ms=now, cancelled_by=actor.username)
         )
-    events.record_event(
-        CANCEL, actor.username, source, "ok",
-        f"{request.purpose} for {request.username}, asked by {request.requested_by}",
-    )  # fmt: skip
+        events.record_event(
+            CANCEL, actor.username, source, "ok",
+            f"{request.purpose} for {request.username}, asked by {request.requested_by}",
+            conn=conn,
+        )  # fmt: skip
 
 
 def open_requests(
@@ -264,7 +265,7 @@ def redeem(
     check_policy(password, request.username)
     now = utc_ms(clock.now())
     new_hash = hash_password(password)
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         won = conn.execute(
             update(access_codes)
             .where(access_codes.c.id == request.id, *_live(now))
@@ -285,12 +286,13 @@ def redeem(
             update(users).where(users.c.username == request.username).values(**values)
             .returning(users.c.id)
         ).scalar_one()  # fmt: skip
+        events.record_event(
+            REDEEM, request.username, source, "ok",
+            f"{request.purpose}: password chosen by the agent; asked by "
+            f"{request.requested_by}, code from {request.approved_by}",
+            conn=conn,
+        )  # fmt: skip
     close_user_sessions(engine, int(user_id))
-    events.record_event(
-        REDEEM, request.username, source, "ok",
-        f"{request.purpose}: password chosen by the agent; asked by {request.requested_by}, "
-        f"code from {request.approved_by}",
-    )  # fmt: skip
     return request.username
 
 
@@ -305,7 +307,7 @@ def _issue(
     code = new_code()
     now = utc_ms(clock.now())
     expires = now + _ms(CODE_TTL)
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         done = conn.execute(
             update(access_codes)
             .where(
@@ -327,10 +329,9 @@ def _issue(
             .join(access_codes, access_codes.c.user_id == users.c.id)
             .where(access_codes.c.id == request_id)
         ).scalar_one()
-    asked = f"asked by {requested_by}, " if requested_by else ""
-    events.record_event(
-        APPROVE, receiver, source, "ok", f"code for {username}: {asked}handed over by {receiver}"
-    )
+        asked = f"asked by {requested_by}, " if requested_by else ""
+        detail = f"code for {username}: {asked}handed over by {receiver}"
+        events.record_event(APPROVE, receiver, source, "ok", detail, conn=conn)
     return IssuedCode(request_id, username, code, expires)
 
 

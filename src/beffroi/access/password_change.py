@@ -80,7 +80,7 @@ def change_password(
     if new == current:
         return SAME_PASSWORD
     check_policy(new, name)
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         conn.execute(
             update(users)
             .where(users.c.id == principal.user_id)
@@ -91,5 +91,6 @@ def change_password(
         if principal.token_sha256 is not None:
             others = others & (sessions.c.token_sha256 != principal.token_sha256)
         ended = conn.execute(delete(sessions).where(others)).rowcount
-    events.record_event(PASSWORD_CHANGE, name, source, "ok", f"{ended} other session(s) ended")
+        detail = f"{ended} other session(s) ended"
+        events.record_event(PASSWORD_CHANGE, name, source, "ok", detail, conn=conn)
     return CHANGED

@@ -82,7 +82,7 @@ def create_token(
     if expires <= now or expires - now > MAX_LIFETIME:
         raise ValueError(f"expiry must be in the future and within {MAX_LIFETIME.days} days")
     token = PREFIX + secrets.token_urlsafe(32)
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         known = set(
             conn.execute(
                 select(communes_table.c.id).where(communes_table.c.id.in_(wanted))
@@ -103,7 +103,8 @@ def create_token(
             )
             .returning(api_tokens.c.id)
         ).scalar_one()
-    events.record_event(events.TOKEN_CREATE, creator.username, source, "ok", f"{tid} {name}")
+        detail = f"{tid} {name}"
+        events.record_event(events.TOKEN_CREATE, creator.username, source, "ok", detail, conn=conn)
     return token, get_token(engine, int(tid))
 
 
@@ -143,14 +144,15 @@ def revoke_token(
     engine: Engine, token_id: int, clock: Clock, actor: str, source: str | None
 ) -> bool:
     """True when a live token was revoked; False when unknown or already revoked."""
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         done = conn.execute(
             update(api_tokens)
             .where(api_tokens.c.id == token_id, api_tokens.c.revoked_ms.is_(None))
             .values(revoked_ms=utc_ms(clock.now()))
         ).rowcount
-    if done:
-        events.record_event(events.TOKEN_REVOKE, actor, source, "ok", str(token_id))
+        if done:
+            detail = str(token_id)
+            events.record_event(events.TOKEN_REVOKE, actor, source, "ok", detail, conn=conn)
     return bool(done)
 
 

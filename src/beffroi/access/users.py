@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.orm import aliased
 
+from beffroi.access import events
 from beffroi.access.agents import record_refusal
 from beffroi.access.passwords import (
     NO_PASSWORD,
@@ -47,8 +48,11 @@ def create_user(
     training_date: date | None = None,
     account_expires: date | None = None,
     cameras: Iterable[str] = (),
+    actor: str = "cli",
+    source: str | None = "cli",
 ) -> int:
-    """Create a user and return its id. Without `password`, the account waits for its
+    """Create a user and return its id, journaled (`user.add`, by `actor` from
+    `source`) in the same transaction. Without `password`, the account waits for its
     agent to choose one with an access code (`beffroi.access.invitations`). `cameras`
     designates a patrol agent's cameras (it sees only those, within its communes).
     Raises `PasswordPolicyError` for a weak password, `UserExistsError` for a taken
@@ -71,7 +75,7 @@ def create_user(
     else:
         check_policy(password, username)
         password_hash = hash_password(password)
-    with engine.begin() as conn:
+    with events.change(engine) as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise UserExistsError(f"user {username!r} already exists")
         check_communes(conn, wanted)
@@ -97,6 +101,9 @@ def create_user(
         if rows:
             conn.execute(insert(user_communes), rows)
         _designate(conn, user_id, role, sorted(set(cameras)))
+        invited = ", invited" if password is None else ""
+        detail = f"{username} ({role.value}){invited}"
+        events.record_event(events.USER_ADD, actor, source, "ok", detail, conn=conn)
     return int(user_id)
 
 

@@ -31,8 +31,9 @@ from typing import Any
 from sqlalchemy import Connection
 from starlette.requests import Request
 
-from beffroi.access.events import EventRecorder
+from beffroi.access.events import EventRecorder, set_recorder
 from beffroi.access.principal import Principal
+from beffroi.journal.chain import locked_chain
 from beffroi.journal.entries import JournalEntry, NewEntry, canonical_detail, communes_text
 from beffroi.journal.service import Journal
 
@@ -184,10 +185,16 @@ def register_change(request: Request, principal: Principal) -> Iterator[Register
 
 def access_event_recorder(journal: Journal) -> EventRecorder:
     """Bridge `beffroi.access.events` (which may not import the journal) to `journal`:
-    logins, failures, lockouts, TOTP and user changes become journal entries."""
+    logins, failures, lockouts, TOTP and user changes become journal entries, in the
+    change's transaction when it gives one. Connect it with `connect_access_events`."""
 
     def record(
-        action: str, username: str | None, source: str | None, outcome: str, detail: str | None
+        action: str,
+        username: str | None,
+        source: str | None,
+        outcome: str,
+        detail: str | None,
+        conn: Connection | None = None,
     ) -> None:
         journal.record(
             principal_entry(
@@ -197,7 +204,13 @@ def access_event_recorder(journal: Journal) -> EventRecorder:
                 outcome="ok" if outcome == "ok" else "denied",
                 detail={"outcome": outcome, "detail": detail} if detail else {"outcome": outcome},
                 username=username,
-            )
+            ),
+            conn,
         )
 
     return record
+
+
+def connect_access_events(journal: Journal) -> None:
+    """Journal access events in `journal`, each account change in its own transaction."""
+    set_recorder(access_event_recorder(journal), transaction=locked_chain)

@@ -7,11 +7,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from beffroi import __version__
-from beffroi.access import events
-from beffroi.access.accounts import encrypt_totp_secrets
+from beffroi.access.enrolment import encrypt_totp_secrets
 from beffroi.access.secrets_box import TotpKey
 from beffroi.db.migrate import current_revision
-from beffroi.journal.http import access_event_recorder
+from beffroi.journal.http import connect_access_events
 from beffroi.journal.service import Journal
 from beffroi.live.hub import LiveHub
 from beffroi.web.context import AppContext
@@ -109,7 +108,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     # Every action on video is journaled, denied attempts included (403/404 handler),
     # and so is every login, failure, lockout and account change.
     journal.install(app, ctx.journal)
-    events.set_recorder(access_event_recorder(ctx.journal))
+    connect_access_events(ctx.journal)
     # TOTP secrets are kept encrypted with a key outside the database: those an older
     # version stored in clear are encrypted now, before any sign-in (journaled).
     if ctx.totp_key is None:

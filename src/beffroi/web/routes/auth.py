@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
-from beffroi.access import accounts, events, tokens
+from beffroi.access import accounts, enrolment, events, tokens
 from beffroi.access import login as login_flow
 from beffroi.access.agents import ExpiryWarning, expiring_users
 from beffroi.access.permissions import MATRIX, Permission
@@ -268,11 +268,11 @@ def totp_enroll(
     request: Request, ctx: Ctx, principal: Annotated[Principal, Depends(require_enrolment())]
 ) -> EnrolResponse:
     try:
-        e = accounts.begin_totp_enrolment(
+        e = enrolment.begin_totp_enrolment(
             ctx.engine, principal.user_id, principal.username, client_address(request),
             totp_key=totp_key(ctx),
         )  # fmt: skip
-    except accounts.TotpStateError as exc:
+    except enrolment.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     return EnrolResponse(otpauth_uri=e.uri, secret=e.secret, qr_svg=e.qr_svg)
 
@@ -287,13 +287,13 @@ def totp_confirm(
 ) -> LoginResponse:
     """Activates the second factor and opens a full session (the enrolment token ends)."""
     try:
-        ok = accounts.confirm_totp_enrolment(
+        ok = enrolment.confirm_totp_enrolment(
             ctx.engine, principal.user_id, principal.username, body.code, ctx.clock,
             client_address(request), totp_key=totp_key(ctx),
         )  # fmt: skip
-    except accounts.TotpStateError as exc:
+    except enrolment.TotpStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
-    except accounts.TotpUnavailableError:
+    except enrolment.TotpUnavailableError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail="totp_unavailable"
         ) from None

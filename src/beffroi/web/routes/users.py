@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
-from beffroi.access import accounts, events, invitations
+from beffroi.access import accounts, invitations
 from beffroi.access.permissions import Permission, Role
 from beffroi.access.principal import Principal
 from beffroi.access.users import UserExistsError, create_user
@@ -209,20 +209,13 @@ def users_create(body: UserIn, request: Request, ctx: Ctx, actor: Admin) -> User
             full_name=body.full_name, service=body.service, is_police=body.is_police,
             approval_ref=body.approval_ref, approval_expires=body.approval_expires,
             training_date=body.training_date, account_expires=body.account_expires,
-            cameras=body.cameras,
+            cameras=body.cameras, actor=actor.username, source=client_address(request),
         )  # fmt: skip
     except UserExistsError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     username = body.username.strip()
-    events.record_event(
-        events.USER_ADD,
-        actor.username,
-        client_address(request),
-        "ok",
-        f"{username} ({body.role.value}), invited",
-    )
     made, issued = invitations.request_code(
         ctx.engine, ctx.clock, actor, username, client_address(request)
     )
