@@ -2,13 +2,14 @@
 
 They read the raw YAML values, not the validated models, so that they still run when
 some other entry is invalid: every problem of the file is reported at once. Each check
-is a function of (data, report); a new section adds its own to `CHECKS`.
+is a function of (data, report); a new section adds its own to `CHECKS`
+(`beffroi.site.loader`). Buildings and alarm zones: `building_checks`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -84,11 +85,11 @@ def _items(data: Any, section: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _entries(data: Any, section: str) -> list[tuple[int, dict[str, Any]]]:
+def entries(data: Any, section: str) -> list[tuple[int, dict[str, Any]]]:
     return [(i, e) for i, e in enumerate(_items(data, section)) if isinstance(e, dict)]
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     return str(value) if isinstance(value, str | int | float) else None
@@ -96,8 +97,8 @@ def _text(value: Any) -> str | None:
 
 def _unique_ids(data: Any, report: Report, section: str, noun: str) -> None:
     first: dict[str, int] = {}
-    for i, entry in _entries(data, section):
-        ident = _text(entry.get("id"))
+    for i, entry in entries(data, section):
+        ident = text(entry.get("id"))
         if ident is None:
             continue
         if ident in first:
@@ -114,10 +115,10 @@ def check_unique_ids(data: Any, report: Report) -> None:
     _unique_ids(data, report, "buildings", "building")
 
 
-def _districts(data: Any) -> dict[str, list[str]]:
+def districts(data: Any) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for _, entry in _entries(data, "communes"):
-        ident = _text(entry.get("id"))
+    for _, entry in entries(data, "communes"):
+        ident = text(entry.get("id"))
         districts = entry.get("districts")
         if ident is not None and ident not in out:  # a repeated id is its own error
             out[ident] = [str(d) for d in districts] if isinstance(districts, list) else []
@@ -125,7 +126,7 @@ def _districts(data: Any) -> dict[str, list[str]]:
 
 
 def check_communes(data: Any, report: Report) -> None:
-    for i, entry in _entries(data, "communes"):
+    for i, entry in entries(data, "communes"):
         districts = entry.get("districts")
         if not isinstance(districts, list):
             continue
@@ -137,9 +138,9 @@ def check_communes(data: Any, report: Report) -> None:
 
 
 def check_camera_places(data: Any, report: Report) -> None:
-    communes = _districts(data)
-    for i, cam in _entries(data, "cameras"):
-        commune = _text(cam.get("commune"))
+    communes = districts(data)
+    for i, cam in entries(data, "cameras"):
+        commune = text(cam.get("commune"))
         if commune is None:
             continue
         if commune not in communes:
@@ -149,7 +150,7 @@ def check_camera_places(data: Any, report: Report) -> None:
                 "declare it under `communes` first",
             )
             continue
-        district = _text(cam.get("district"))
+        district = text(cam.get("district"))
         declared = communes[commune]
         if district is not None and declared and district not in declared:
             report.add(
@@ -160,7 +161,7 @@ def check_camera_places(data: Any, report: Report) -> None:
 
 
 def check_camera_bearing(data: Any, report: Report) -> None:
-    for i, cam in _entries(data, "cameras"):
+    for i, cam in entries(data, "cameras"):
         if cam.get("direction") is not None and isinstance(cam.get("field_of_view"), dict):
             report.add(
                 ("cameras", i, "direction"),
@@ -171,7 +172,7 @@ def check_camera_bearing(data: Any, report: Report) -> None:
 
 def check_camera_streams(data: Any, report: Report) -> None:
     first: dict[str, int] = {}
-    for i, cam in _entries(data, "cameras"):
+    for i, cam in entries(data, "cameras"):
         stream = cam.get("stream")
         if not isinstance(stream, str):
             continue
@@ -186,7 +187,7 @@ def check_camera_streams(data: Any, report: Report) -> None:
             )
         else:
             first[bare] = i
-        username = _text(cam.get("username"))
+        username = text(cam.get("username"))
         if split.username and username and split.username != username:
             report.add(
                 ("cameras", i, "username"),
@@ -219,7 +220,7 @@ def _as_date(value: Any) -> date | None:
 
 
 def check_camera_warnings(data: Any, report: Report) -> None:
-    for i, cam in _entries(data, "cameras"):
+    for i, cam in entries(data, "cameras"):
         if cam.get("location") is None:
             report.warn(("cameras", i), "no location: the camera cannot be shown on the map")
         auth = cam.get("authorisation")
@@ -249,13 +250,13 @@ def check_camera_warnings(data: Any, report: Report) -> None:
 
 
 def check_conventions(data: Any, report: Report) -> None:
-    known = set(_districts(data))
-    for i, conv in _entries(data, "conventions"):
+    known = set(districts(data))
+    for i, conv in entries(data, "conventions"):
         members = conv.get("communes")
         if not isinstance(members, list):
             continue
         for j, member in enumerate(members):
-            name = _text(member)
+            name = text(member)
             if name is not None and name not in known:
                 report.add(
                     ("conventions", i, "communes", j),
@@ -263,140 +264,6 @@ def check_conventions(data: Any, report: Report) -> None:
                 )
 
 
-def _shared_communes(data: Any) -> dict[str, set[str]]:
-    """Commune -> the communes it shares cameras with (itself included)."""
-    out: dict[str, set[str]] = {c: {c} for c in _districts(data)}
-    for _, conv in _entries(data, "conventions"):
-        members = conv.get("communes")
-        names = {n for n in map(_text, members) if n} if isinstance(members, list) else set()
-        for name in names:
-            out.setdefault(name, {name}).update(names)
-    return out
-
-
-def check_buildings(data: Any, report: Report) -> None:
-    """Buildings name known communes and cameras; accounts and zone numbers are unique.
-
-    A zone camera of another commune is refused unless a convention joins the two
-    communes: an incident is shown to the agents of the building's commune, who may not
-    see another commune's cameras (Conseil constitutionnel 2021-817 DC)."""
-    communes = _districts(data)
-    shared = _shared_communes(data)
-    camera_commune = {
-        ident: _text(cam.get("commune"))
-        for _, cam in _entries(data, "cameras")
-        if (ident := _text(cam.get("id"))) is not None
-    }
-    accounts: dict[str, int] = {}
-    alarms = data.get("alarms") if isinstance(data, dict) else None
-    dc09 = alarms.get("sia_dc09") if isinstance(alarms, dict) else None
-    clear_refused = isinstance(dc09, dict) and dc09.get("insecure_cleartext") is not True
-    for i, building in _entries(data, "buildings"):
-        commune = _text(building.get("commune"))
-        if commune is not None and commune not in communes:
-            report.add(
-                ("buildings", i, "commune"),
-                f"unknown commune '{commune}'{did_you_mean(commune, list(communes))}: "
-                "declare it under `communes` first",
-            )
-        account = _text(building.get("alarm_account"))
-        if account is not None:
-            key = account.upper()
-            if key in accounts:
-                line = locate(report.root, ("buildings", accounts[key], "alarm_account"))
-                report.add(
-                    ("buildings", i, "alarm_account"),
-                    f"alarm account '{account}' is already used on line {line}: each panel "
-                    "needs its own account",
-                )
-            else:
-                accounts[key] = i
-        if building.get("alarm_key_env") is not None and building.get("alarm_key_file"):
-            report.add(
-                ("buildings", i, "alarm_key_file"),
-                "give the key either through alarm_key_env or alarm_key_file, not both",
-            )
-        has_key = building.get("alarm_key_env") is not None or building.get("alarm_key_file")
-        if has_key and account is None:
-            report.add(("buildings", i), "a key is given but no alarm_account: add the account")
-        if account is not None and not has_key and clear_refused:
-            report.add(
-                ("buildings", i, "alarm_account"),
-                f"the panel of account '{account}' has no AES key: its alarms would travel "
-                "in clear, forgeable by anyone on the network. Give its key (alarm_key_env "
-                "or alarm_key_file), or accept keyless panels knowingly with "
-                "alarms.sia_dc09.insecure_cleartext: true",
-            )
-        _check_zones(report, i, building, commune, camera_commune, shared)
-
-
-def _check_zones(
-    report: Report,
-    i: int,
-    building: dict[str, Any],
-    commune: str | None,
-    camera_commune: dict[str, str | None],
-    shared: dict[str, set[str]],
-) -> None:
-    zones = building.get("zones")
-    if not isinstance(zones, list):
-        return
-    seen: dict[int, int] = {}
-    for j, zone in enumerate(zones):
-        if not isinstance(zone, dict):
-            continue
-        number = zone.get("zone")
-        if isinstance(number, int) and not isinstance(number, bool):
-            if number in seen:
-                line = locate(report.root, ("buildings", i, "zones", seen[number], "zone"))
-                report.add(
-                    ("buildings", i, "zones", j, "zone"),
-                    f"zone {number} is already declared on line {line}",
-                )
-            else:
-                seen[number] = j
-        cams = zone.get("cameras")
-        for k, cam in enumerate(cams if isinstance(cams, list) else []):
-            name = _text(cam)
-            if name is None:
-                continue
-            path = ("buildings", i, "zones", j, "cameras", k)
-            if name not in camera_commune:
-                report.add(
-                    path,
-                    f"unknown camera '{name}'{did_you_mean(name, list(camera_commune))}: "
-                    "declare it under `cameras`",
-                )
-                continue
-            other = camera_commune[name]
-            if (
-                commune is not None
-                and other is not None
-                and other not in shared.get(commune, {commune})
-            ):
-                report.add(
-                    path,
-                    f"camera '{name}' belongs to {other}, not to {commune}: the agents of "
-                    f"{commune} could not see it; link a camera of {commune}, or join the "
-                    "two communes in a convention",
-                )
-
-
 def check_not_empty(data: Any, report: Report) -> None:
     if isinstance(data, dict) and "communes" in data and not _items(data, "cameras"):
         report.warn(("cameras",), "no cameras declared yet")
-
-
-Check = Callable[[Any, Report], None]
-
-CHECKS: list[Check] = [
-    check_unique_ids,
-    check_communes,
-    check_camera_places,
-    check_camera_bearing,
-    check_camera_streams,
-    check_conventions,
-    check_buildings,
-    check_camera_warnings,
-    check_not_empty,
-]

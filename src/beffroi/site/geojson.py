@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from yaml.nodes import Node
 
-from beffroi.site.checks import Report, _entries, _text, did_you_mean, format_path
+from beffroi.site.checks import Report, did_you_mean, entries, format_path, text
 from beffroi.site.problems import Problem
 from beffroi.site.yamltree import PathItem, locate
 
@@ -211,14 +211,14 @@ def _communes(data: Any) -> tuple[dict[str, list[str]], dict[str, str], dict[str
     districts: dict[str, list[str]] = {}
     by_insee: dict[str, str] = {}
     names: dict[str, str] = {}
-    for _, entry in _entries(data, "communes"):
-        ident = _text(entry.get("id"))
+    for _, entry in entries(data, "communes"):
+        ident = text(entry.get("id"))
         if ident is None or ident in districts:
             continue
         listed = entry.get("districts")
         districts[ident] = [str(d) for d in listed] if isinstance(listed, list) else []
-        names[ident] = _text(entry.get("name")) or ident
-        insee = _text(entry.get("insee"))
+        names[ident] = text(entry.get("name")) or ident
+        insee = text(entry.get("insee"))
         if insee:
             by_insee[insee] = ident
     return districts, by_insee, names
@@ -233,8 +233,8 @@ def _read_outlines(report: Report, base_dir: Path, out: MapData) -> None:
     first: dict[str, int] = {}
     for i, feature in enumerate(features):
         props = _props(feature)
-        ident = _text(props.get("id"))
-        insee = _text(props.get("insee")) or _text(props.get("code"))
+        ident = text(props.get("id"))
+        insee = text(props.get("insee")) or text(props.get("code"))
         commune = ident if ident in districts else by_insee.get(insee or "")
         if not _valid_feature(geo, i, feature, commune or ident):
             continue
@@ -287,7 +287,7 @@ def _read_districts(report: Report, base_dir: Path, out: MapData) -> None:
     first: dict[tuple[str, str], int] = {}
     for i, feature in enumerate(features):
         props = _props(feature)
-        commune, name = _text(props.get("commune")), _text(props.get("name"))
+        commune, name = text(props.get("commune")), text(props.get("name"))
         if not _valid_feature(geo, i, feature, name):
             continue
         where: list[PathItem] = ["features", i, "properties"]
@@ -335,9 +335,9 @@ def _read_districts(report: Report, base_dir: Path, out: MapData) -> None:
 def _check_camera_places(report: Report, out: MapData) -> None:
     """A camera outside its commune's (or district's) outline is most often a latitude
     and a longitude swapped or mistyped: the map would show it elsewhere."""
-    for i, cam in _entries(report.data, "cameras"):
+    for i, cam in entries(report.data, "cameras"):
         loc = cam.get("location")
-        commune, district = _text(cam.get("commune")), _text(cam.get("district"))
+        commune, district = text(cam.get("commune")), text(cam.get("district"))
         if not isinstance(loc, dict) or commune is None:
             continue
         if not (_number(loc.get("lat")) and _number(loc.get("lon"))):

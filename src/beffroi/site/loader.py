@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,11 +15,28 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from beffroi.clock import PARIS, Clock, default_clock
-from beffroi.site.checks import CHECKS, Report, did_you_mean
+from beffroi.site import checks as c
+from beffroi.site.building_checks import check_buildings
+from beffroi.site.checks import Report, did_you_mean
 from beffroi.site.geojson import read_map_files
 from beffroi.site.models import SECTIONS, Site
 from beffroi.site.problems import Problem, SiteError, sort_problems
 from beffroi.site.yamltree import PathItem, compose_and_construct, locate
+
+Check = Callable[[Any, Report], None]
+
+# Each runs on the raw YAML, every problem of the file reported at once.
+CHECKS: list[Check] = [
+    c.check_unique_ids,
+    c.check_communes,
+    c.check_camera_places,
+    c.check_camera_bearing,
+    c.check_camera_streams,
+    c.check_conventions,
+    check_buildings,
+    c.check_camera_warnings,
+    c.check_not_empty,
+]
 
 
 @dataclass(frozen=True)
