@@ -121,6 +121,43 @@ def player_files(player_dir: Path) -> dict[str, bytes]:
     }
 
 
+class _PackageZip:
+    """The package's ZIP being written: every entry under one folder, at the export's
+    time, and the SHA-256 of each for SHA256SUMS."""
+
+    def __init__(self, zf: zipfile.ZipFile, folder: str, exported_ms: int) -> None:
+        self.zf = zf
+        self.folder = folder
+        self.when = datetime.fromtimestamp(exported_ms / 1000, tz=PARIS).timetuple()[:6]
+        self.sums: dict[str, str] = {}
+        self.taken: set[str] = set()
+
+    def _info(self, path: str, compress: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(self.folder + path, self.when)
+        info.compress_type = compress
+        info.external_attr = 0o644 << 16
+        return info
+
+    def add_text(self, path: str, data: bytes) -> None:
+        self.zf.writestr(self._info(path, zipfile.ZIP_DEFLATED), data)
+        self.sums[path] = hashlib.sha256(data).hexdigest()
+
+    def add_clip(
+        self, clip: ClipFile, archive_root: Path, on_source: Callable[[int], None]
+    ) -> DeliveredFile:
+        """Stream the clip from the archive into a stored entry, hashed on the way."""
+        path = clip_path(clip, self.taken)
+        with self.zf.open(self._info(path, zipfile.ZIP_STORED), "w", force_zip64=True) as entry:
+            sha, size = write_clip(clip, archive_root, entry, on_source)
+        self.sums[path] = sha
+        return DeliveredFile(path, clip, sha, size)
+
+    def add_sums(self) -> None:
+        """SHA256SUMS, last: every other entry, by path (not itself listed)."""
+        listing = "".join(f"{self.sums[p]}  {p}\n" for p in sorted(self.sums))
+        self.zf.writestr(self._info(SUMS, zipfile.ZIP_DEFLATED), listing.encode("utf-8"))
+
+
 def build_package(
     engine: Engine,
     archive_root: Path,
@@ -135,43 +172,18 @@ def build_package(
     player_dir: Path = PLAYER_DIR,
     fingerprint_published_at: str | None = None,
 ) -> PackageResult:
+    """Plan (unless given), check the space, write the clips, seal them with the signed
+    manifest, then rename the finished `.part` into place."""
     plans = plans if plans is not None else plan_order(engine, archive_root, order, exported_ms)
     exports_dir.mkdir(parents=True, exist_ok=True)
-    needed = sum(f.size() for p in plans for f in p.files) + (1 << 20)
-    free = shutil.disk_usage(exports_dir).free
-    if free - needed < free_floor_bytes:
-        raise NotEnoughSpace(
-            f"not enough disk space for the package: {needed} bytes needed, {free} free, "
-            f"{free_floor_bytes} reserved for recording"
-        )
-    total = max(1, sum(p.source_bytes for p in plans))
-    done = 0
-
+    _check_space(plans, exports_dir, free_floor_bytes)
+    rows = _camera_rows(engine, plans)
     final = exports_dir / zip_name(order)
     part = final.with_name(final.name + PART_SUFFIX)
-    folder = package_folder(order) + "/"
-    when = datetime.fromtimestamp(exported_ms / 1000, tz=PARIS).timetuple()[:6]
-    sums: dict[str, str] = {}
-
-    def add_text(zf: zipfile.ZipFile, path: str, data: bytes) -> None:
-        info = zipfile.ZipInfo(folder + path, when)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        zf.writestr(info, data)
-        sums[path] = hashlib.sha256(data).hexdigest()
-
-    key_public = key.public_key()
-    with engine.connect() as conn:
-        rows = {
-            r.id: r
-            for r in conn.execute(
-                select(cameras, communes.c.name.label("commune_name"))
-                .join(communes, communes.c.id == cameras.c.commune_id)
-                .where(cameras.c.id.in_(sorted({p.camera_id for p in plans})))
-            )
-        }
+    total, done = max(1, sum(p.source_bytes for p in plans)), 0
     try:
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            package = _PackageZip(zf, package_folder(order) + "/", exported_ms)
 
             def on_source(n: int) -> None:
                 nonlocal done
@@ -180,46 +192,79 @@ def build_package(
                 if progress is not None:
                     progress(min(1.0, done / total))
 
-            delivered: list[list[DeliveredFile]] = []
-            taken: set[str] = set()
-            for plan in plans:
-                out: list[DeliveredFile] = []
-                for clip in plan.files:
-                    path = clip_path(clip, taken)
-                    info = zipfile.ZipInfo(folder + path, when)
-                    info.external_attr = 0o644 << 16
-                    with zf.open(info, "w", force_zip64=True) as entry:
-                        sha, size = write_clip(clip, archive_root, entry, on_source)
-                    sums[path] = sha
-                    out.append(DeliveredFile(path, clip, sha, size))
-                delivered.append(out)
-            readme = lisezmoi(order, exported_ms, plans, key_public, fingerprint_published_at)
-            add_text(zf, README, readme)
-            for path, data in player_files(player_dir).items():
-                add_text(zf, path, data)
-            bound = dict(sums)
-            clips = [
-                clip_entry(p.camera_id, rows.get(p.camera_id), p, files)
-                for p, files in zip(plans, delivered, strict=True)
+            delivered = [
+                [package.add_clip(clip, archive_root, on_source) for clip in plan.files]
+                for plan in plans
             ]
-            for path in (f.path for files in delivered for f in files):
-                bound.pop(path)  # clips are bound by their own entries
-            manifest = manifest_bytes(build_manifest(order, exported_ms, key_public, clips, bound))
-            add_text(zf, MANIFEST, manifest)
-            add_text(zf, MANIFEST_JS, manifest_js(manifest))
-            add_text(zf, SIGNATURE, base64.b64encode(key.sign(manifest)) + b"\n")
-            listing = "".join(f"{sums[p]}  {p}\n" for p in sorted(sums))
-            info = zipfile.ZipInfo(folder + SUMS, when)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, listing.encode("utf-8"))
-        with part.open("rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(part, 0o640)
-        os.replace(part, final)
-        fsync_dir(final.parent)
+            readme = lisezmoi(order, exported_ms, plans, key.public_key(), fingerprint_published_at)
+            package.add_text(README, readme)
+            for path, data in player_files(player_dir).items():
+                package.add_text(path, data)
+            manifest = _seal(package, key, order, exported_ms, plans, delivered, rows)
+            package.add_sums()
+        _put_in_place(part, final)
     except BaseException:
         part.unlink(missing_ok=True)
         raise
+    return _result(final, manifest, plans)
+
+
+def _check_space(plans: list[ItemPlan], exports_dir: Path, free_floor_bytes: int) -> None:
+    needed = sum(f.size() for p in plans for f in p.files) + (1 << 20)
+    free = shutil.disk_usage(exports_dir).free
+    if free - needed < free_floor_bytes:
+        raise NotEnoughSpace(
+            f"not enough disk space for the package: {needed} bytes needed, {free} free, "
+            f"{free_floor_bytes} reserved for recording"
+        )
+
+
+def _camera_rows(engine: Engine, plans: list[ItemPlan]) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {
+            r.id: r
+            for r in conn.execute(
+                select(cameras, communes.c.name.label("commune_name"))
+                .join(communes, communes.c.id == cameras.c.commune_id)
+                .where(cameras.c.id.in_(sorted({p.camera_id for p in plans})))
+            )
+        }
+
+
+def _seal(
+    package: _PackageZip,
+    key: Ed25519PrivateKey,
+    order: ExportOrder,
+    exported_ms: int,
+    plans: list[ItemPlan],
+    delivered: list[list[DeliveredFile]],
+    rows: dict[str, Any],
+) -> bytes:
+    """The manifest binding every clip (by its own entry) and every other file (by its
+    hash), its copy for the player, and its signature; returns the manifest."""
+    clips = [
+        clip_entry(p.camera_id, rows.get(p.camera_id), p, files)
+        for p, files in zip(plans, delivered, strict=True)
+    ]
+    clip_paths = {f.path for files in delivered for f in files}
+    bound = {path: sha for path, sha in package.sums.items() if path not in clip_paths}
+    manifest = manifest_bytes(build_manifest(order, exported_ms, key.public_key(), clips, bound))
+    package.add_text(MANIFEST, manifest)
+    package.add_text(MANIFEST_JS, manifest_js(manifest))
+    package.add_text(SIGNATURE, base64.b64encode(key.sign(manifest)) + b"\n")
+    return manifest
+
+
+def _put_in_place(part: Path, final: Path) -> None:
+    """A package that exists is complete: fsynced as `.part`, then renamed."""
+    with part.open("rb+") as f:
+        os.fsync(f.fileno())
+    os.chmod(part, 0o640)
+    os.replace(part, final)
+    fsync_dir(final.parent)
+
+
+def _result(final: Path, manifest: bytes, plans: list[ItemPlan]) -> PackageResult:
     files = [f for p in plans for f in p.files]
     return PackageResult(
         path=final,
