@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from beffroi.alarms.events import PanelEvent
 from beffroi.alarms.intake import Alarm, JournalLike
 from beffroi.clock import Clock, utc_ms
 from beffroi.incidents.clip_window import MediaSettings
@@ -103,60 +104,8 @@ class IncidentService:
             incident_id = self._open_incident_of(conn, alarm.building_id, received_ms)
             opened = incident_id is None
             if incident_id is None:
-                first = events[0]
-                zone = self._zone(conn, alarm.building_id, first.zone)
-                incident_id = conn.execute(
-                    insert(incidents)
-                    .values(
-                        kind=first.kind,
-                        state=State.NEW.value,
-                        commune_id=building.commune_id,
-                        building_id=alarm.building_id,
-                        zone=first.zone,
-                        zone_name=zone.name if zone is not None else None,
-                        opened_ms=received_ms,
-                        last_alarm_ms=received_ms,
-                        alarm_count=0,
-                        updated_ms=received_ms,
-                    )
-                    .returning(incidents.c.id)
-                ).scalar_one()
-            added: list[str] = []
-            for event in events:
-                added += self._add_cameras(conn, incident_id, alarm.building_id, event.zone)
-            if self.media is not None:
-                # Each camera gets its media at the alarm that brought it in: a storm
-                # of alarms on one zone is one snapshot and one clip, not a hundred.
-                window = self.media.window(alarm.building_id)
-                now_ms = utc_ms(self.clock.now())
-                schedule_media(conn, incident_id, added, received_ms, window, now_ms)
-            conn.execute(
-                insert(incident_alarms),
-                [
-                    {
-                        "incident_id": incident_id,
-                        "message_id": alarm.message_id,
-                        "received_ms": received_ms,
-                        "event_ms": utc_ms(alarm.event_at) if alarm.event_at else None,
-                        "account": alarm.account,
-                        "code": e.code,
-                        "kind": e.kind,
-                        "zone": e.zone,
-                        "partition": e.partition,
-                        "text": e.text,
-                    }
-                    for e in events
-                ],
-            )
-            conn.execute(
-                update(incidents)
-                .where(incidents.c.id == incident_id)
-                .values(
-                    alarm_count=incidents.c.alarm_count + len(events),
-                    last_alarm_ms=received_ms,
-                    updated_ms=received_ms,
-                )
-            )
+                incident_id = self._open(conn, building, events[0], received_ms)
+            self._join(conn, incident_id, alarm, events, received_ms)
             detail = {
                 "account": alarm.account,
                 "codes": [e.code for e in events],
@@ -164,23 +113,98 @@ class IncidentService:
                 "message_id": alarm.message_id,
             }
             self._history(conn, incident_id, "opened" if opened else "alarm", SYSTEM, detail)
-        if opened and self.journal is not None:
+        if opened:
+            self._announce(incident_id, building.commune_id, alarm.building_id, detail)
+        return incident_id
+
+    def _open(self, conn: Connection, building: Any, first: PanelEvent, at_ms: int) -> int:
+        """A new incident of the building, of its first event's kind and zone."""
+        zone = self._zone(conn, building.id, first.zone)
+        return int(
+            conn.execute(
+                insert(incidents)
+                .values(
+                    kind=first.kind,
+                    state=State.NEW.value,
+                    commune_id=building.commune_id,
+                    building_id=building.id,
+                    zone=first.zone,
+                    zone_name=zone.name if zone is not None else None,
+                    opened_ms=at_ms,
+                    last_alarm_ms=at_ms,
+                    alarm_count=0,
+                    updated_ms=at_ms,
+                )
+                .returning(incidents.c.id)
+            ).scalar_one()
+        )
+
+    def _join(
+        self,
+        conn: Connection,
+        incident_id: int,
+        alarm: Alarm,
+        events: list[PanelEvent],
+        received_ms: int,
+    ) -> None:
+        """The alarm's events into the incident: their zones' cameras, media for the
+        cameras they bring in, the events themselves, and the incident's counters."""
+        added: list[str] = []
+        for event in events:
+            added += self._add_cameras(conn, incident_id, alarm.building_id, event.zone)
+        if self.media is not None:
+            # Each camera gets its media at the alarm that brought it in: a storm of
+            # alarms on one zone is one snapshot and one clip, not a hundred.
+            window = self.media.window(alarm.building_id)
+            now_ms = utc_ms(self.clock.now())
+            schedule_media(conn, incident_id, added, received_ms, window, now_ms)
+        conn.execute(
+            insert(incident_alarms),
+            [
+                {
+                    "incident_id": incident_id,
+                    "message_id": alarm.message_id,
+                    "received_ms": received_ms,
+                    "event_ms": utc_ms(alarm.event_at) if alarm.event_at else None,
+                    "account": alarm.account,
+                    "code": e.code,
+                    "kind": e.kind,
+                    "zone": e.zone,
+                    "partition": e.partition,
+                    "text": e.text,
+                }
+                for e in events
+            ],
+        )
+        conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id)
+            .values(
+                alarm_count=incidents.c.alarm_count + len(events),
+                last_alarm_ms=received_ms,
+                updated_ms=received_ms,
+            )
+        )
+
+    def _announce(
+        self, incident_id: int, commune: str, building_id: str, detail: dict[str, Any]
+    ) -> None:
+        """After the commit: journal the opening, and wake the on-call escalation."""
+        if self.journal is not None:
             self.journal.record(
                 principal_entry(
                     None,
                     "incident.open",
                     username="system",
-                    commune=building.commune_id,
-                    detail={"incident": incident_id, "building": alarm.building_id, **detail},
+                    commune=commune,
+                    detail={"incident": incident_id, "building": building_id, **detail},
                 )
             )
-        if opened:
-            for listener in self.on_opened:
-                try:
-                    listener(int(incident_id))
-                except Exception:  # a listener's fault must not refuse the alarm's ACK
-                    log.exception("incidents: on_opened listener failed")
-        return int(incident_id)
+        for listener in self.on_opened:
+            try:
+                listener(incident_id)
+            except Exception:  # a listener's fault must not refuse the alarm's ACK
+                log.exception("incidents: on_opened listener failed")
 
     def _open_incident_of(self, conn: Connection, building_id: str, now_ms: int) -> int | None:
         since = now_ms - self.group_seconds * 1000
