@@ -4,6 +4,7 @@ real simulated cameras, SQLite or PostgreSQL, stopped cleanly or killed."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -24,6 +25,7 @@ from beffroi.access.totp import code_at
 from beffroi.sim.runner import run_in_thread
 from beffroi.sim.specs import make_cameras
 from tests.ingest.harness import wait_for
+from tests.oncall.peers import HttpPeer
 
 PASSWORD = "Correct-Horse-Battery-42"
 OPERATOR_PASSWORD = "Vigie-Place-Mitterrand-2026!"
@@ -47,7 +49,7 @@ def sim_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("clips")
 
 
-def write_site(path: Path, sim_port: int) -> Path:
+def write_site(path: Path, sim_port: int, extra: str = "") -> Path:
     cams = "\n".join(
         f"  - {{id: jlt-00{i}, name: Caméra {i}, commune: joue-les-tours, district: Centre,"
         f" stream: 'rtsp://127.0.0.1:{sim_port}/cam{i}', retention: 15d,"
@@ -58,7 +60,7 @@ def write_site(path: Path, sim_port: int) -> Path:
     path.write_text(
         "communes:\n  - {id: joue-les-tours, name: Joué-lès-Tours}\n"
         "recording:\n  segment_seconds: 10\n"
-        f"cameras:\n{cams}\n"
+        f"cameras:\n{cams}\n" + extra
     )
     return path
 
@@ -159,7 +161,10 @@ def env(db_url: str) -> dict[str, str]:
 
 def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> None:
     data = tmp_path / "data"
-    site = write_site(tmp_path / "site.yaml", cameras.port)
+    # A dead man's switch: an outside monitor called while the centre records.
+    monitor = HttpPeer()
+    heartbeat = "notifications:\n  heartbeat: {url_env: BEFFROI_MONITOR, every_seconds: 10}\n"
+    site = write_site(tmp_path / "site.yaml", cameras.port, heartbeat)
     # As under systemd's Type=notify with WatchdogSec=1: READY, pings, STOPPING.
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify"))
@@ -167,6 +172,7 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
     listener = threading.Thread(target=_listen, args=(notify, said), daemon=True)
     listener.start()
     env = {**env, "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "1000000"}
+    env["BEFFROI_MONITOR"] = f"{monitor.url}/ping/centre"
     run = Running(site, data, env)
     try:
         assert run.get("/api/cameras").status_code == 200
@@ -199,9 +205,16 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
 
         wait_for(removed, 15, "jlt-002 removed by the reload")
         assert run.statuses()["jlt-000"] == "recording"
+
+        def called() -> bool:
+            bodies = [json.loads(r.body) for r in monitor.requests if r.path == "/ping/centre"]
+            return any(b["status"] in ("ok", "degraded") and b["cameras_recording"] for b in bodies)
+
+        wait_for(called, 30, "the monitor called by the running centre")
     finally:
         run.proc.send_signal(signal.SIGTERM)
         out, _ = run.proc.communicate(timeout=60)
+        monitor.close()
     assert run.proc.returncode == 0, out
     wait_for(lambda: bool(said) and said[-1] == "STOPPING=1", 10, "STOPPING=1")
     notify.close()

@@ -132,10 +132,11 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
 
 
 class HttpPeer:
-    """Records POSTs and answers `status` (200 by default)."""
+    """Records POSTs (and GETs) and answers `status` (200 by default)."""
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
@@ -146,6 +147,13 @@ class HttpPeer:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 peer.requests.append(Received(self.path, dict(self.headers), body))
+                self._answer()
+
+            def do_GET(self) -> None:
+                peer.requests.append(Received(self.path, dict(self.headers), b"", "GET"))
+                self._answer()
+
+            def _answer(self) -> None:
                 self.send_response(peer.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

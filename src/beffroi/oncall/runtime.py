@@ -1,9 +1,9 @@
 """The on-call service as `beffroi run` starts it: channels from the site file's
-`notifications` section, the signed-link key, the escalation loop, and the MQTT feed
-when a broker is configured.
+`notifications` section, the signed-link key, the escalation loop, the MQTT feed
+when a broker is configured, and the dead man's switch (`heartbeat`) when a monitor is.
 
-`reload` (SIGHUP) swaps the channels and the link settings at once; a new broker
-address needs a restart, like the alarm receiver's address.
+`reload` (SIGHUP) swaps the channels, the link settings and the monitor at once; a new
+broker address needs a restart, like the alarm receiver's address.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from beffroi.oncall.channels.ntfy import NtfyChannel
 from beffroi.oncall.channels.smtp import SmtpChannel
 from beffroi.oncall.channels.webhook import WebhookChannel
 from beffroi.oncall.escalation import Escalation
+from beffroi.oncall.heartbeat import Heartbeat
 from beffroi.oncall.links import IncidentLinks, load_or_create_secret
 from beffroi.oncall.notify import Notifier, SnapshotSource
 from beffroi.oncall.publish import MqttFeed
@@ -63,6 +64,9 @@ class OnCallRuntime:
     feed: MqttFeed | None = None
     broker: str | None = None
     data_dir: Path | None = None
+    engine: Engine | None = None
+    recorder: RecorderView | None = None  # what the heartbeat reports; None: no heartbeat
+    heartbeat: Heartbeat | None = None
 
     @classmethod
     def start(
@@ -94,18 +98,36 @@ class OnCallRuntime:
         )
         escalation.start()
         broker = settings.mqtt.broker if settings.mqtt is not None else None
-        return cls(notifier, escalation, mqtt, feed, broker, data_dir)
+        runtime = cls(notifier, escalation, mqtt, feed, broker, data_dir, engine, recorder)
+        runtime._set_heartbeat(settings)
+        return runtime
+
+    def _set_heartbeat(self, settings: NotificationSettings) -> None:
+        """Start, change or stop the dead man's switch as the site file now says."""
+        wanted = settings.heartbeat
+        if wanted is None:
+            if self.heartbeat is not None:
+                self.heartbeat.stop()
+                self.heartbeat = None
+        elif self.heartbeat is not None:
+            self.heartbeat.settings = wanted
+        elif self.engine is not None and self.recorder is not None:
+            self.heartbeat = Heartbeat(wanted, self.engine, self.notifier.clock, self.recorder)
+            self.heartbeat.start()
 
     def reload(self, site: Site) -> None:
         settings = site.notifications
         self.notifier.channels = build_channels(settings, self.notifier.clock, self.mqtt)
         if self.data_dir is not None:
             self.escalation.links = build_links(settings, self.data_dir)
+        self._set_heartbeat(settings)
         wanted = settings.mqtt.broker if settings.mqtt is not None else None
         if wanted != self.broker:
             log.warning("notifications: the MQTT broker changed: restart Beffroi to apply it")
 
     def stop(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()  # first: a centre going down goes silent
         self.escalation.stop()
         if self.feed is not None:
             self.feed.stop()

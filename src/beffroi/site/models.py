@@ -45,6 +45,7 @@ from beffroi.site.fields import (
 )
 from beffroi.site.map_models import MapSettings, TileServer
 from beffroi.site.notification_models import (
+    HeartbeatSettings,
     MqttSettings,
     NotificationSettings,
     NtfySettings,
@@ -353,6 +354,7 @@ __all__ = [
     "Convention",
     "ExportSettings",
     "FieldOfView",
+    "HeartbeatSettings",
     "JournalPublishSettings",
     "JournalSettings",
     "Location",

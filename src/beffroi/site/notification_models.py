@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from beffroi.site.fields import (
     EnvName,
@@ -100,6 +100,40 @@ class MqttSettings(_Strict):
     )
 
 
+class HeartbeatSettings(_Strict):
+    """A dead man's switch: the centre calls an outside monitor's address every minute
+    while it works, so that its silence (a dead server, a cut network, a recorder that
+    records nothing) is noticed by a service that does not share its fate."""
+
+    url: HttpUrl | None = Field(
+        default=None,
+        description="The monitor's check address (healthchecks, Uptime Kuma push, Better "
+        "Stack heartbeat, a second centre…); it usually carries the check's token: "
+        "prefer url_env or url_file.",
+    )
+    url_env: EnvName | None = Field(
+        default=None, description="Environment variable holding that address."
+    )
+    url_file: Text | None = Field(default=None, description="File holding that address.")
+    method: Literal["POST", "GET"] = Field(
+        default="POST",
+        description="POST sends the centre's state as JSON; GET for monitors that take no body.",
+    )
+    every_seconds: int = Field(
+        default=60, ge=10, le=3600, description="Time between two calls while all is well."
+    )
+    timeout_seconds: int = Field(
+        default=10, ge=1, le=60, description="A monitor silent for this long is a failed call."
+    )
+
+    @model_validator(mode="after")
+    def _one_address(self) -> HeartbeatSettings:
+        given = [n for n in ("url", "url_env", "url_file") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give the monitor's address once: url, url_env or url_file")
+        return self
+
+
 class NotificationSettings(_Strict):
     public_url: HttpUrl | None = Field(
         default=None,
@@ -123,4 +157,9 @@ class NotificationSettings(_Strict):
         default=None,
         description="An MQTT broker: alerts to a contact's topic, and incidents and "
         "camera status for building management or Home Assistant.",
+    )
+    heartbeat: HeartbeatSettings | None = Field(
+        default=None,
+        description="A dead man's switch: an outside monitor called every minute while "
+        "the centre records, which raises the alarm when the calls stop.",
     )

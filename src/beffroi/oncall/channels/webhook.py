@@ -49,20 +49,38 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+class HttpRefused(Exception):
+    """The server answered, with a status other than 2xx (a redirect included)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def http_send(
+    url: str, method: str, body: bytes | None, headers: dict[str, str], timeout: float
+) -> None:
+    """Send one request without following a redirect; `HttpRefused` for an answer
+    other than 2xx, OSError or ValueError when the server cannot be reached. Callers
+    word the failure (an address may hold a token that must not reach a log)."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            response.read(65536)
+    except urllib.error.HTTPError as exc:
+        raise HttpRefused(exc.code) from None
+
+
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
     """POST `body`; ChannelError unless the server answers 2xx, without following a
     redirect. Shared by ntfy. The error names the address and the HTTP status, never
     the remote side's text (logged here at debug level)."""
     if not url.lower().startswith(("http://", "https://")):
         raise ChannelError(f"not an http(s) address: {url}")
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
-    )
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            response.read(65536)
-    except urllib.error.HTTPError as exc:
-        raise ChannelError(f"{url} answered HTTP {exc.code}") from None
+        http_send(url, "POST", body, {"Content-Type": "application/json", **headers}, timeout)
+    except HttpRefused as exc:
+        raise ChannelError(f"{url} answered HTTP {exc.status}") from None
     except (OSError, ValueError) as exc:
         log.debug("POST %s failed: %s", url, exc)
         raise ChannelError(f"{url} could not be reached") from None
