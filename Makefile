@@ -15,7 +15,7 @@ FRONT_BUILD := $(FRONT)/dist/index.html
 FRONT_SRC := $(shell find $(FRONT)/src $(FRONT)/public -type f 2>/dev/null) \
 	$(FRONT)/index.html $(FRONT)/vite.config.ts $(FRONT)/tsconfig.json
 
-.PHONY: install run test test-fast lint bench clean system-deps frontend screenshots lock schema-doc
+.PHONY: install run test test-fast lint bench clean system-deps frontend screenshots lock schema-doc api-types
 
 # Python packages: exactly the versions of requirements.lock, each checked against its
 # hashes (a package replaced on the registry does not install), then Beffroi itself.
@@ -38,8 +38,14 @@ lock: install
 schema-doc: install
 	$(BIN)/python -m beffroi.db.schema_doc > docs/ref/schema.md
 
+# After changing a route or a response model: write the API's description for the console
+# (frontend/openapi.json, a test compares it) and the console's types generated from it.
+api-types: install $(FRONT_DEPS)
+	$(BIN)/python -m beffroi.web.openapi_dump > $(FRONT)/openapi.json
+	cd $(FRONT) && npm run --silent api-types
+
 # The console (TypeScript, Vite): npm packages from the registry, built files not committed.
-$(FRONT_DEPS): $(FRONT)/package.json $(FRONT)/package-lock.json
+$(FRONT_DEPS): $(FRONT)/package.json $(FRONT)/package-lock.json $(FRONT)/tools/api-types/package.json
 	@./scripts/node-check.sh
 	cd $(FRONT) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -86,4 +92,5 @@ bench: install
 	$(BIN)/python -m bench.alarms
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONT)/node_modules $(FRONT)/dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONT)/node_modules $(FRONT)/dist \
+		$(FRONT)/tools/api-types/node_modules
