@@ -1,24 +1,11 @@
 import { describe, expect, it } from "vitest";
 
 import { badges, type Camera, groupCameras, sinceText } from "./cameras";
+import { testCamera } from "./test-camera";
 
 function cam(id: string, commune: string, district: string | null, extra: Partial<Camera> = {}): Camera {
-  return {
-    id,
-    name: `Caméra ${id}`,
-    commune,
-    commune_name: { jlt: "Joué-lès-Tours", bmi: "Ballan-Miré", cha: "Chambray-lès-Tours" }[commune] ?? commune,
-    district,
-    status: "recording",
-    reason: null,
-    since: null,
-    codec: "h264",
-    width: 1280,
-    height: 720,
-    fps: 15,
-    below_legal_minima: false,
-    ...extra,
-  };
+  const communeName = { jlt: "Joué-lès-Tours", bmi: "Ballan-Miré", cha: "Chambray-lès-Tours" }[commune] ?? commune;
+  return testCamera({ id, name: `Caméra ${id}`, commune, commune_name: communeName, district, fps: 15, ...extra });
 }
 
 describe("side panel groups", () => {

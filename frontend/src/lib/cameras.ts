@@ -1,34 +1,14 @@
-// The cameras as `GET /api/cameras` gives them (one type for every page), grouped by
-// commune and district (wall side panel, patrol page), and the status badge a tile or a
-// map popup shows. Refreshed every few seconds (status changes).
-import { useEffect, useState } from "preact/hooks";
-
-import { api, ApiError } from "./api";
+// The cameras as `GET /api/cameras` gives them (the server's `CameraOut`, one type for
+// every page, generated from its OpenAPI description), the one call that asks for them,
+// grouped by commune and district (wall side panel, patrol page), and the status badge a
+// tile or a map popup shows. Refreshed every few seconds where statuses matter.
+import { api } from "./api";
+import type { components } from "./api-schema";
 import { lang, messages } from "./i18n";
+import { useResource } from "./resource";
 
-export interface Camera {
-  id: string;
-  name: string;
-  commune: string;
-  commune_name: string;
-  district: string | null;
-  status: "recording" | "connecting" | "offline" | "disabled";
-  reason: string | null;
-  since: string | null;
-  codec: string | null;
-  width: number | null;
-  height: number | null;
-  fps: number | null;
-  below_legal_minima: boolean;
-}
-
-/** The same answer with what the administration pages read too. */
-export interface CameraOut extends Camera {
-  bitrate_bps: number | null;
-  legal_minima: { width: number; height: number; fps: number };
-  retention_days: number;
-  authorisation: { ref: string | null; expires: string | null } | null;
-}
+/** A camera of the user's scope, as the API describes it. */
+export type Camera = components["schemas"]["CameraOut"];
 
 const t = messages({
   fr: {
@@ -156,35 +136,21 @@ export function groupCameras(cameras: readonly Camera[]): CommuneGroup[] {
   return groups;
 }
 
-export interface CamerasResult {
-  cameras: Camera[] | null;
-  error: string | null;
+/** `GET /api/cameras`: the cameras of the user's scope. Every page asks through here. */
+export function loadCameras(signal?: AbortSignal): Promise<Camera[]> {
+  return api<Camera[]>("/api/cameras", { signal });
 }
 
-/** `GET /api/cameras`, again every `everyMs` (statuses change); null until the first answer. */
-export function useCameras(everyMs = 5000): CamerasResult {
-  const [result, setResult] = useState<CamerasResult>({ cameras: null, error: null });
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const controller = new AbortController();
-    const load = async () => {
-      try {
-        const cameras = await api<Camera[]>("/api/cameras", { signal: controller.signal });
-        if (live) setResult({ cameras, error: null });
-      } catch (error) {
-        if (!live) return;
-        const message = error instanceof ApiError ? error.message : String(error);
-        setResult((prev) => ({ cameras: prev.cameras, error: message }));
-      }
-      if (live) timer = setTimeout(load, everyMs);
-    };
-    void load();
-    return () => {
-      live = false;
-      controller.abort();
-      if (timer) clearTimeout(timer);
-    };
-  }, [everyMs]);
-  return result;
+export interface CamerasResult {
+  /** Null until the first answer. */
+  cameras: Camera[] | null;
+  /** The last failure in words (the cameras before it are kept). */
+  error: string | null;
+  reload: () => Promise<void>;
+}
+
+/** The cameras, again every `everyMs` (statuses change); `null`: once. */
+export function useCameras(everyMs: number | null = 5000): CamerasResult {
+  const { data, error, reload } = useResource(loadCameras, [], { every: everyMs });
+  return { cameras: data, error, reload };
 }

@@ -6,10 +6,10 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { PageProps } from "../app";
 import { CameraPopup } from "../components/map/popup";
 import { type Focus, LeafletMap } from "../components/map/leaflet-map";
-import type { CommunesAnswer, MapCamera } from "../components/map/model";
+import type { CommunesAnswer } from "../components/map/model";
 import { MapPanel } from "../components/map/panel";
 import { api, ApiError } from "../lib/api";
-import { useCameras } from "../lib/cameras";
+import { type Camera, useCameras } from "../lib/cameras";
 import { messages } from "../lib/i18n";
 import "./map.css";
 
@@ -32,7 +32,7 @@ const t = messages({
   },
 });
 
-const popup = (camera: MapCamera) => <CameraPopup camera={camera} />;
+const popup = (camera: Camera) => <CameraPopup camera={camera} />;
 
 export function MapPage({ route }: PageProps) {
   const [answer, setAnswer] = useState<CommunesAnswer | null>(null);
@@ -62,7 +62,7 @@ export function MapPage({ route }: PageProps) {
     else if (wantedCommune) ask({ commune: wantedCommune });
   }, [wantedCamera, wantedCommune]);
 
-  const all = (cameras ?? []) as MapCamera[];
+  const all = cameras ?? [];
   const shownCameras = useMemo(() => all.filter((c) => !hidden.has(c.commune)), [cameras, hidden]);
   const shownCommunes = useMemo(() => (answer?.communes ?? []).filter((c) => !hidden.has(c.id)), [answer, hidden]);
 

@@ -2,12 +2,11 @@
 // size, frame rate, bitrate), the legal minima of the camera's view and whether they
 // are met, the prefectoral authorisation and its end (warned 30 days ahead), and the
 // retention in force. No image: this is the camera register, not the wall.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
-import { api } from "../../lib/api";
-import type { CameraOut } from "../../lib/cameras";
+import { useCameras } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
-import { daysUntil, expiryLevel, formatBitrate, formatDate, formatNumber, refusal } from "./model";
+import { daysUntil, expiryLevel, formatBitrate, formatDate, formatNumber } from "./model";
 import { statusBadge, statusName, words } from "./words";
 
 const t = messages({
@@ -52,18 +51,8 @@ const t = messages({
 });
 
 export function CamerasTab() {
-  const [cameras, setCameras] = useState<CameraOut[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { cameras, error, reload: load } = useCameras(null);
   const [filter, setFilter] = useState("");
-  const load = async () => {
-    try {
-      setCameras(await api<CameraOut[]>("/api/cameras"));
-      setError(null);
-    } catch (e) {
-      setError(refusal(e, () => null));
-    }
-  };
-  useEffect(() => void load(), []);
   if (error) return <p class="error">{error}</p>;
   if (cameras === null) return <p class="loading">{words("loading")}</p>;
   const now = Date.now();

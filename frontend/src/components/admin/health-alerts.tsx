@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
-import type { CameraOut } from "../../lib/cameras";
+import type { Camera } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
 import { can } from "../../lib/session";
 import { FAULT_KINDS } from "../incidents/model";
@@ -55,7 +55,7 @@ interface Incident {
   opened_at: string;
 }
 
-export function cameraAlerts(cameras: CameraOut[], nowMs: number): Alert[] {
+export function cameraAlerts(cameras: Camera[], nowMs: number): Alert[] {
   const out: Alert[] = [];
   for (const c of cameras) {
     if (c.status === "offline" || c.status === "connecting") {
@@ -91,7 +91,7 @@ export function storageAlerts(s: StorageReport | null): Alert[] {
   return out;
 }
 
-export function HealthAlerts(props: { cameras: CameraOut[]; storage: StorageReport | null }) {
+export function HealthAlerts(props: { cameras: Camera[]; storage: StorageReport | null }) {
   const [expiring, setExpiring] = useState<ExpiryWarning[]>([]);
   const [faults, setFaults] = useState<Incident[]>([]);
   useEffect(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import type { CameraOut } from "../../lib/cameras";
+import { testCamera } from "../../lib/test-camera";
 
 import { meanAvailability } from "./health";
 import { cameraAlerts, storageAlerts } from "./health-alerts";
@@ -28,26 +28,7 @@ describe("meanAvailability", () => {
   });
 });
 
-const camera = (over: Partial<CameraOut>): CameraOut => ({
-  id: "jlt-001",
-  name: "Mairie",
-  commune: "joue-les-tours",
-  commune_name: "Joué-lès-Tours",
-  district: null,
-  status: "recording",
-  reason: null,
-  since: null,
-  codec: "h264",
-  width: 1280,
-  height: 720,
-  fps: 12,
-  bitrate_bps: 1e6,
-  below_legal_minima: false,
-  legal_minima: { width: 704, height: 576, fps: 12 },
-  retention_days: 15,
-  authorisation: { ref: "2024-0042", expires: "2029-06-30" },
-  ...over,
-});
+const camera = testCamera;
 
 describe("alerts", () => {
   const NOW = Date.parse("2026-11-26T10:00:00Z");

@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
-import type { CameraOut } from "../../lib/cameras";
+import { type Camera, loadCameras } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
 import { usePoll } from "../../lib/poll";
 import { HealthAlerts } from "./health-alerts";
@@ -85,7 +85,7 @@ export function HealthTab() {
   const [storageError, setStorageError] = useState(false);
   const [summaries, setSummaries] = useState<HealthSummary[] | null>(null);
   const [series, setSeries] = useState<Record<string, CameraHealth>>({});
-  const [cameras, setCameras] = useState<CameraOut[]>([]);
+  const [cameras, setCameras] = useState<Camera[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   const load = async () => {
@@ -95,7 +95,7 @@ export function HealthTab() {
         setStorageError(false);
       })
       .catch(() => setStorageError(true));
-    api<CameraOut[]>("/api/cameras")
+    loadCameras()
       .then(setCameras)
       .catch(() => undefined);
     try {

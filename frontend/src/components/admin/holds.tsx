@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
-import type { CameraOut } from "../../lib/cameras";
+import { useCameras } from "../../lib/cameras";
 import type { Hold } from "../../lib/holds";
 import { formatTime, messages } from "../../lib/i18n";
 import { can } from "../../lib/session";
@@ -209,10 +209,9 @@ export function HoldsTab() {
 }
 
 function RetentionTable() {
-  const [cameras, setCameras] = useState<CameraOut[]>([]);
+  const cameras = useCameras(null).cameras ?? [];
   const [storage, setStorage] = useState<StorageReport | null>(null);
   useEffect(() => {
-    void api<CameraOut[]>("/api/cameras").then(setCameras).catch(() => undefined);
     if (can("storage.read")) void api<StorageReport>("/api/storage").then(setStorage).catch(() => undefined);
   }, []);
   if (cameras.length === 0) return null;

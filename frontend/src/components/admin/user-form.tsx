@@ -6,7 +6,7 @@
 import { useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
-import type { CameraOut } from "../../lib/cameras";
+import type { Camera } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
 import { policyMessage } from "../../lib/password-policy";
 import type { UserCreated } from "./access-model";
@@ -122,7 +122,7 @@ function toggle(list: string[], value: string, on: boolean): string[] {
 export function UserForm(props: {
   user: UserOut | null;
   communes: Commune[];
-  cameras: CameraOut[];
+  cameras: Camera[];
   /** `created`: the answer of a creation (its invitation and maybe its code). */
   onDone: (username: string, created: UserCreated | null) => void;
   onCancel: () => void;

@@ -8,7 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import type { RequestCreated } from "../../lib/access";
 import { api } from "../../lib/api";
-import type { CameraOut } from "../../lib/cameras";
+import { type Camera, loadCameras } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
 import { policyMessage } from "../../lib/password-policy";
 import { can } from "../../lib/session";
@@ -133,7 +133,7 @@ function useNotice() {
 
 function UserAdmin() {
   const [users, setUsers] = useState<UserOut[] | null>(null);
-  const [cameras, setCameras] = useState<CameraOut[]>([]);
+  const [cameras, setCameras] = useState<Camera[]>([]);
   const [communes, setCommunes] = useState<Commune[]>([]);
   const [editing, setEditing] = useState<UserOut | "new" | null>(null);
   const { run, view, setNotice, setOutcome, resetAccess } = useNotice();
@@ -148,7 +148,7 @@ function UserAdmin() {
   useEffect(() => {
     void load();
     void (async () => {
-      const cams = await api<CameraOut[]>("/api/cameras").catch(() => [] as CameraOut[]);
+      const cams = await loadCameras().catch(() => [] as Camera[]);
       setCameras(cams);
       const listed = await api<{ communes: Commune[] }>("/api/communes")
         .then((r) => r.communes.map((c) => ({ id: c.id, name: c.name })))

@@ -1,9 +1,10 @@
 // One incident, as the agent at the screen or on call with a phone needs it: where and
 // when, what to do (the procedure), the clip of the seconds before the alarm next to the
 // live cameras, who was called, and the buttons to take it in charge and close it.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
+import { useCameras } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
 import { errorText, usePoll } from "../../lib/poll";
 import { href } from "../../lib/router";
@@ -99,8 +100,9 @@ export function IncidentPage({ id, token }: { id: number; token: string | null }
   const [inc, setInc] = useState<IncidentDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [attempts, setAttempts] = useState<Attempt[]>([]);
-  const [names, setNames] = useState<Record<string, string>>({});
-  const [communes, setCommunes] = useState<Record<string, string>>({});
+  const { cameras } = useCameras(null);
+  const names = useMemo(() => Object.fromEntries((cameras ?? []).map((c) => [c.id, c.name])), [cameras]);
+  const communes = useMemo(() => Object.fromEntries((cameras ?? []).map((c) => [c.commune, c.commune_name])), [cameras]);
   const [link, setLink] = useState<LinkState>(null);
   const [checked, setChecked] = useState<Set<number>>(new Set());
 
@@ -120,12 +122,6 @@ export function IncidentPage({ id, token }: { id: number; token: string | null }
 
   useEffect(() => {
     void load();
-    api<{ id: string; name: string; commune: string; commune_name: string }[]>("/api/cameras")
-      .then((cams) => {
-        setNames(Object.fromEntries(cams.map((c) => [c.id, c.name])));
-        setCommunes(Object.fromEntries(cams.map((c) => [c.commune, c.commune_name])));
-      })
-      .catch(() => undefined);
   }, [id]);
 
   useEffect(() => {

@@ -1,8 +1,9 @@
 // The incident queue, newest first, refreshed every 5 s: an incident that arrives shows a
 // banner and a highlighted row (and a tone, when the agent turned sound on).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import { api } from "../../lib/api";
+import { useCameras } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
 import { errorText, usePoll } from "../../lib/poll";
 import { href, navigate, type Route } from "../../lib/router";
@@ -93,7 +94,8 @@ export function IncidentList({ route }: { route: Route }) {
   const [error, setError] = useState<string | null>(null);
   const [refreshed, setRefreshed] = useState<number | null>(null);
   const [fresh, setFresh] = useState<number[]>([]);
-  const [communes, setCommunes] = useState<Record<string, string>>({});
+  const { cameras } = useCameras(null);
+  const communes = useMemo(() => Object.fromEntries((cameras ?? []).map((c) => [c.commune, c.commune_name])), [cameras]);
   const [sound, setSound] = useState(() => localStorage.getItem(SOUND_KEY) === "1");
   const seen = useRef<Set<number> | null>(null);
   const soundRef = useRef(sound);
@@ -130,12 +132,6 @@ export function IncidentList({ route }: { route: Route }) {
     void load();
   }, [state, kind, commune]);
   usePoll(load, REFRESH_MS, [state, kind, commune]);
-
-  useEffect(() => {
-    api<{ commune: string; commune_name: string }[]>("/api/cameras")
-      .then((cams) => setCommunes(Object.fromEntries(cams.map((c) => [c.commune, c.commune_name]))))
-      .catch(() => undefined);
-  }, []);
 
   useEffect(() => {
     const base = document.title.replace(/^\(\d+\) /, "");

@@ -7,7 +7,8 @@ import { render, type VNode } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 
 import { fovCone, metresPerPixel } from "./geometry";
-import { markerColour, markerState, type MapCamera, type MapCommune, type MapConfig } from "./model";
+import type { Camera } from "../../lib/cameras";
+import { markerColour, markerState, type MapCommune, type MapConfig } from "./model";
 
 /** A request to show something: a camera (its popup opens) or a commune. */
 export interface Focus {
@@ -21,10 +22,10 @@ interface Props {
   communes: MapCommune[];
   config: MapConfig;
   /** The cameras to draw (those of the communes shown). */
-  cameras: MapCamera[];
+  cameras: Camera[];
   focus: Focus | null;
   /** The popup's content for a camera (re-rendered when its status changes). */
-  popup: (camera: MapCamera) => VNode;
+  popup: (camera: Camera) => VNode;
   /** Called with the camera whose popup opened, or null when it closed. */
   onOpen?: (camera: string | null) => void;
 }
@@ -33,7 +34,7 @@ interface Drawn {
   marker: L.Marker;
   cone: L.Polygon | null;
   key: string;
-  camera: MapCamera;
+  camera: Camera;
 }
 
 const FRANCE: L.LatLngTuple = [46.6, 2.4];
@@ -47,7 +48,7 @@ function markerSize(): number {
   return typeof matchMedia === "function" && matchMedia("(pointer: coarse)").matches ? 36 : 24;
 }
 
-function markerIcon(camera: MapCamera): L.DivIcon {
+function markerIcon(camera: Camera): L.DivIcon {
   const state = markerState(camera);
   const size = markerSize();
   return L.divIcon({
@@ -64,12 +65,12 @@ function markerIcon(camera: MapCamera): L.DivIcon {
 /** A cone is at least this long on screen, so the direction shows when zoomed out. */
 const MIN_CONE_PX = 34;
 
-function conePoints(camera: MapCamera, zoom: number) {
+function conePoints(camera: Camera, zoom: number) {
   const { lat, lon } = camera.location!;
   return fovCone([lat, lon], camera.field_of_view!, 16, MIN_CONE_PX * metresPerPixel(lat, zoom));
 }
 
-function coneOf(camera: MapCamera, zoom: number): L.Polygon | null {
+function coneOf(camera: Camera, zoom: number): L.Polygon | null {
   if (!camera.location || !camera.field_of_view) return null;
   const cone = conePoints(camera, zoom);
   const colour = markerColour(camera);
@@ -85,7 +86,7 @@ function coneOf(camera: MapCamera, zoom: number): L.Polygon | null {
 }
 
 /** What decides a camera's drawing: when it changes, the marker and cone are redrawn. */
-function drawKey(camera: MapCamera): string {
+function drawKey(camera: Camera): string {
   return JSON.stringify([markerState(camera), camera.location, camera.field_of_view, camera.name]);
 }
 

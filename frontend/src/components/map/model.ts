@@ -3,12 +3,6 @@
 import type { MultiPolygon, Polygon } from "geojson";
 
 import type { Camera } from "../../lib/cameras";
-import type { FieldOfView } from "./geometry";
-
-export interface MapCamera extends Camera {
-  location: { lat: number; lon: number } | null;
-  field_of_view: FieldOfView | null;
-}
 
 export interface GeoFeature {
   type: "Feature";

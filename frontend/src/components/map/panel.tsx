@@ -2,7 +2,8 @@
 // hide, click the name to zoom on it) and the cameras of those communes (click: the map
 // goes to the camera and opens its popup).
 import { lang, messages } from "../../lib/i18n";
-import { countStates, MARKER_STATES, markerColour, type MapCamera, type MapCommune, STATE_COLOURS } from "./model";
+import type { Camera } from "../../lib/cameras";
+import { countStates, MARKER_STATES, markerColour, type MapCommune, STATE_COLOURS } from "./model";
 
 const t = messages({
   fr: {
@@ -40,7 +41,7 @@ const t = messages({
 interface Props {
   communes: MapCommune[];
   /** Every camera of the user (for the counts per commune). */
-  cameras: MapCamera[];
+  cameras: Camera[];
   hidden: ReadonlySet<string>;
   onToggle: (commune: string) => void;
   onShowAll: () => void;

@@ -5,7 +5,7 @@ import { messages } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { can } from "../../lib/session";
 import { LiveVideo } from "../live-video";
-import type { MapCamera } from "./model";
+import type { Camera } from "../../lib/cameras";
 
 const t = messages({
   fr: {
@@ -20,7 +20,7 @@ const t = messages({
   },
 });
 
-export function CameraPopup({ camera }: { camera: MapCamera }) {
+export function CameraPopup({ camera }: { camera: Camera }) {
   const place = [camera.commune_name, camera.district].filter(Boolean).join(" · ");
   const live = can("camera.view_live");
   return (

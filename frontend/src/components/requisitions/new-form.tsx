@@ -1,10 +1,10 @@
 // Recording a requisition: who requires it, on what legal basis, for which cameras and
 // ranges (typed in Paris time, sent as UTC). `#/requisitions/new?camera=&start=&end=`
 // (ISO instants) opens it pre-filled, e.g. from the timeline's "export this range".
-import { useEffect, useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 
 import { ApiError, api } from "../../lib/api";
-import type { Camera } from "../../lib/cameras";
+import { useCameras } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
 import { utcToParisInput } from "../../lib/paris";
 import { errorText } from "../../lib/poll";
@@ -82,8 +82,6 @@ const t = messages({
 
 type Key = Parameters<typeof t>[0];
 
-type CameraRow = Pick<Camera, "id" | "name" | "commune" | "commune_name">;
-
 function lastMinutes(minutes: number, camera = ""): ItemDraft {
   const now = Date.now();
   return { camera, start: utcToParisInput(now - minutes * 60_000), end: utcToParisInput(now) };
@@ -121,16 +119,14 @@ function Problem({ problems, name }: { problems: Problems; name: string }) {
 
 export function NewRequisition({ route }: { route: Route }) {
   const [draft, setDraft] = useState<Draft>(() => initialDraft(route.params));
-  const [cameras, setCameras] = useState<CameraRow[]>([]);
+  const listed = useCameras(null);
+  const cameras = useMemo(
+    () => [...(listed.cameras ?? [])].sort((a, b) => a.commune_name.localeCompare(b.commune_name) || a.id.localeCompare(b.id)),
+    [listed.cameras],
+  );
   const [problems, setProblems] = useState<Problems>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    api<CameraRow[]>("/api/cameras")
-      .then((c) => setCameras([...c].sort((a, b) => a.commune_name.localeCompare(b.commune_name) || a.id.localeCompare(b.id))))
-      .catch((e) => setError(errorText(e)));
-  }, []);
 
   const set = (field: keyof Draft) => (e: Event) =>
     setDraft({ ...draft, [field]: (e.target as HTMLInputElement).value });
@@ -264,9 +260,9 @@ export function NewRequisition({ route }: { route: Route }) {
           {t("notes")}
           <textarea value={draft.notes} onInput={set("notes")} maxLength={4000} rows={3} name="notes" />
         </label>
-        {error && (
+        {(error ?? listed.error) && (
           <p class="error" role="alert">
-            {error}
+            {error ?? listed.error}
           </p>
         )}
         {problems.form && <p class="error">{problems.form}</p>}
