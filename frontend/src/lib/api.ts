@@ -1,6 +1,8 @@
 // The console speaks only the documented API (docs/ref/api.md), same origin, cookie
 // session: the HttpOnly cookie authenticates, the CSRF token guards state changes.
 
+import type { components } from "./api-schema";
+
 const CSRF_KEY = "beffroi.csrf";
 
 export class ApiError extends Error {
@@ -95,3 +97,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
+
+/** A model of the API as its OpenAPI description gives it (`make api-types`):
+ * `Schema<"HoldOut">` is what `GET /api/holds` lists. */
+export type Schema<Name extends keyof components["schemas"]> = components["schemas"][Name];

@@ -3,11 +3,13 @@
 // receives its code, shown once, to hand to the agent; the button says why when the
 // caller may not (its own request, an agent outside its communes…). A request, or a
 // code not used yet, can be cancelled.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
 import type { AccessRequestOut, IssuedCodeOut } from "../../lib/access";
 import { api } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
+import { useResource } from "../../lib/resource";
+import { DataTable } from "../data-table";
 import { accessError, reasonText } from "./access-model";
 import { ConfirmButton } from "./confirm-button";
 import { IssuedCode } from "./issued-code";
@@ -51,19 +53,12 @@ const t = messages({
 });
 
 export function AccessRequestsTab() {
-  const [requests, setRequests] = useState<AccessRequestOut[] | null>(null);
+  const requests = useResource((signal) => api<AccessRequestOut[]>("/api/access-requests", { signal }), [], { describe: accessError });
   const [issued, setIssued] = useState<IssuedCodeOut | null>(null);
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const load = async () => {
-    try {
-      setRequests(await api<AccessRequestOut[]>("/api/access-requests"));
-    } catch (e) {
-      setNotice({ ok: false, text: accessError(e) });
-    }
-  };
-  useEffect(() => void load(), []);
+  const load = requests.reload;
 
   const act = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -103,65 +98,66 @@ export function AccessRequestsTab() {
         </p>
       )}
       {issued && <IssuedCode issued={issued} onDismiss={() => setIssued(null)} />}
-      {requests === null ? (
-        <p class="loading">{words("loading")}</p>
-      ) : requests.length === 0 ? (
-        <p class="empty" data-testid="access-requests-empty">
-          {t("none")}
-        </p>
-      ) : (
-        <table class="list" data-testid="access-requests">
-          <thead>
-            <tr>
-              <th>{t("user")}</th>
-              <th>{t("purpose")}</th>
-              <th>{t("requested")}</th>
-              <th>{t("expires")}</th>
-              <th>{t("state")}</th>
-              <th>{t("actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {requests.map((r) => (
-              <tr key={r.id} data-testid="access-request" data-username={r.username}>
-                <td>
-                  <strong>{r.username}</strong>
-                  <div class="sub">
-                    {roleName(r.role)}
-                    {r.communes.length > 0 && ` · ${r.communes.join(", ")}`}
-                  </div>
-                </td>
-                <td>{t(r.purpose === "reset" ? "reset" : "invitation")}</td>
-                <td>
-                  {r.requested_by}
-                  <div class="sub">{formatTime(r.requested_at, false)}</div>
-                </td>
-                <td class="nowrap">{formatTime(r.expires_at, false)}</td>
-                <td>{r.approved_by ? t("issued", { name: r.approved_by }) : t("waiting")}</td>
-                <td>
-                  <div class="actions">
-                    {!r.approved_by && (
-                      <button
-                        type="button"
-                        class={r.may_approve ? "primary" : ""}
-                        disabled={busy || !r.may_approve}
-                        title={r.refusal ? reasonText(r.refusal) : undefined}
-                        onClick={() => void approve(r)}
-                      >
-                        {t("approve")}
-                      </button>
-                    )}
-                    <ConfirmButton danger disabled={busy} onConfirm={() => void cancel(r)}>
-                      {t("cancel")}
-                    </ConfirmButton>
-                  </div>
-                  {!r.approved_by && !r.may_approve && r.refusal && <small data-testid="access-refusal">{reasonText(r.refusal)}</small>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={requests.data}
+        error={requests.error}
+        retry={load}
+        testId="access-requests"
+        empty={t("none")}
+        emptyTestId="access-requests-empty"
+        rowKey={(r) => r.id}
+        rowProps={(r) => ({ "data-testid": "access-request", "data-username": r.username })}
+        columns={[
+          {
+            head: t("user"),
+            cell: (r) => (
+              <>
+                <strong>{r.username}</strong>
+                <div class="sub">
+                  {roleName(r.role)}
+                  {r.communes.length > 0 && ` · ${r.communes.join(", ")}`}
+                </div>
+              </>
+            ),
+          },
+          { head: t("purpose"), cell: (r) => t(r.purpose === "reset" ? "reset" : "invitation") },
+          {
+            head: t("requested"),
+            cell: (r) => (
+              <>
+                {r.requested_by}
+                <div class="sub">{formatTime(r.requested_at, false)}</div>
+              </>
+            ),
+          },
+          { head: t("expires"), cell: (r) => formatTime(r.expires_at, false), class: "nowrap" },
+          { head: t("state"), cell: (r) => (r.approved_by ? t("issued", { name: r.approved_by }) : t("waiting")) },
+          {
+            head: t("actions"),
+            cell: (r) => (
+              <>
+                <div class="actions">
+                  {!r.approved_by && (
+                    <button
+                      type="button"
+                      class={r.may_approve ? "primary" : ""}
+                      disabled={busy || !r.may_approve}
+                      title={r.refusal ? reasonText(r.refusal) : undefined}
+                      onClick={() => void approve(r)}
+                    >
+                      {t("approve")}
+                    </button>
+                  )}
+                  <ConfirmButton danger disabled={busy} onConfirm={() => void cancel(r)}>
+                    {t("cancel")}
+                  </ConfirmButton>
+                </div>
+                {!r.approved_by && !r.may_approve && r.refusal && <small data-testid="access-refusal">{reasonText(r.refusal)}</small>}
+              </>
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }

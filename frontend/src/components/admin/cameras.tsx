@@ -4,8 +4,9 @@
 // retention in force. No image: this is the camera register, not the wall.
 import { useState } from "preact/hooks";
 
-import { useCameras } from "../../lib/cameras";
+import { type Camera, useCameras } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
+import { DataTable } from "../data-table";
 import { daysUntil, expiryLevel, formatBitrate, formatDate, formatNumber } from "./model";
 import { statusBadge, statusName, words } from "./words";
 
@@ -53,12 +54,10 @@ const t = messages({
 export function CamerasTab() {
   const { cameras, error, reload: load } = useCameras(null);
   const [filter, setFilter] = useState("");
-  if (error) return <p class="error">{error}</p>;
-  if (cameras === null) return <p class="loading">{words("loading")}</p>;
   const now = Date.now();
   const needle = filter.trim().toLowerCase();
-  const shown = cameras.filter((c) => !needle || `${c.id} ${c.name} ${c.commune_name}`.toLowerCase().includes(needle));
-  const warn = cameras.filter((c) => ["warn", "bad"].includes(expiryLevel(c.authorisation?.expires ?? null, now))).length;
+  const shown = cameras?.filter((c) => !needle || `${c.id} ${c.name} ${c.commune_name}`.toLowerCase().includes(needle)) ?? null;
+  const warn = (cameras ?? []).filter((c) => ["warn", "bad"].includes(expiryLevel(c.authorisation?.expires ?? null, now))).length;
   return (
     <div class="cameras-admin">
       <div class="toolbar">
@@ -69,85 +68,95 @@ export function CamerasTab() {
         <button type="button" onClick={() => void load()}>
           {words("refresh")}
         </button>
-        <span class="muted-text">
-          {t("count", { n: cameras.length, bad: cameras.filter((c) => c.below_legal_minima).length, warn })}
-        </span>
+        {cameras && (
+          <span class="muted-text">
+            {t("count", { n: cameras.length, bad: cameras.filter((c) => c.below_legal_minima).length, warn })}
+          </span>
+        )}
       </div>
-      <table class="list" data-testid="cameras-admin">
-        <thead>
-          <tr>
-            <th>{t("camera")}</th>
-            <th>{t("commune")}</th>
-            <th>{t("status")}</th>
-            <th>{t("stream")}</th>
-            <th>{t("minima")}</th>
-            <th>{t("authorisation")}</th>
-            <th>{t("retention")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((c) => {
-            const level = expiryLevel(c.authorisation?.expires ?? null, now);
-            const m = c.legal_minima;
-            const measured = c.status === "recording" && c.width !== null && c.fps !== null;
-            return (
-              <tr key={c.id} data-testid="camera-admin-row" data-camera={c.id}>
-                <td>
-                  <strong>{c.name}</strong>
-                  <div class="sub">
-                    <code>{c.id}</code>
-                  </div>
-                </td>
-                <td>{c.commune_name}</td>
-                <td>
-                  <span class={`badge ${statusBadge(c.status)}`}>{statusName(c.status)}</span>
-                  {c.reason && <div class="sub">{c.reason}</div>}
-                  {c.since && c.status !== "recording" && <div class="sub">{t("since", { at: formatTime(c.since, false) })}</div>}
-                </td>
-                <td>
-                  {c.codec ? (
-                    <>
-                      <div>
-                        {c.codec.toUpperCase()} · {c.width}×{c.height}
-                      </div>
-                      <div class="sub">
-                        {formatNumber(c.fps)} i/s · {formatBitrate(c.bitrate_bps)}
-                      </div>
-                    </>
-                  ) : (
-                    "—"
-                  )}
-                </td>
-                <td>
+      <DataTable
+        rows={shown}
+        error={error}
+        retry={load}
+        testId="cameras-admin"
+        rowKey={(c) => c.id}
+        rowProps={(c) => ({ "data-testid": "camera-admin-row", "data-camera": c.id })}
+        columns={[
+          {
+            head: t("camera"),
+            cell: (c) => (
+              <>
+                <strong>{c.name}</strong>
+                <div class="sub">
+                  <code>{c.id}</code>
+                </div>
+              </>
+            ),
+          },
+          { head: t("commune"), cell: (c) => c.commune_name },
+          {
+            head: t("status"),
+            cell: (c) => (
+              <>
+                <span class={`badge ${statusBadge(c.status)}`}>{statusName(c.status)}</span>
+                {c.reason && <div class="sub">{c.reason}</div>}
+                {c.since && c.status !== "recording" && <div class="sub">{t("since", { at: formatTime(c.since, false) })}</div>}
+              </>
+            ),
+          },
+          {
+            head: t("stream"),
+            cell: (c) =>
+              c.codec ? (
+                <>
                   <div>
-                    {m.width}×{m.height} · {formatNumber(m.fps, 0)} i/s
+                    {c.codec.toUpperCase()} · {c.width}×{c.height}
                   </div>
-                  <span class={`badge ${!measured ? "" : c.below_legal_minima ? "bad" : "ok"}`}>
-                    {!measured ? t("minima_unknown") : c.below_legal_minima ? t("minima_below") : t("minima_met")}
-                  </span>
-                </td>
-                <td>
-                  {c.authorisation ? (
-                    <>
-                      <div>{c.authorisation.ref ?? "—"}</div>
-                      {c.authorisation.expires && (
-                        <span class={`badge ${level}`} data-testid="authorisation-expiry">
-                          {formatDate(c.authorisation.expires)}
-                          {level === "warn" && ` · ${t("expires_in", { days: daysUntil(c.authorisation.expires, now) })}`}
-                          {level === "bad" && ` · ${t("expired")}`}
-                        </span>
-                      )}
-                    </>
-                  ) : (
-                    <span class="badge warn">{t("no_authorisation")}</span>
-                  )}
-                </td>
-                <td>{t("days", { n: formatNumber(c.retention_days, 1) })}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+                  <div class="sub">
+                    {formatNumber(c.fps)} i/s · {formatBitrate(c.bitrate_bps)}
+                  </div>
+                </>
+              ) : (
+                "—"
+              ),
+          },
+          { head: t("minima"), cell: (c) => <Minima camera={c} /> },
+          { head: t("authorisation"), cell: (c) => <Authorisation camera={c} now={now} /> },
+          { head: t("retention"), cell: (c) => t("days", { n: formatNumber(c.retention_days, 1) }) },
+        ]}
+      />
     </div>
+  );
+}
+
+function Minima({ camera: c }: { camera: Camera }) {
+  const m = c.legal_minima;
+  const measured = c.status === "recording" && c.width !== null && c.fps !== null;
+  return (
+    <>
+      <div>
+        {m.width}×{m.height} · {formatNumber(m.fps, 0)} i/s
+      </div>
+      <span class={`badge ${!measured ? "" : c.below_legal_minima ? "bad" : "ok"}`}>
+        {!measured ? t("minima_unknown") : c.below_legal_minima ? t("minima_below") : t("minima_met")}
+      </span>
+    </>
+  );
+}
+
+function Authorisation({ camera: c, now }: { camera: Camera; now: number }) {
+  if (!c.authorisation) return <span class="badge warn">{t("no_authorisation")}</span>;
+  const level = expiryLevel(c.authorisation.expires ?? null, now);
+  return (
+    <>
+      <div>{c.authorisation.ref ?? "—"}</div>
+      {c.authorisation.expires && (
+        <span class={`badge ${level}`} data-testid="authorisation-expiry">
+          {formatDate(c.authorisation.expires)}
+          {level === "warn" && ` · ${t("expires_in", { days: daysUntil(c.authorisation.expires, now) })}`}
+          {level === "bad" && ` · ${t("expired")}`}
+        </span>
+      )}
+    </>
   );
 }

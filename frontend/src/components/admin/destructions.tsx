@@ -3,7 +3,9 @@
 // it proves that nothing is kept longer than authorised.
 import { useState } from "preact/hooks";
 
+import type { Schema } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
+import { type Column, DataTable } from "../data-table";
 import { formatBytes } from "./model";
 import { usePaged } from "./paged";
 import { words } from "./words";
@@ -41,18 +43,32 @@ const t = messages({
   },
 });
 
-interface Destruction {
-  id: number;
-  camera: string;
-  camera_name: string | null;
-  commune: string | null;
-  start: string;
-  end: string;
-  segments: number;
-  bytes: number;
-  reason: "retention" | "disk_pressure" | "clock_step";
-  destroyed_at: string;
-}
+type Destruction = Schema<"DestructionOut">;
+type Reason = "retention" | "disk_pressure" | "clock_step";
+
+const columns = (): Column<Destruction>[] => [
+  { head: t("destroyed_at"), cell: (d) => formatTime(d.destroyed_at), class: "nowrap" },
+  {
+    head: t("camera"),
+    cell: (d) => (
+      <>
+        {d.camera_name ?? ""} <code>{d.camera}</code>
+      </>
+    ),
+  },
+  { head: t("commune"), cell: (d) => d.commune ?? "—" },
+  {
+    head: t("footage"),
+    cell: (d) => (
+      <>
+        {formatTime(d.start, false)} → {formatTime(d.end, false)}
+      </>
+    ),
+  },
+  { head: t("segments"), cell: (d) => d.segments },
+  { head: t("volume"), cell: (d) => formatBytes(d.bytes) },
+  { head: t("reason"), cell: (d) => <span class={`badge ${d.reason === "disk_pressure" ? "warn" : ""}`}>{t(d.reason as Reason)}</span> },
+];
 
 export function DestructionsTab() {
   const [camera, setCamera] = useState("");
@@ -84,51 +100,16 @@ export function DestructionsTab() {
           {t("search")}
         </button>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {entries === null ? (
-        <p class="loading">{words("loading")}</p>
-      ) : entries.length === 0 ? (
-        <p class="empty" data-testid="destructions-empty">
-          {t("none")}
-        </p>
-      ) : (
-        <table class="list compact" data-testid="destructions">
-          <thead>
-            <tr>
-              <th>{t("destroyed_at")}</th>
-              <th>{t("camera")}</th>
-              <th>{t("commune")}</th>
-              <th>{t("footage")}</th>
-              <th>{t("segments")}</th>
-              <th>{t("volume")}</th>
-              <th>{t("reason")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((d) => (
-              <tr key={d.id}>
-                <td class="nowrap">{formatTime(d.destroyed_at)}</td>
-                <td>
-                  {d.camera_name ?? ""} <code>{d.camera}</code>
-                </td>
-                <td>{d.commune ?? "—"}</td>
-                <td>
-                  {formatTime(d.start, false)} → {formatTime(d.end, false)}
-                </td>
-                <td>{d.segments}</td>
-                <td>{formatBytes(d.bytes)}</td>
-                <td>
-                  <span class={`badge ${d.reason === "disk_pressure" ? "warn" : ""}`}>{t(d.reason)}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={entries}
+        error={error}
+        testId="destructions"
+        class="compact"
+        empty={t("none")}
+        emptyTestId="destructions-empty"
+        rowKey={(d) => d.id}
+        columns={columns()}
+      />
       {cursor !== null && (
         <button type="button" onClick={more}>
           {words("more")}

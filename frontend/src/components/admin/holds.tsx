@@ -8,7 +8,9 @@ import { api } from "../../lib/api";
 import { useCameras } from "../../lib/cameras";
 import type { Hold } from "../../lib/holds";
 import { formatTime, messages } from "../../lib/i18n";
+import { useResource } from "../../lib/resource";
 import { can } from "../../lib/session";
+import { DataTable } from "../data-table";
 import { formatBytes, formatNumber, refusal, type StorageReport } from "./model";
 import { words } from "./words";
 
@@ -67,24 +69,16 @@ const t = messages({
   },
 });
 
+const refused = (e: unknown) => refusal(e, () => null);
+
 export function HoldsTab() {
   const [active, setActive] = useState(true);
-  const [holds, setHolds] = useState<Hold[] | null>(null);
+  const holds = useResource((signal) => api<Hold[]>("/api/holds", { query: { active }, signal }), [active], { describe: refused });
   const [releasing, setReleasing] = useState<number | null>(null);
   const [reason, setReason] = useState("");
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
 
-  const load = async () => {
-    try {
-      setHolds(await api<Hold[]>("/api/holds", { query: { active } }));
-    } catch (e) {
-      setNotice({ ok: false, text: refusal(e, () => null) });
-    }
-  };
-  useEffect(() => {
-    setHolds(null);
-    void load();
-  }, [active]);
+  const load = holds.reload;
 
   const renew = async (id: number) => {
     try {
@@ -112,6 +106,36 @@ export function HoldsTab() {
     await load();
   };
 
+  const releaseCell = (h: Hold) =>
+    h.active ? (
+      releasing === h.id ? (
+        <div class="release">
+          <input
+            aria-label={t("release_reason")}
+            placeholder={t("release_reason")}
+            value={reason}
+            onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+          />
+          <button type="button" class="danger" onClick={() => void release(h.id)}>
+            {t("release_confirm")}
+          </button>
+          <button type="button" class="link" onClick={() => setReleasing(null)}>
+            {words("cancel")}
+          </button>
+        </div>
+      ) : (
+        <button type="button" onClick={() => setReleasing(h.id)}>
+          {t("release")}
+        </button>
+      )
+    ) : (
+      <>
+        {h.released_by}
+        <div class="sub">{formatTime(h.released_at, false)}</div>
+        <div class="sub">{h.release_reason}</div>
+      </>
+    );
+
   return (
     <div class="holds">
       <div class="toolbar segmented">
@@ -127,82 +151,47 @@ export function HoldsTab() {
           {notice.text}
         </p>
       )}
-      {holds === null ? (
-        <p class="loading">{words("loading")}</p>
-      ) : holds.length === 0 ? (
-        <p class="empty">{t("none")}</p>
-      ) : (
-        <table class="list" data-testid="holds">
-          <thead>
-            <tr>
-              <th>{t("number")}</th>
-              <th>{t("camera")}</th>
-              <th>{t("range")}</th>
-              <th>{t("reason")}</th>
-              <th>{t("requisition")}</th>
-              <th>{t("placed")}</th>
-              <th>{active ? "" : t("released_by")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {holds.map((h) => (
-              <tr key={h.id} data-hold={h.id}>
-                <td>{h.id}</td>
-                <td>
-                  <code>{h.camera}</code>
-                </td>
-                <td>
-                  {formatTime(h.start)} → {formatTime(h.end)}
-                  {h.active && h.expires_at && (
-                    <div class="sub" data-testid="hold-lapses">
-                      {t("lapses", { date: formatTime(h.expires_at, false) })}{" "}
-                      <button type="button" class="link" onClick={() => void renew(h.id)}>
-                        {t("renew")}
-                      </button>
-                    </div>
-                  )}
-                </td>
-                <td>{h.reason}</td>
-                <td>{h.requisition_id ? <a href={`#/requisitions/${h.requisition_id}`}>{h.requisition_id}</a> : "—"}</td>
-                <td>
-                  {h.created_by}
-                  <div class="sub">{formatTime(h.created_at, false)}</div>
-                </td>
-                <td>
-                  {h.active ? (
-                    releasing === h.id ? (
-                      <div class="release">
-                        <input
-                          aria-label={t("release_reason")}
-                          placeholder={t("release_reason")}
-                          value={reason}
-                          onInput={(e) => setReason((e.target as HTMLInputElement).value)}
-                        />
-                        <button type="button" class="danger" onClick={() => void release(h.id)}>
-                          {t("release_confirm")}
-                        </button>
-                        <button type="button" class="link" onClick={() => setReleasing(null)}>
-                          {words("cancel")}
-                        </button>
-                      </div>
-                    ) : (
-                      <button type="button" onClick={() => setReleasing(h.id)}>
-                        {t("release")}
-                      </button>
-                    )
-                  ) : (
-                    <>
-                      {h.released_by}
-                      <div class="sub">{formatTime(h.released_at, false)}</div>
-                      <div class="sub">{h.release_reason}</div>
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={holds.data}
+        error={holds.error}
+        retry={load}
+        testId="holds"
+        empty={t("none")}
+        rowKey={(h) => h.id}
+        rowProps={(h) => ({ "data-hold": h.id })}
+        columns={[
+          { head: t("number"), cell: (h) => h.id },
+          { head: t("camera"), cell: (h) => <code>{h.camera}</code> },
+          {
+            head: t("range"),
+            cell: (h) => (
+              <>
+                {formatTime(h.start)} → {formatTime(h.end)}
+                {h.active && h.expires_at && (
+                  <div class="sub" data-testid="hold-lapses">
+                    {t("lapses", { date: formatTime(h.expires_at, false) })}{" "}
+                    <button type="button" class="link" onClick={() => void renew(h.id)}>
+                      {t("renew")}
+                    </button>
+                  </div>
+                )}
+              </>
+            ),
+          },
+          { head: t("reason"), cell: (h) => h.reason },
+          { head: t("requisition"), cell: (h) => (h.requisition_id ? <a href={`#/requisitions/${h.requisition_id}`}>{h.requisition_id}</a> : "—") },
+          {
+            head: t("placed"),
+            cell: (h) => (
+              <>
+                {h.created_by}
+                <div class="sub">{formatTime(h.created_at, false)}</div>
+              </>
+            ),
+          },
+          { head: active ? "" : t("released_by"), cell: releaseCell },
+        ]}
+      />
       <RetentionTable />
     </div>
   );
@@ -219,28 +208,25 @@ function RetentionTable() {
   return (
     <>
       <h2>{t("retention_title")}</h2>
-      <table class="list compact" data-testid="retention">
-        <thead>
-          <tr>
-            <th>{t("camera")}</th>
-            <th>{t("retention")}</th>
-            <th>{t("oldest")}</th>
-            <th>{t("stored")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {cameras.map((c) => (
-            <tr key={c.id}>
-              <td>
+      <DataTable
+        rows={cameras}
+        testId="retention"
+        class="compact"
+        rowKey={(c) => c.id}
+        columns={[
+          {
+            head: t("camera"),
+            cell: (c) => (
+              <>
                 {c.name} <code>{c.id}</code>
-              </td>
-              <td>{t("days", { n: formatNumber(c.retention_days, 1) })}</td>
-              <td>{formatTime(stored.get(c.id)?.oldest ?? null, false)}</td>
-              <td>{storage ? formatBytes(stored.get(c.id)?.bytes ?? 0) : "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+              </>
+            ),
+          },
+          { head: t("retention"), cell: (c) => t("days", { n: formatNumber(c.retention_days, 1) }) },
+          { head: t("oldest"), cell: (c) => formatTime(stored.get(c.id)?.oldest ?? null, false) },
+          { head: t("stored"), cell: (c) => (storage ? formatBytes(stored.get(c.id)?.bytes ?? 0) : "—") },
+        ]}
+      />
     </>
   );
 }

@@ -3,9 +3,10 @@
 // the integrity of the hash chain checked on opening; the export for an inspection.
 import { useEffect, useState } from "preact/hooks";
 
-import { api, apiUrl, type Query } from "../../lib/api";
+import { api, apiUrl, type Query, type Schema } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
 import { iso, parisInputToUtc } from "../../lib/paris";
+import { type Column, DataTable } from "../data-table";
 import { refusal } from "./model";
 import { usePaged } from "./paged";
 import { roleName, words } from "./words";
@@ -57,28 +58,8 @@ const t = messages({
   },
 });
 
-interface Entry {
-  seq: number;
-  time: string;
-  username: string | null;
-  role: string | null;
-  source: string | null;
-  action: string;
-  camera: string | null;
-  outcome: string;
-  detail: unknown;
-}
-
-interface Verification {
-  ok: boolean;
-  entries: number;
-  first_seq: number | null;
-  last_seq: number | null;
-  checkpoints: number;
-  first_bad_seq: number | null;
-  problem_count: number;
-  problems: { seq: number; message: string }[];
-}
+type Entry = Schema<"JournalEntryOut">;
+type Verification = Schema<"VerificationOut">;
 
 interface Filters {
   user: string;
@@ -105,6 +86,25 @@ export function journalQuery(f: Filters): Query | null {
 function outcomeBadge(outcome: string): string {
   return { ok: "ok", denied: "bad", not_found: "warn", error: "bad" }[outcome] ?? "";
 }
+
+const columns = (): Column<Entry>[] => [
+  { head: t("seq"), cell: (e) => e.seq },
+  { head: t("time"), cell: (e) => formatTime(e.time), class: "nowrap" },
+  {
+    head: t("who"),
+    cell: (e) => (
+      <>
+        {e.username ?? "—"}
+        {e.role && <div class="sub">{roleName(e.role)}</div>}
+      </>
+    ),
+  },
+  { head: t("what"), cell: (e) => <code>{e.action}</code> },
+  { head: t("camera"), cell: (e) => e.camera ?? "" },
+  { head: t("outcome"), cell: (e) => <span class={`badge ${outcomeBadge(e.outcome)}`}>{e.outcome}</span> },
+  { head: t("source"), cell: (e) => e.source ?? "" },
+  { head: t("detail"), cell: (e) => (e.detail === null ? "" : JSON.stringify(e.detail)), class: "detail" },
+];
 
 export function JournalTab() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
@@ -144,52 +144,16 @@ export function JournalTab() {
           {t("export")}
         </a>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {entries === null ? (
-        <p class="loading">{words("loading")}</p>
-      ) : entries.length === 0 ? (
-        <p class="empty">{t("none")}</p>
-      ) : (
-        <table class="list compact" data-testid="journal">
-          <thead>
-            <tr>
-              <th>{t("seq")}</th>
-              <th>{t("time")}</th>
-              <th>{t("who")}</th>
-              <th>{t("what")}</th>
-              <th>{t("camera")}</th>
-              <th>{t("outcome")}</th>
-              <th>{t("source")}</th>
-              <th>{t("detail")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.seq} data-testid="journal-entry">
-                <td>{e.seq}</td>
-                <td class="nowrap">{formatTime(e.time)}</td>
-                <td>
-                  {e.username ?? "—"}
-                  {e.role && <div class="sub">{roleName(e.role)}</div>}
-                </td>
-                <td>
-                  <code>{e.action}</code>
-                </td>
-                <td>{e.camera ?? ""}</td>
-                <td>
-                  <span class={`badge ${outcomeBadge(e.outcome)}`}>{e.outcome}</span>
-                </td>
-                <td>{e.source ?? ""}</td>
-                <td class="detail">{e.detail === null ? "" : JSON.stringify(e.detail)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={entries}
+        error={error}
+        testId="journal"
+        class="compact"
+        empty={t("none")}
+        rowKey={(e) => e.seq}
+        rowProps={() => ({ "data-testid": "journal-entry" })}
+        columns={columns()}
+      />
       {cursor !== null && (
         <button type="button" onClick={more}>
           {words("more")}

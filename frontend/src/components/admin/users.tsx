@@ -11,7 +11,9 @@ import { api } from "../../lib/api";
 import { type Camera, loadCameras } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
 import { policyMessage } from "../../lib/password-policy";
+import { useResource } from "../../lib/resource";
 import { can } from "../../lib/session";
+import { DataTable } from "../data-table";
 import { accessError } from "./access-model";
 import { ConfirmButton } from "./confirm-button";
 import { AccessOutcome } from "./issued-code";
@@ -189,147 +191,139 @@ function UserAdmin() {
           }}
         />
       )}
-      {users === null ? (
-        <p class="loading">{words("loading")}</p>
-      ) : (
-        <table class="list" data-testid="users">
-          <thead>
-            <tr>
-              <th>{t("user")}</th>
-              <th>{t("role")}</th>
-              <th>{t("communes")}</th>
-              <th>{t("approval")}</th>
-              <th>{t("training")}</th>
-              <th>{t("account")}</th>
-              <th>{t("state")}</th>
-              <th>{t("last_login")}</th>
-              <th>{t("actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((u) => (
-              <tr key={u.username} data-testid="user-row" data-username={u.username} class={u.disabled ? "muted" : ""}>
-                <td>
-                  <strong>{u.username}</strong>
-                  {u.full_name && <div class="sub">{u.full_name}</div>}
-                  {u.service && <div class="sub">{u.service}</div>}
-                </td>
-                <td>{roleName(u.role)}</td>
-                <td>
-                  {u.role === "admin" ? t("all_communes") : u.communes.map(communeName).join(", ") || "—"}
-                  {u.cameras.length > 0 && <div class="sub">{t("cameras", { list: u.cameras.join(", ") })}</div>}
-                </td>
-                <td>
-                  {u.is_police ? (
-                    <span class="badge ok">{t("police")}</span>
-                  ) : u.approval_ref ? (
-                    <>
-                      <div>{u.approval_ref}</div>
-                      <span class={`badge ${expiryLevel(u.approval_expires, now)}`}>{formatDate(u.approval_expires)}</span>
-                    </>
-                  ) : (
-                    <span class="muted-text">{t("none")}</span>
-                  )}
-                </td>
-                <td>{formatDate(u.training_date)}</td>
-                <td>
-                  {u.account_expires ? <span class={`badge ${expiryLevel(u.account_expires, now)}`}>{formatDate(u.account_expires)}</span> : "—"}
-                </td>
-                <td>
-                  <div class="badges">
-                    {u.disabled && <span class="badge bad">{t("disabled")}</span>}
-                    {!u.password_set && <span class="badge warn">{t("invited")}</span>}
-                    {u.locked && (
-                      <span class="badge bad" title={u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : undefined}>
-                        {t("locked")}
-                      </span>
-                    )}
-                    <span class={`badge ${u.totp ? "ok" : ""}`}>{u.totp ? t("totp_on") : t("totp_off")}</span>
-                  </div>
-                </td>
-                <td>{u.last_login ? formatTime(u.last_login, false) : "—"}</td>
-                <td>
-                  <div class="actions">
-                    <button type="button" onClick={() => setEditing(u)} disabled={editing !== null}>
-                      {t("edit")}
-                    </button>
-                    {u.disabled ? (
-                      <button type="button" onClick={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: false } }), t("done_enable", { username: u.username }), load)}>
-                        {t("enable")}
-                      </button>
-                    ) : (
-                      <ConfirmButton danger onConfirm={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: true } }), t("done_disable", { username: u.username }), load)}>
-                        {t("disable")}
-                      </ConfirmButton>
-                    )}
-                    {can("user.access") && (
-                      <ConfirmButton testid="reset-access" onConfirm={() => void resetAccess(u.username, load)}>
-                        {t("reset_access")}
-                      </ConfirmButton>
-                    )}
-                    {u.locked && (
-                      <button type="button" onClick={() => void run(() => api(`${path(u)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
-                        {t("unlock")}
-                      </button>
-                    )}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={users}
+        testId="users"
+        rowKey={(u) => u.username}
+        rowProps={(u) => ({ "data-testid": "user-row", "data-username": u.username, class: u.disabled ? "muted" : "" })}
+        columns={[
+          {
+            head: t("user"),
+            cell: (u) => (
+              <>
+                <strong>{u.username}</strong>
+                {u.full_name && <div class="sub">{u.full_name}</div>}
+                {u.service && <div class="sub">{u.service}</div>}
+              </>
+            ),
+          },
+          { head: t("role"), cell: (u) => roleName(u.role) },
+          {
+            head: t("communes"),
+            cell: (u) => (
+              <>
+                {u.role === "admin" ? t("all_communes") : u.communes.map(communeName).join(", ") || "—"}
+                {u.cameras.length > 0 && <div class="sub">{t("cameras", { list: u.cameras.join(", ") })}</div>}
+              </>
+            ),
+          },
+          {
+            head: t("approval"),
+            cell: (u) =>
+              u.is_police ? (
+                <span class="badge ok">{t("police")}</span>
+              ) : u.approval_ref ? (
+                <>
+                  <div>{u.approval_ref}</div>
+                  <span class={`badge ${expiryLevel(u.approval_expires, now)}`}>{formatDate(u.approval_expires)}</span>
+                </>
+              ) : (
+                <span class="muted-text">{t("none")}</span>
+              ),
+          },
+          { head: t("training"), cell: (u) => formatDate(u.training_date) },
+          {
+            head: t("account"),
+            cell: (u) => (u.account_expires ? <span class={`badge ${expiryLevel(u.account_expires, now)}`}>{formatDate(u.account_expires)}</span> : "—"),
+          },
+          {
+            head: t("state"),
+            cell: (u) => (
+              <div class="badges">
+                {u.disabled && <span class="badge bad">{t("disabled")}</span>}
+                {!u.password_set && <span class="badge warn">{t("invited")}</span>}
+                {u.locked && (
+                  <span class="badge bad" title={u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : undefined}>
+                    {t("locked")}
+                  </span>
+                )}
+                <span class={`badge ${u.totp ? "ok" : ""}`}>{u.totp ? t("totp_on") : t("totp_off")}</span>
+              </div>
+            ),
+          },
+          { head: t("last_login"), cell: (u) => (u.last_login ? formatTime(u.last_login, false) : "—") },
+          {
+            head: t("actions"),
+            cell: (u) => (
+              <div class="actions">
+                <button type="button" onClick={() => setEditing(u)} disabled={editing !== null}>
+                  {t("edit")}
+                </button>
+                {u.disabled ? (
+                  <button type="button" onClick={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: false } }), t("done_enable", { username: u.username }), load)}>
+                    {t("enable")}
+                  </button>
+                ) : (
+                  <ConfirmButton danger onConfirm={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: true } }), t("done_disable", { username: u.username }), load)}>
+                    {t("disable")}
+                  </ConfirmButton>
+                )}
+                {can("user.access") && (
+                  <ConfirmButton testid="reset-access" onConfirm={() => void resetAccess(u.username, load)}>
+                    {t("reset_access")}
+                  </ConfirmButton>
+                )}
+                {u.locked && (
+                  <button type="button" onClick={() => void run(() => api(`${path(u)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
+                    {t("unlock")}
+                  </button>
+                )}
+              </div>
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }
 
 function LockedUsers() {
-  const [locked, setLocked] = useState<LockedUser[] | null>(null);
-  const { run, view, setNotice, resetAccess } = useNotice();
-  const load = async () => {
-    try {
-      setLocked(await api<LockedUser[]>("/api/users/locked"));
-    } catch (e) {
-      setNotice({ ok: false, text: refusal(e, policyMessage) });
-    }
-  };
-  useEffect(() => void load(), []);
+  const { run, view, resetAccess } = useNotice();
+  const locked = useResource((signal) => api<LockedUser[]>("/api/users/locked", { signal }), [], { describe: (e) => refusal(e, policyMessage) });
+  const load = locked.reload;
   return (
     <div class="users">
       <h2>{t("locked_title")}</h2>
       {view}
-      {locked === null ? (
-        <p class="loading">{words("loading")}</p>
-      ) : locked.length === 0 ? (
-        <p class="empty">{t("no_locked")}</p>
-      ) : (
-        <table class="list" data-testid="locked-users">
-          <tbody>
-            {locked.map((u) => (
-              <tr key={u.username}>
-                <td>
-                  <strong>{u.username}</strong>
-                </td>
-                <td>{roleName(u.role)}</td>
-                <td>{u.communes.join(", ")}</td>
-                <td>{u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : t("locked")}</td>
-                <td>
-                  <div class="actions">
-                    <button type="button" onClick={() => void run(() => api(`/api/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
-                      {t("unlock")}
-                    </button>
-                    {can("user.access") && (
-                      <ConfirmButton testid="reset-access" onConfirm={() => void resetAccess(u.username, load)}>
-                        {t("reset_access")}
-                      </ConfirmButton>
-                    )}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={locked.data}
+        error={locked.error}
+        retry={load}
+        testId="locked-users"
+        empty={t("no_locked")}
+        rowKey={(u) => u.username}
+        columns={[
+          { head: t("user"), cell: (u) => <strong>{u.username}</strong> },
+          { head: t("role"), cell: (u) => roleName(u.role) },
+          { head: t("communes"), cell: (u) => u.communes.join(", ") },
+          { head: t("state"), cell: (u) => (u.locked_until ? t("locked_until", { at: formatTime(u.locked_until, false) }) : t("locked")) },
+          {
+            head: t("actions"),
+            cell: (u) => (
+              <div class="actions">
+                <button type="button" onClick={() => void run(() => api(`/api/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
+                  {t("unlock")}
+                </button>
+                {can("user.access") && (
+                  <ConfirmButton testid="reset-access" onConfirm={() => void resetAccess(u.username, load)}>
+                    {t("reset_access")}
+                  </ConfirmButton>
+                )}
+              </div>
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }

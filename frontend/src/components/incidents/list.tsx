@@ -5,8 +5,9 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../../lib/api";
 import { useCameras } from "../../lib/cameras";
 import { formatTime, messages } from "../../lib/i18n";
-import { errorText, usePoll } from "../../lib/poll";
+import { useResource } from "../../lib/resource";
 import { href, navigate, type Route } from "../../lib/router";
+import { DataTable } from "../data-table";
 import { arrivals, FAULT_KINDS, type Incident, STATES, stateBadge, word } from "./model";
 
 const t = messages({
@@ -25,7 +26,6 @@ const t = messages({
     opened: "Ouvert le",
     alarms: "Alarmes",
     none: "Aucun incident.",
-    loading: "Chargement…",
     arrived: "Nouvel incident : {what}",
     arrived_many: "{n} nouveaux incidents",
     open_it: "Ouvrir",
@@ -48,7 +48,6 @@ const t = messages({
     opened: "Opened",
     alarms: "Alarms",
     none: "No incident.",
-    loading: "Loading…",
     arrived: "New incident: {what}",
     arrived_many: "{n} new incidents",
     open_it: "Open",
@@ -90,8 +89,6 @@ export function IncidentList({ route }: { route: Route }) {
   const state = route.params.get("state") ?? "open";
   const kind = route.params.get("kind") ?? "";
   const commune = route.params.get("commune") ?? "";
-  const [rows, setRows] = useState<Incident[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [refreshed, setRefreshed] = useState<number | null>(null);
   const [fresh, setFresh] = useState<number[]>([]);
   const { cameras } = useCameras(null);
@@ -101,16 +98,14 @@ export function IncidentList({ route }: { route: Route }) {
   const soundRef = useRef(sound);
   soundRef.current = sound;
 
-  const filterKey = `${state}|${kind}|${commune}`;
-  const currentKey = useRef(filterKey);
-  currentKey.current = filterKey;
-
-  const load = async () => {
-    const asked = filterKey;
-    const query = { state: STATES.includes(state as never) ? state : undefined, kind: kind || undefined, commune: commune || undefined, limit: 200 };
-    try {
-      let list = await api<Incident[]>("/api/incidents", { query });
-      if (asked !== currentKey.current) return; // the filter changed meanwhile
+  // A new filter is a new first load: nothing "arrives" (before the loader's effect).
+  useEffect(() => {
+    seen.current = null;
+  }, [state, kind, commune]);
+  const incidents = useResource(
+    async (signal) => {
+      const query = { state: STATES.includes(state as never) ? state : undefined, kind: kind || undefined, commune: commune || undefined, limit: 200 };
+      let list = await api<Incident[]>("/api/incidents", { query, signal });
       if (state === "open") list = list.filter((i) => i.state !== "closed");
       const added = arrivals(seen.current, list);
       seen.current = new Set([...(seen.current ?? []), ...list.map((i) => i.id)]);
@@ -118,20 +113,14 @@ export function IncidentList({ route }: { route: Route }) {
         setFresh((f) => [...added, ...f]);
         if (soundRef.current) chime();
       }
-      setRows(list);
-      setError(null);
       setRefreshed(Date.now());
-    } catch (e) {
-      setError(errorText(e));
-    }
-  };
-
-  useEffect(() => {
-    seen.current = null; // a new filter is a new first load: nothing "arrives"
-    setRows(null);
-    void load();
-  }, [state, kind, commune]);
-  usePoll(load, REFRESH_MS, [state, kind, commune]);
+      return list;
+    },
+    [state, kind, commune],
+    { every: REFRESH_MS },
+  );
+  const rows = incidents.data;
+  const error = incidents.error;
 
   useEffect(() => {
     const base = document.title.replace(/^\(\d+\) /, "");
@@ -210,57 +199,35 @@ export function IncidentList({ route }: { route: Route }) {
           {t("sound")}
         </label>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {rows ? t("stale", { error }) : error}
-        </p>
-      )}
-      {rows === null && !error && <p class="loading">{t("loading")}</p>}
-      {rows && rows.length === 0 && <p class="empty">{t("none")}</p>}
-      {rows && rows.length > 0 && (
-        <table class="list incident-list" data-testid="incident-list">
-          <thead>
-            <tr>
-              <th>{t("number")}</th>
-              <th>{t("state")}</th>
-              <th>{t("kind")}</th>
-              <th>{t("commune")}</th>
-              <th>{t("building")}</th>
-              <th>{t("zone")}</th>
-              <th>{t("cameras")}</th>
-              <th>{t("opened")}</th>
-              <th>{t("alarms")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((i) => (
-              <tr
-                key={i.id}
-                class={fresh.includes(i.id) ? "fresh" : ""}
-                data-testid="incident-row"
-                data-id={i.id}
-                onClick={(e) => {
-                  if ((e.target as HTMLElement).tagName !== "A") navigate(`incidents/${i.id}`);
-                }}
-              >
-                <td data-label={t("number")}>
-                  <a href={href(`incidents/${i.id}`)}>{i.id}</a>
-                </td>
-                <td data-label={t("state")}>
-                  <span class={`badge ${stateBadge(i.state)}`}>{word(i.state)}</span>
-                </td>
-                <td data-label={t("kind")}>{word(i.kind)}</td>
-                <td data-label={t("commune")}>{communes[i.commune] ?? i.commune}</td>
-                <td data-label={t("building")}>{i.building_name ?? i.building ?? "—"}</td>
-                <td data-label={t("zone")}>{i.zone === null ? "—" : `${i.zone}${i.zone_name ? ` · ${i.zone_name}` : ""}`}</td>
-                <td data-label={t("cameras")}>{i.cameras.join(", ") || "—"}</td>
-                <td data-label={t("opened")}>{formatTime(i.opened_at)}</td>
-                <td data-label={t("alarms")}>{i.alarms}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={rows}
+        error={error && (rows ? t("stale", { error }) : error)}
+        retry={incidents.reload}
+        testId="incident-list"
+        class="incident-list"
+        labelled
+        empty={t("none")}
+        rowKey={(i) => i.id}
+        rowProps={(i) => ({
+          class: fresh.includes(i.id) ? "fresh" : "",
+          "data-testid": "incident-row",
+          "data-id": i.id,
+          onClick: (e: MouseEvent) => {
+            if ((e.target as HTMLElement).tagName !== "A") navigate(`incidents/${i.id}`);
+          },
+        })}
+        columns={[
+          { head: t("number"), cell: (i) => <a href={href(`incidents/${i.id}`)}>{i.id}</a> },
+          { head: t("state"), cell: (i) => <span class={`badge ${stateBadge(i.state)}`}>{word(i.state)}</span> },
+          { head: t("kind"), cell: (i) => word(i.kind) },
+          { head: t("commune"), cell: (i) => communes[i.commune] ?? i.commune },
+          { head: t("building"), cell: (i) => i.building_name ?? i.building ?? "—" },
+          { head: t("zone"), cell: (i) => (i.zone === null ? "—" : `${i.zone}${i.zone_name ? ` · ${i.zone_name}` : ""}`) },
+          { head: t("cameras"), cell: (i) => i.cameras.join(", ") || "—" },
+          { head: t("opened"), cell: (i) => formatTime(i.opened_at) },
+          { head: t("alarms"), cell: (i) => i.alarms },
+        ]}
+      />
     </section>
   );
 }

@@ -1,11 +1,10 @@
 // The export register (arrêté du 3 août 2007, art. 3): every package made, the filmed
 // period, who exported it, in the reader's scope.
-import { useEffect, useState } from "preact/hooks";
-
 import { api, apiUrl } from "../../lib/api";
 import { formatDuration, formatTime, messages } from "../../lib/i18n";
-import { errorText } from "../../lib/poll";
+import { useResource } from "../../lib/resource";
 import { href } from "../../lib/router";
+import { DataTable } from "../data-table";
 import { exportBadge, label, type RegisterEntry } from "./model";
 
 const t = messages({
@@ -22,7 +21,6 @@ const t = messages({
     by: "Par",
     status: "État",
     none: "Aucune extraction.",
-    loading: "Chargement…",
   },
   en: {
     title: "Export register",
@@ -37,18 +35,11 @@ const t = messages({
     by: "By",
     status: "Status",
     none: "No export.",
-    loading: "Loading…",
   },
 });
 
 export function ExportRegister() {
-  const [rows, setRows] = useState<RegisterEntry[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    api<{ exports: RegisterEntry[] }>("/api/exports")
-      .then((r) => setRows([...r.exports].reverse()))
-      .catch((e) => setError(errorText(e)));
-  }, []);
+  const register = useResource((signal) => api<{ exports: RegisterEntry[] }>("/api/exports", { signal }).then((r) => [...r.exports].reverse()));
 
   return (
     <section class="requisitions">
@@ -61,49 +52,38 @@ export function ExportRegister() {
           {t("csv")}
         </a>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {rows === null && !error && <p class="loading">{t("loading")}</p>}
-      {rows && rows.length === 0 && <p class="empty">{t("none")}</p>}
-      {rows && rows.length > 0 && (
-        <table class="list" data-testid="export-register">
-          <thead>
-            <tr>
-              <th>{t("id")}</th>
-              <th>{t("requisition")}</th>
-              <th>{t("period")}</th>
-              <th>{t("duration")}</th>
-              <th>{t("cameras")}</th>
-              <th>{t("exported")}</th>
-              <th>{t("by")}</th>
-              <th>{t("status")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id}>
-                <td>{r.id}</td>
-                <td>{r.requisition}</td>
-                <td>
-                  {formatTime(r.images_start)} → {formatTime(r.images_end)}
-                </td>
-                <td>{r.duration_s === null ? "—" : formatDuration(r.duration_s)}</td>
-                <td>{r.cameras.join(", ")}</td>
-                <td>{formatTime(r.exported_at)}</td>
-                <td>
-                  {r.exported_by} <span class="muted">({r.role})</span>
-                </td>
-                <td>
-                  <span class={`badge ${exportBadge(r.status)}`}>{label(r.status)}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rows={register.data}
+        error={register.error}
+        retry={register.reload}
+        testId="export-register"
+        empty={t("none")}
+        rowKey={(r) => r.id}
+        columns={[
+          { head: t("id"), cell: (r) => r.id },
+          { head: t("requisition"), cell: (r) => r.requisition },
+          {
+            head: t("period"),
+            cell: (r) => (
+              <>
+                {formatTime(r.images_start)} → {formatTime(r.images_end)}
+              </>
+            ),
+          },
+          { head: t("duration"), cell: (r) => (r.duration_s === null ? "—" : formatDuration(r.duration_s)) },
+          { head: t("cameras"), cell: (r) => r.cameras.join(", ") },
+          { head: t("exported"), cell: (r) => formatTime(r.exported_at) },
+          {
+            head: t("by"),
+            cell: (r) => (
+              <>
+                {r.exported_by} <span class="muted">({r.role})</span>
+              </>
+            ),
+          },
+          { head: t("status"), cell: (r) => <span class={`badge ${exportBadge(r.status)}`}>{label(r.status)}</span> },
+        ]}
+      />
     </section>
   );
 }

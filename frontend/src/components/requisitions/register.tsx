@@ -1,12 +1,13 @@
 // The requisitions register: filters (state, year, procedure) kept in the address, the
 // list, and links to the CSV, the printable register and the export register.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
 import { api, apiUrl } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
-import { errorText } from "../../lib/poll";
+import { useResource } from "../../lib/resource";
 import { href, navigate, type Route } from "../../lib/router";
 import { can } from "../../lib/session";
+import { DataTable } from "../data-table";
 import { label, type Requisition, STATES, stateBadge } from "./model";
 
 const t = messages({
@@ -27,7 +28,6 @@ const t = messages({
     cameras: "Caméras et plages",
     delivery: "Remise",
     none: "Aucune réquisition ne correspond.",
-    loading: "Chargement…",
     count: "{n} réquisition(s)",
   },
   en: {
@@ -47,7 +47,6 @@ const t = messages({
     cameras: "Cameras and ranges",
     delivery: "Delivery",
     none: "No requisition matches.",
-    loading: "Loading…",
     count: "{n} requisition(s)",
   },
 });
@@ -74,21 +73,9 @@ function Range({ start, end }: { start: string; end: string }) {
 export function Register({ route }: { route: Route }) {
   const filters = filtersOf(route.params);
   const key = JSON.stringify(filters);
-  const [rows, setRows] = useState<Requisition[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [procedure, setProcedure] = useState(filters.procedure ?? "");
 
-  useEffect(() => {
-    let live = true;
-    setRows(null);
-    setError(null);
-    api<Requisition[]>("/api/requisitions", { query: filters })
-      .then((r) => live && setRows(r))
-      .catch((e) => live && setError(errorText(e)));
-    return () => {
-      live = false;
-    };
-  }, [key]);
+  const requisitions = useResource((signal) => api<Requisition[]>("/api/requisitions", { query: filters, signal }), [key]);
 
   const apply = (change: Record<string, string | undefined>) =>
     navigate("requisitions", { ...filters, ...change });
@@ -162,71 +149,63 @@ export function Register({ route }: { route: Route }) {
           {t("exports")}
         </a>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {rows === null && !error && <p class="loading">{t("loading")}</p>}
-      {rows && rows.length === 0 && <p class="empty">{t("none")}</p>}
-      {rows && rows.length > 0 && (
-        <>
-          <p class="muted">{t("count", { n: rows.length })}</p>
-          <table class="list" data-testid="requisition-register">
-            <thead>
-              <tr>
-                <th>{t("number")}</th>
-                <th>{t("received")}</th>
-                <th>{t("authority")}</th>
-                <th>{t("procedure")}</th>
-                <th>{t("cameras")}</th>
-                <th>{t("state")}</th>
-                <th>{t("delivery")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id} data-testid="requisition-row" data-number={r.number}>
-                  <td>
-                    <a href={href(`requisitions/${r.id}`)}>{r.number}</a>
-                  </td>
-                  <td>{formatTime(r.received_at, false)}</td>
-                  <td>
-                    {r.authority.rank ? `${r.authority.rank} ` : ""}
-                    {r.authority.name}
-                    <div class="muted">{r.authority.service}</div>
-                  </td>
-                  <td>{r.procedure}</td>
-                  <td class="items">
-                    {r.items.map((i, n) => (
-                      <div key={n}>
-                        <code>{i.camera}</code> <Range start={i.start} end={i.end} />
-                      </div>
-                    ))}
-                  </td>
-                  <td>
-                    <span class={`badge ${stateBadge(r.state)}`} data-testid="requisition-state">
-                      {label(r.state)}
-                    </span>
-                  </td>
-                  <td>
-                    {r.delivery ? (
-                      <>
-                        {r.delivery.to}
-                        <div class="muted">
-                          {formatTime(r.delivery.at, false)} · {r.delivery.medium}
-                        </div>
-                      </>
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+      <DataTable
+        rows={requisitions.data}
+        error={requisitions.error}
+        retry={requisitions.reload}
+        testId="requisition-register"
+        empty={t("none")}
+        caption={<p class="muted">{t("count", { n: requisitions.data?.length ?? 0 })}</p>}
+        rowKey={(r) => r.id}
+        rowProps={(r) => ({ "data-testid": "requisition-row", "data-number": r.number })}
+        columns={[
+          { head: t("number"), cell: (r) => <a href={href(`requisitions/${r.id}`)}>{r.number}</a> },
+          { head: t("received"), cell: (r) => formatTime(r.received_at, false) },
+          {
+            head: t("authority"),
+            cell: (r) => (
+              <>
+                {r.authority.rank ? `${r.authority.rank} ` : ""}
+                {r.authority.name}
+                <div class="muted">{r.authority.service}</div>
+              </>
+            ),
+          },
+          { head: t("procedure"), cell: (r) => r.procedure },
+          {
+            head: t("cameras"),
+            class: "items",
+            cell: (r) =>
+              r.items.map((i, n) => (
+                <div key={n}>
+                  <code>{i.camera}</code> <Range start={i.start} end={i.end} />
+                </div>
+              )),
+          },
+          {
+            head: t("state"),
+            cell: (r) => (
+              <span class={`badge ${stateBadge(r.state)}`} data-testid="requisition-state">
+                {label(r.state)}
+              </span>
+            ),
+          },
+          {
+            head: t("delivery"),
+            cell: (r) =>
+              r.delivery ? (
+                <>
+                  {r.delivery.to}
+                  <div class="muted">
+                    {formatTime(r.delivery.at, false)} · {r.delivery.medium}
+                  </div>
+                </>
+              ) : (
+                "—"
+              ),
+          },
+        ]}
+      />
     </section>
   );
 }
