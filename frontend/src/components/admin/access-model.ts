@@ -1,10 +1,11 @@
 // Access codes seen from the administration: who must still approve a request, and the
 // server's refusals (`refusal`, `detail.message`, written in English for the journal)
 // in French. An unknown sentence is shown as the server wrote it.
-import type { AccessRequestOut, IssuedCodeOut } from "../../lib/access";
+import type { AccessRequestOut } from "../../lib/access";
+import type { Schema } from "../../lib/api";
 import { messages } from "../../lib/i18n";
 import { policyMessage } from "../../lib/password-policy";
-import { refusal, type UserOut } from "./model";
+import { refusal } from "./model";
 
 const t = messages({
   fr: {
@@ -52,10 +53,7 @@ const t = messages({
 });
 
 /** `POST /api/users`: the new user, its invitation and, when one person suffices, its code. */
-export interface UserCreated extends UserOut {
-  invitation: AccessRequestOut;
-  code: IssuedCodeOut | null;
-}
+export type UserCreated = Schema<"UserCreated">;
 
 // The sentences of beffroi.access.invitations.
 const REASONS: Record<string, Parameters<typeof t>[0]> = {

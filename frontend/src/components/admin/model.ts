@@ -1,65 +1,18 @@
 // What the administration pages read from the API, and the small rules they apply:
 // days left before a date (Paris days, as the server counts them), sizes and rates in
 // words, and the password policy's refusals in French.
+import type { Schema } from "../../lib/api";
 import { lang } from "../../lib/i18n";
 
-export interface UserOut {
-  username: string;
-  role: string;
-  communes: string[];
-  cameras: string[];
-  full_name: string | null;
-  service: string | null;
-  is_police: boolean;
-  approval_ref: string | null;
-  approval_expires: string | null;
-  training_date: string | null;
-  account_expires: string | null;
-  disabled: boolean;
-  locked: boolean;
-  locked_until: string | null;
-  totp: boolean;
-  /** False while the invitation is not used: the agent has not chosen a password. */
-  password_set: boolean;
-  last_login: string | null;
-}
+export type UserOut = Schema<"UserOut">;
 
-export interface LockedUser {
-  username: string;
-  role: string;
-  communes: string[];
-  locked_until: string | null;
-}
+export type LockedUser = Schema<"LockedUserOut">;
 
-export interface HealthSummary {
-  camera: string;
-  name: string;
-  commune: string;
-  status: string;
-  samples: number;
-  expected_samples: number;
-  recording_samples: number;
-  availability_percent: number | null;
-  coverage_percent: number;
-  fps_mean: number | null;
-  bitrate_mean_bps: number | null;
-}
+export type HealthSummary = Schema<"HealthSummaryOut">;
 
-export interface Sample {
-  at: string;
-  status: string;
-  reason: string | null;
-  fps: number | null;
-  bitrate_bps: number | null;
-}
+export type Sample = Schema<"SampleOut">;
 
-export interface CameraHealth {
-  start: string;
-  end: string;
-  interval_s: number;
-  summary: HealthSummary;
-  samples: Sample[];
-}
+export type CameraHealth = Schema<"CameraHealthOut">;
 
 export interface StorageReport {
   total_bytes: number;
@@ -73,12 +26,7 @@ export interface StorageReport {
   cameras: { camera_id: string; retention_days: number; bytes: number; oldest: string | null }[];
 }
 
-export interface ExpiryWarning {
-  username: string;
-  kind: "approval" | "account";
-  expires: string;
-  days_left: number;
-}
+export type ExpiryWarning = Schema<"WarningOut">;
 
 export const ROLES = ["operator", "supervisor", "patrol", "investigator", "auditor", "admin"] as const;
 /** Roles that need a prefectoral approval unless municipal police (CSI R252-12). */

@@ -260,11 +260,11 @@ export function IncidentPage({ id, token }: { id: number; token: string | null }
         {can("incident.manage") && <IncidentActions inc={inc} onChanged={(next) => (next ? setInc(next) : void load())} />}
       </div>
 
-      {inc.media.length > 0 && (
+      {(inc.media ?? []).length > 0 && (
         <>
           <h2>{t("cameras")}</h2>
           <div class="cameras">
-            {inc.media.map((m) => (
+            {(inc.media ?? []).map((m) => (
               <CameraPanel key={m.camera} media={m} name={names[m.camera] ?? ""} alarmAt={inc.opened_at} />
             ))}
           </div>

@@ -1,87 +1,21 @@
 // Incidents as the API answers them (docs/ref/api.md: incidents, media, on-call), and
 // the logic of their screens worth a test: labels and badges, the state timeline, the
 // closing form, spotting a new incident between two refreshes.
+import type { Schema } from "../../lib/api";
 import { messages } from "../../lib/i18n";
 import { iso, recentParisTime } from "../../lib/paris";
 
-export interface Incident {
-  id: number;
-  state: string;
-  kind: string;
-  commune: string;
-  building: string | null;
-  building_name: string | null;
-  zone: number | null;
-  zone_name: string | null;
-  cameras: string[];
-  opened_at: string;
-  last_alarm_at: string;
-  alarms: number;
-  acknowledged_at: string | null;
-  acknowledged_by: string | null;
-  closed_at: string | null;
-  closed_by: string | null;
-  disposition: string | null;
-  police_called_at: string | null;
-}
+export type Incident = Schema<"IncidentOut">;
 
-export interface Clip {
-  part: number;
-  state: string;
-  requested_start: string;
-  requested_end: string;
-  start: string | null;
-  end: string | null;
-  frames: number | null;
-  bytes: number | null;
-  gaps: { start: string; end: string; seconds: number }[];
-  error: string | null;
-  url: string | null;
-}
+export type Clip = Schema<"ClipOut">;
 
-export interface CameraMedia {
-  camera: string;
-  snapshot: { state: string; at: string | null; width: number | null; height: number | null; url: string | null } | null;
-  clips: Clip[];
-  live: string | null;
-}
+export type CameraMedia = Schema<"CameraMediaOut">;
 
-export interface Fault {
-  kind: string;
-  object: string;
-  raised_at: string;
-  resolved_at: string | null;
-  occurrences: number;
-  message: string;
-}
+export type Fault = Schema<"FaultOut">;
 
-export interface IncidentDetail extends Incident {
-  notes: string | null;
-  procedure: string[];
-  alarm_list: {
-    received_at: string;
-    event_at: string | null;
-    account: string | null;
-    code: string;
-    kind: string;
-    zone: number | null;
-    partition: number | null;
-    text: string | null;
-  }[];
-  history: { at: string; action: string; by: string | null; detail: Record<string, unknown> | null }[];
-  fault: Fault | null;
-  media: CameraMedia[];
-}
+export type IncidentDetail = Schema<"IncidentDetail">;
 
-export interface Attempt {
-  at: string;
-  user: string;
-  step: number | null;
-  channel: string;
-  address: string | null; // null: a colleague's, hidden unless one manages on-call
-  outcome: string;
-  error: string | null;
-}
+export type Attempt = Schema<"AttemptOut">;
 
 const words = messages({
   fr: {
@@ -255,5 +189,5 @@ export function arrivals(previous: ReadonlySet<number> | null, rows: Incident[])
 
 /** Whether the page should look again soon: media still being made. */
 export function mediaPending(inc: IncidentDetail): boolean {
-  return inc.media.some((m) => m.snapshot?.state === "pending" || m.clips.some((c) => c.state === "pending"));
+  return (inc.media ?? []).some((m) => m.snapshot?.state === "pending" || m.clips.some((c) => c.state === "pending"));
 }

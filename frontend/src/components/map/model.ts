@@ -1,5 +1,6 @@
 // What the map shows, as the API gives it (`GET /api/communes`, `GET /api/cameras`), and
 // the colour of a camera's marker for its status. No Leaflet here: tested on its own.
+import type { Schema } from "../../lib/api";
 import type { MultiPolygon, Polygon } from "geojson";
 
 import type { Camera } from "../../lib/cameras";
@@ -19,11 +20,7 @@ export interface MapCommune {
   district_outlines: { type: "FeatureCollection"; features: GeoFeature[] };
 }
 
-export interface MapConfig {
-  tiles: { url: string; attribution: string | null; max_zoom: number } | null;
-  center: { lat: number; lon: number } | null;
-  zoom: number | null;
-}
+export type MapConfig = Schema<"MapOut">;
 
 export interface CommunesAnswer {
   communes: MapCommune[];

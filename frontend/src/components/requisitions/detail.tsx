@@ -243,12 +243,12 @@ export function RequisitionDetail({ id }: { id: number }) {
         {can("requisition.manage") && !isClosed(req.state) && <CloseActions req={req} onDone={reload} />}
       </div>
 
-      {req.holds.length > 0 && (
+      {(req.holds ?? []).length > 0 && (
         <>
           <h2>{t("holds")}</h2>
           <table class="list" data-testid="holds">
             <tbody>
-              {req.holds.map((h) => (
+              {(req.holds ?? []).map((h) => (
                 <tr key={h.id}>
                   <td>
                     <code>{h.camera}</code>
@@ -275,7 +275,7 @@ export function RequisitionDetail({ id }: { id: number }) {
 
       <h2>{t("history")}</h2>
       <ol class="history" data-testid="history">
-        {req.history.map((h, i) => (
+        {(req.history ?? []).map((h, i) => (
           <li key={i}>
             <span class="when">{formatTime(h.at)}</span> <strong>{h.by}</strong> :{" "}
             {h.from_state === h.to_state ? (

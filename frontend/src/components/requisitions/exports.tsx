@@ -52,6 +52,7 @@ function fromRegister(e: RegisterEntry, req: Requisition): ExportJob {
     exported_by: e.exported_by,
     bytes: null,
     manifest_sha256: null,
+    attempts: 0, // the register does not say
   };
 }
 

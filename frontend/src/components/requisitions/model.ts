@@ -1,91 +1,25 @@
 // The requisitions register, as the API answers it (docs/ref/api.md, "Requisitions and
 // holds", "Exports"), and the logic of its screens that is worth a test: state → badge,
 // checking the new requisition form, the footage summary in words.
-import type { Hold } from "../../lib/holds";
+import type { Schema } from "../../lib/api";
 import { formatTime, lang, messages } from "../../lib/i18n";
 import { iso, parisInputToUtc } from "../../lib/paris";
 
-export interface Interval {
-  start: string;
-  end: string;
-  seconds: number;
-}
+export type Interval = Schema<"Interval">;
 
-export interface Destroyed extends Interval {
-  reason: string;
-  destroyed_at: string;
-}
+export type Destroyed = Schema<"DestroyedOut">;
 
-export interface Footage {
-  recorded_seconds: number;
-  ranges: Interval[];
-  gaps: Interval[];
-  destroyed: Destroyed[];
-  messages: string[];
-}
+export type Footage = Schema<"FootageOut">;
 
-export interface Item {
-  camera: string;
-  start: string;
-  end: string;
-  footage?: Footage | null;
-}
+export type Item = Schema<"ItemOut">;
 
-export interface HistoryStep {
-  from_state: string | null;
-  to_state: string;
-  by: string;
-  at: string;
-  detail: string | null;
-}
+export type HistoryStep = Schema<"beffroi__requisitions__schemas__HistoryOut">;
 
-export interface Requisition {
-  id: number;
-  number: string;
-  state: string;
-  authority: { name: string; rank: string | null; service: string; unit: string | null };
-  legal_basis: string;
-  legal_basis_other: string | null;
-  procedure: string;
-  received_at: string;
-  notes: string | null;
-  assigned_to: string[];
-  created_by: string;
-  created_at: string;
-  closed_at: string | null;
-  delivery: { to: string; at: string; medium: string; signature: string } | null;
-  close_reason: string | null;
-  items: Item[];
-  holds: Hold[];
-  history: HistoryStep[];
-}
+export type Requisition = Schema<"RequisitionOut">;
 
-export interface ExportJob {
-  id: number;
-  requisition: { id: number; number: string };
-  status: string;
-  progress: number;
-  download: string | null;
-  error: string | null;
-  created_at: string;
-  finished_at: string | null;
-  exported_by: string;
-  bytes: number | null;
-  manifest_sha256: string | null;
-}
+export type ExportJob = Schema<"ExportOut">;
 
-export interface RegisterEntry {
-  id: number;
-  requisition: string;
-  status: string;
-  images_start: string;
-  images_end: string;
-  duration_s: number | null;
-  cameras: string[];
-  exported_at: string | null;
-  exported_by: string;
-  role: string;
-}
+export type RegisterEntry = Schema<"RegisterEntryOut">;
 
 export const STATES = ["received", "extracting", "delivered", "no_footage", "refused"] as const;
 export const LEGAL_BASES = ["60-1", "77-1-1", "99-3", "igp", "other"] as const;

@@ -3,7 +3,7 @@
 // `hold.manage`) and the camera's incidents (with `incident.read`).
 import { useEffect, useState } from "preact/hooks";
 
-import { api } from "../../lib/api";
+import { api, type Schema } from "../../lib/api";
 import { iso } from "../../lib/paris";
 import { can } from "../../lib/session";
 import { fetchWindow, type Interval, type View } from "./view";
@@ -34,29 +34,9 @@ export interface TimelineData {
   failed: boolean;
 }
 
-interface Recordings {
-  ranges: { start: string; end: string }[];
-  gaps: { start: string; end: string }[];
-}
-
-interface HoldOut {
-  id: number;
-  start: string;
-  end: string;
-  reason: string;
-  active: boolean;
-}
-
-interface IncidentOut {
-  id: number;
-  kind: string;
-  state: string;
-  cameras: string[];
-  opened_at: string;
-  closed_at: string | null;
-  building_name: string | null;
-  zone_name: string | null;
-}
+type Recordings = Schema<"Recordings">;
+type HoldOut = Schema<"HoldOut">;
+type IncidentOut = Schema<"IncidentOut">;
 
 const REFRESH_MS = 15_000;
 
