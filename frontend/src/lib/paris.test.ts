@@ -114,6 +114,6 @@ describe("Paris clock and day labels", () => {
     expect(parisDay(T)).toBe("01/11");
     expect(parisClock(Date.UTC(2026, 6, 14, 22, 30))).toBe("00:30:00");
     expect(parisDay(Date.UTC(2026, 6, 14, 22, 30))).toBe("15/07");
-    expect(parisDay(T - DAY) + " " + parisClock(T + 30 * MINUTE, false)).toBe("31/10 09:30");
+    expect(`${parisDay(T - DAY)} ${parisClock(T + 30 * MINUTE, false)}`).toBe("31/10 09:30");
   });
 });

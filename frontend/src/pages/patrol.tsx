@@ -53,7 +53,7 @@ export function PatrolPage({ route }: PageProps) {
   }
   const wanted = route.params.get("camera");
   const found = ordered.findIndex((c) => c.id === wanted);
-  const index = found >= 0 ? found : 0;
+  const index = Math.max(found, 0);
   const camera = ordered[index];
   const go = (step: number) => navigate("patrol", { camera: ordered[stepIndex(index, step, ordered.length)].id });
 

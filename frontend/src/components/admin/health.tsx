@@ -28,6 +28,7 @@ const t = messages({
     availability: "Disponibilité sur 24 h",
     availability_mean: "{pct} % en moyenne, {n} caméra(s)",
     cameras: "Caméras, dernières 24 heures",
+    status_runs: "État au fil des heures",
     fps: "Images/s",
     bitrate: "Débit",
     available: "{pct} % disponible",
@@ -51,6 +52,7 @@ const t = messages({
     availability: "Availability over 24 h",
     availability_mean: "{pct} % on average, {n} camera(s)",
     cameras: "Cameras, last 24 hours",
+    status_runs: "Status over the hours",
     fps: "Frames/s",
     bitrate: "Bitrate",
     available: "{pct} % available",
@@ -180,6 +182,7 @@ export function HealthTab() {
                     start={Date.parse(one.start)}
                     end={Date.parse(one.end)}
                     intervalMs={one.interval_s * 1000}
+                    statusLabel={t("status_runs")}
                     fpsLabel={t("fps")}
                     bitrateLabel={t("bitrate")}
                     bitrate={formatBitrate}

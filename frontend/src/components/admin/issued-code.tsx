@@ -1,7 +1,7 @@
 // What an access request gives back, shown once: the code itself to whoever receives
 // it (monospace, with its end), or who must still approve the request. The code is not
 // kept anywhere: once this panel is closed, only a new request gives another.
-import { type IssuedCodeOut, type RequestCreated } from "../../lib/access";
+import type { IssuedCodeOut, RequestCreated } from "../../lib/access";
 import { formatTime, messages } from "../../lib/i18n";
 import { session } from "../../lib/session";
 import { pendingText } from "./access-model";

@@ -30,6 +30,7 @@ export function CameraCharts(props: {
   start: number;
   end: number;
   intervalMs: number;
+  statusLabel: string;
   fpsLabel: string;
   bitrateLabel: string;
   camera: string;
@@ -55,7 +56,7 @@ export function CameraCharts(props: {
   );
   return (
     <div class="charts" data-testid="health-chart" data-camera={props.camera} data-samples={samples.length}>
-      <svg viewBox={`0 0 ${WIDTH} ${STRIP_HEIGHT}`} width={WIDTH} height={STRIP_HEIGHT} class="strip" role="img">
+      <svg viewBox={`0 0 ${WIDTH} ${STRIP_HEIGHT}`} width={WIDTH} height={STRIP_HEIGHT} class="strip" role="img" aria-label={props.statusLabel}>
         <rect x="0" y="0" width={WIDTH} height={STRIP_HEIGHT} class="nodata" />
         {runs.map((run) => {
           const box = runBox(run, start, end, WIDTH);

@@ -17,7 +17,10 @@ function box(type: string, ...parts: Uint8Array[]): Uint8Array {
 
 function u32s(...values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
-  values.forEach((v, i) => new DataView(out.buffer).setUint32(i * 4, v));
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => {
+    view.setUint32(i * 4, v);
+  });
   return out;
 }
 
