@@ -95,7 +95,9 @@ function Nav() {
   return (
     <>
       <header class="topbar">
-        <a class="brand" href="#/">Beffroi</a>
+        <a class="brand" href="#/">
+          Beffroi
+        </a>
         <nav>
           {SECTIONS.filter((s) => s.label && allowed(s))
             .filter((s) => s.path !== "patrol" || role === "patrol")

@@ -85,10 +85,7 @@ export function requisitionBody(f: NewRequisitionFields): Record<string, unknown
   };
 }
 
-export function NewRequisitionForm(props: {
-  fields: NewRequisitionFields;
-  onChange: (fields: NewRequisitionFields) => void;
-}) {
+export function NewRequisitionForm(props: { fields: NewRequisitionFields; onChange: (fields: NewRequisitionFields) => void }) {
   const f = props.fields;
   const field = (key: keyof NewRequisitionFields) => ({
     value: f[key],

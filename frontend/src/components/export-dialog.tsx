@@ -87,9 +87,7 @@ export function errorText(e: unknown): string {
   if (e instanceof ApiError) {
     if (typeof e.detail === "string") return e.detail;
     if (Array.isArray(e.detail)) {
-      return e.detail
-        .map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).slice(1).join(".")} : ${d.msg ?? ""}`)
-        .join(" ; ");
+      return e.detail.map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).slice(1).join(".")} : ${d.msg ?? ""}`).join(" ; ");
     }
     return `HTTP ${e.status}`;
   }
@@ -188,13 +186,7 @@ export function ExportDialog(props: ExportDialogProps) {
   const existingOk = mode === "new" || chosen !== "";
   return (
     <div class="dialog-backdrop" onClick={(e) => e.target === e.currentTarget && !busy && props.onClose()}>
-      <div
-        class="dialog card export-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="export-title"
-        data-testid="export-dialog"
-      >
+      <div class="dialog card export-dialog" role="dialog" aria-modal="true" aria-labelledby="export-title" data-testid="export-dialog">
         <form class="dialog-form" onSubmit={submit}>
           <h2 id="export-title">{t("title")}</h2>
           <p>
@@ -235,8 +227,7 @@ export function ExportDialog(props: ExportDialogProps) {
                   <input type="radio" name="mode" checked={mode === "new"} onChange={() => setMode("new")} /> {t("new")}
                 </label>
                 <label class="inline">
-                  <input type="radio" name="mode" checked={mode === "existing"} onChange={() => setMode("existing")} />{" "}
-                  {t("existing")}
+                  <input type="radio" name="mode" checked={mode === "existing"} onChange={() => setMode("existing")} /> {t("existing")}
                 </label>
               </fieldset>
               {mode === "new" ? (
@@ -268,8 +259,7 @@ export function ExportDialog(props: ExportDialogProps) {
             <div class="export-job" data-testid="export-job" data-status={job.status}>
               <progress max={1} value={job.progress} data-testid="export-progress" />
               <span>
-                {job.status === "failed" ? t("failed", { error: job.error ?? "" }) : t(job.status)}{" "}
-                {Math.round(job.progress * 100)} %
+                {job.status === "failed" ? t("failed", { error: job.error ?? "" }) : t(job.status)} {Math.round(job.progress * 100)} %
               </span>
               {job.status === "done" && job.download && (
                 <a class="button primary" href={job.download} download data-testid="export-download">

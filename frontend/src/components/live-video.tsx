@@ -92,15 +92,7 @@ export function LiveVideo(props: LiveVideoProps) {
   const fatal = state.state === "failed" || state.state === "unsupported";
   return (
     <div class={`live-video${props.compact ? " compact" : ""}${props.class ? ` ${props.class}` : ""}`}>
-      <video
-        ref={video}
-        data-testid="live-video"
-        data-camera={props.camera}
-        muted
-        autoplay
-        playsInline
-        disablePictureInPicture
-      />
+      <video ref={video} data-testid="live-video" data-camera={props.camera} muted autoplay playsInline disablePictureInPicture />
       {message && (
         <p class={`live-status${fatal ? " fatal" : ""}`} role={fatal ? "alert" : "status"} data-testid="live-status">
           {message}

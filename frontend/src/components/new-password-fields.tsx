@@ -18,15 +18,27 @@ export function NewPasswordFields(props: NewPasswordFieldsProps) {
     <>
       <label>
         {props.label}
-        <input name="new_password" type="password" autoComplete="new-password" required
-          autoFocus={props.autoFocus} value={props.value}
-          onInput={(e) => props.onValue(e.currentTarget.value)} />
+        <input
+          name="new_password"
+          type="password"
+          autoComplete="new-password"
+          required
+          autoFocus={props.autoFocus}
+          value={props.value}
+          onInput={(e) => props.onValue(e.currentTarget.value)}
+        />
         <small>{policyHelp()}</small>
       </label>
       <label>
         {props.confirmLabel}
-        <input name="confirm_password" type="password" autoComplete="new-password" required
-          value={props.confirmation} onInput={(e) => props.onConfirmation(e.currentTarget.value)} />
+        <input
+          name="confirm_password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={props.confirmation}
+          onInput={(e) => props.onConfirmation(e.currentTarget.value)}
+        />
       </label>
     </>
   );

@@ -72,37 +72,71 @@ export function PasswordDialog({ username, onClose }: { username: string; onClos
 
   return (
     <div class="dialog-backdrop" onClick={(e) => e.target === e.currentTarget && !busy && onClose()}>
-      <div class="dialog card password-dialog" role="dialog" aria-modal="true" aria-labelledby="password-title"
-        data-testid="password-dialog">
+      <div
+        class="dialog card password-dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="password-title"
+        data-testid="password-dialog"
+      >
         <form class="dialog-form" onSubmit={submit}>
           <h2 id="password-title">{t("title")}</h2>
           {done ? (
-            <p class="notice" role="status">{t("done")}</p>
+            <p class="notice" role="status">
+              {t("done")}
+            </p>
           ) : (
             <>
               <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
               <label>
                 {t("current")}
-                <input name="current_password" type="password" autoComplete="current-password" required autoFocus
-                  value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+                <input
+                  name="current_password"
+                  type="password"
+                  autoComplete="current-password"
+                  required
+                  autoFocus
+                  value={current}
+                  onInput={(e) => setCurrent(e.currentTarget.value)}
+                />
               </label>
-              <NewPasswordFields label={t("new_password")} confirmLabel={t("confirmation")}
-                value={next} confirmation={confirmation} onValue={setNext}
-                onConfirmation={setConfirmation} />
+              <NewPasswordFields
+                label={t("new_password")}
+                confirmLabel={t("confirmation")}
+                value={next}
+                confirmation={confirmation}
+                onValue={setNext}
+                onConfirmation={setConfirmation}
+              />
               <label>
                 {t("totp")}
-                <input name="totp" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6}
-                  value={totp} onInput={(e) => setTotp(e.currentTarget.value)} />
+                <input
+                  name="totp"
+                  inputMode="numeric"
+                  autoComplete="one-time-code"
+                  pattern="[0-9]{6}"
+                  maxLength={6}
+                  value={totp}
+                  onInput={(e) => setTotp(e.currentTarget.value)}
+                />
                 <small>{t("totp_help")}</small>
               </label>
             </>
           )}
-          {error && <p class="error" role="alert">{error}</p>}
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
           <div class="toolbar dialog-actions">
             {!done && (
-              <button type="submit" class="primary" disabled={busy}>{busy ? t("sending") : t("submit")}</button>
+              <button type="submit" class="primary" disabled={busy}>
+                {busy ? t("sending") : t("submit")}
+              </button>
             )}
-            <button type="button" onClick={onClose} disabled={busy}>{done ? t("close") : t("cancel")}</button>
+            <button type="button" onClick={onClose} disabled={busy}>
+              {done ? t("close") : t("cancel")}
+            </button>
           </div>
         </form>
       </div>

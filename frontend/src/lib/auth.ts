@@ -10,7 +10,8 @@ const t = messages({
     invalid: "Identifiant ou mot de passe incorrect.",
     totp_required: "Saisissez le code de votre application d'authentification.",
     totp_invalid: "Code incorrect ou déjà utilisé : attendez le code suivant.",
-    totp_unavailable: "Second facteur indisponible : le serveur ne peut pas vérifier les codes (clé TOTP absente ou différente). Prévenez l'administrateur.",
+    totp_unavailable:
+      "Second facteur indisponible : le serveur ne peut pas vérifier les codes (clé TOTP absente ou différente). Prévenez l'administrateur.",
     locked: "Compte verrouillé après plusieurs échecs. Réessayez dans {minutes} min ou demandez un déverrouillage.",
     locked_for_good: "Compte verrouillé : demandez à un superviseur de le déverrouiller.",
     disabled: "Compte désactivé : contactez l'administrateur.",
@@ -96,12 +97,7 @@ export function accessCodeMessage(error: unknown): string {
 /** Whether a refused password change means the session itself is gone: a 401 other
  * than a missing or wrong code (those are the form's errors). */
 export function sessionEnded(error: unknown): boolean {
-  return (
-    error instanceof ApiError &&
-    error.status === 401 &&
-    error.code !== "totp_required" &&
-    error.code !== "totp_invalid"
-  );
+  return error instanceof ApiError && error.status === 401 && error.code !== "totp_required" && error.code !== "totp_invalid";
 }
 
 /** The French sentence for a refused password change. */

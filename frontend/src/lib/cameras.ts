@@ -75,9 +75,7 @@ function parisParts(date: Date): { day: string; time: string } {
 export function sinceText(since: string, now: Date = new Date()): string {
   const at = parisParts(new Date(since));
   const today = parisParts(now);
-  return at.day === today.day && now.getTime() - Date.parse(since) < 86_400_000
-    ? at.time
-    : t("on", { date: at.day, time: at.time });
+  return at.day === today.day && now.getTime() - Date.parse(since) < 86_400_000 ? at.time : t("on", { date: at.day, time: at.time });
 }
 
 /** The tile's badges: the recording status, and the legal minima when not met. */

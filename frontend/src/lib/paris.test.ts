@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import {
-  DAY,
-  HOUR,
-  iso,
-  MINUTE,
-  parisClock,
-  parisDay,
-  parisInputToUtc,
-  parisOffsetMs,
-  recentParisTime,
-  utcToParisInput,
-} from "./paris";
+import { DAY, HOUR, iso, MINUTE, parisClock, parisDay, parisInputToUtc, parisOffsetMs, recentParisTime, utcToParisInput } from "./paris";
 
 const utc = (text: string) => Date.parse(text);
 const T = Date.UTC(2026, 10, 1, 8, 0, 0); // 1 Nov 2026 08:00 UTC = 09:00 Paris

@@ -9,7 +9,8 @@ const t = messages({
     help: "12 caractères au moins avec minuscules, majuscules, chiffres et symboles (ou une phrase de passe de 20 caractères).",
     too_short: "Mot de passe trop court : 12 caractères au moins.",
     too_long: "Mot de passe trop long : 1 024 caractères au plus.",
-    too_weak: "Mot de passe trop faible : 12 caractères avec minuscules, majuscules, chiffres et symboles, ou 14 avec trois de ces types, ou une phrase de passe de 20 caractères.",
+    too_weak:
+      "Mot de passe trop faible : 12 caractères avec minuscules, majuscules, chiffres et symboles, ou 14 avec trois de ces types, ou une phrase de passe de 20 caractères.",
     too_repetitive: "Mot de passe trop répétitif : 6 caractères différents au moins.",
     common: "Ce mot de passe figure dans la liste des mots de passe courants.",
     contains_username: "Le mot de passe ne doit pas contenir l'identifiant.",
@@ -19,7 +20,8 @@ const t = messages({
     help: "At least 12 characters with lower and upper case, digits and symbols (or a passphrase of 20 characters).",
     too_short: "Password too short: at least 12 characters.",
     too_long: "Password too long: 1,024 characters at most.",
-    too_weak: "Password too weak: 12 characters with lower and upper case, digits and symbols, or 14 with three of these, or a passphrase of 20 characters.",
+    too_weak:
+      "Password too weak: 12 characters with lower and upper case, digits and symbols, or 14 with three of these, or a passphrase of 20 characters.",
     too_repetitive: "Password too repetitive: at least 6 different characters.",
     common: "This password is in the list of common passwords.",
     contains_username: "The password must not contain the username.",

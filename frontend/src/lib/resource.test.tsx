@@ -40,7 +40,10 @@ describe("useResource", () => {
   });
 
   it("keeps the last answer when a load fails, says why, and a reload retries", async () => {
-    const load = vi.fn<(s: AbortSignal) => Promise<string>>().mockResolvedValueOnce("v1").mockRejectedValueOnce(new ApiError(503, "storage down"));
+    const load = vi
+      .fn<(s: AbortSignal) => Promise<string>>()
+      .mockResolvedValueOnce("v1")
+      .mockRejectedValueOnce(new ApiError(503, "storage down"));
     await act(() => render(<Probe load={load} />, root));
     await flush();
     expect(seen.data).toBe("v1");

@@ -107,21 +107,37 @@ export function AccessCodeForm(props: {
   if (!info) {
     return (
       <main class="signin">
-        <form class="card" aria-labelledby="code-title" data-testid="access-code-form"
+        <form
+          class="card"
+          aria-labelledby="code-title"
+          data-testid="access-code-form"
           onSubmit={(e) => {
             e.preventDefault();
             void check(code);
-          }}>
+          }}
+        >
           <h1 id="code-title">Beffroi · {t("title")}</h1>
           <p>{t("help")}</p>
           <label>
             {t("code")}
-            <input name="access_code" autoComplete="off" spellcheck={false} required autoFocus
-              class="access-code" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+            <input
+              name="access_code"
+              autoComplete="off"
+              spellcheck={false}
+              required
+              autoFocus
+              class="access-code"
+              value={code}
+              onInput={(e) => setCode(e.currentTarget.value)}
+            />
           </label>
           {errorView}
-          <button type="submit" class="primary" disabled={busy}>{busy ? t("sending") : t("check")}</button>
-          <button type="button" class="link" onClick={props.onBack}>{t("back")}</button>
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? t("sending") : t("check")}
+          </button>
+          <button type="button" class="link" onClick={props.onBack}>
+            {t("back")}
+          </button>
         </form>
       </main>
     );
@@ -138,17 +154,29 @@ export function AccessCodeForm(props: {
         <p class="muted">{t("valid_until", { at: formatTime(info.expires_at, false) })}</p>
         {/* For the browser's password manager: which account the new password is for. */}
         <input type="text" name="username" autoComplete="username" value={info.username} readOnly hidden />
-        <NewPasswordFields label={t("password")} confirmLabel={t("confirmation")}
-          value={password} confirmation={confirmation} onValue={setPassword}
-          onConfirmation={setConfirmation} autoFocus />
+        <NewPasswordFields
+          label={t("password")}
+          confirmLabel={t("confirmation")}
+          value={password}
+          confirmation={confirmation}
+          onValue={setPassword}
+          onConfirmation={setConfirmation}
+          autoFocus
+        />
         {errorView}
-        <button type="submit" class="primary" disabled={busy}>{busy ? t("sending") : t("submit")}</button>
-        <button type="button" class="link" onClick={() => {
-          setInfo(null);
-          setError(null);
-          setPassword("");
-          setConfirmation("");
-        }}>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? t("sending") : t("submit")}
+        </button>
+        <button
+          type="button"
+          class="link"
+          onClick={() => {
+            setInfo(null);
+            setError(null);
+            setPassword("");
+            setConfirmation("");
+          }}
+        >
           {t("other_code")}
         </button>
       </form>

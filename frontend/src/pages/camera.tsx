@@ -35,8 +35,7 @@ const t = messages({
     mark_out: "Marquer la fin ⟧",
     clear: "Effacer",
     marked: "Plage : {start} → {end}",
-    unmarked:
-      "Aucune plage marquée : marquez le début et la fin au point de lecture, ou Maj + glisser sur la chronologie.",
+    unmarked: "Aucune plage marquée : marquez le début et la fin au point de lecture, ou Maj + glisser sur la chronologie.",
     export: "Exporter cette plage",
     export_reserved: "L'export d'une plage se fait sur réquisition, par un superviseur.",
     no_recording: "Vous n'avez pas accès aux enregistrements de cette caméra.",

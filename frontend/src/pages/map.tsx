@@ -66,7 +66,12 @@ export function MapPage({ route }: PageProps) {
   const shownCameras = useMemo(() => all.filter((c) => !hidden.has(c.commune)), [cameras, hidden]);
   const shownCommunes = useMemo(() => (answer?.communes ?? []).filter((c) => !hidden.has(c.id)), [answer, hidden]);
 
-  if (error) return <p class="error" role="alert">{t("failed", { error })}</p>;
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {t("failed", { error })}
+      </p>
+    );
   if (!answer) return <p class="loading">{t("loading")}</p>;
 
   const toggle = (commune: string) => {
@@ -89,14 +94,7 @@ export function MapPage({ route }: PageProps) {
       </div>
       {answer.communes.length === 0 && <p class="empty">{t("no_commune")}</p>}
       <div class="map-body">
-        <LeafletMap
-          communes={shownCommunes}
-          config={answer.map}
-          cameras={shownCameras}
-          focus={focus}
-          popup={popup}
-          onOpen={setSelected}
-        />
+        <LeafletMap communes={shownCommunes} config={answer.map} cameras={shownCameras} focus={focus} popup={popup} onOpen={setSelected} />
         <MapPanel
           communes={answer.communes}
           cameras={all}

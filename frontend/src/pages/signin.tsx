@@ -24,7 +24,8 @@ const t = messages({
     have_code: "J'ai un code d'accès",
     totp_invalid: "Code incorrect ou déjà utilisé : attendez le code suivant.",
     enrol_title: "Activer la double authentification",
-    enrol_help: "Votre rôle donne accès aux images : scannez ce QR code avec une application d'authentification (FreeOTP, Aegis, Google Authenticator…), puis saisissez le code affiché.",
+    enrol_help:
+      "Votre rôle donne accès aux images : scannez ce QR code avec une application d'authentification (FreeOTP, Aegis, Google Authenticator…), puis saisissez le code affiché.",
     enrol_secret: "Ou saisissez la clé à la main :",
     enrol_expired: "Le délai d'activation est dépassé : reconnectez-vous.",
     warning_approval: "Votre agrément préfectoral expire dans {days} jour(s).",
@@ -40,7 +41,8 @@ const t = messages({
     have_code: "I have an access code",
     totp_invalid: "Wrong or already used code: wait for the next one.",
     enrol_title: "Turn on two-factor authentication",
-    enrol_help: "Your role gives access to images: scan this QR code with an authenticator app (FreeOTP, Aegis, Google Authenticator…), then enter the code it shows.",
+    enrol_help:
+      "Your role gives access to images: scan this QR code with an authenticator app (FreeOTP, Aegis, Google Authenticator…), then enter the code it shows.",
     enrol_secret: "Or type the key by hand:",
     enrol_expired: "Enrolment timed out: sign in again.",
     warning_approval: "Your prefectoral approval expires in {days} day(s).",
@@ -72,11 +74,7 @@ export function SignIn({ onWarnings }: { onWarnings: (w: string[]) => void }) {
 
   const finish = async (r: LoginResponse) => {
     setCsrfToken(r.csrf_token);
-    onWarnings(
-      r.warnings.map((w) =>
-        t(w.kind === "approval" ? "warning_approval" : "warning_account", { days: w.days_left }),
-      ),
-    );
+    onWarnings(r.warnings.map((w) => t(w.kind === "approval" ? "warning_approval" : "warning_account", { days: w.days_left })));
     await loadSession();
   };
 
@@ -149,11 +147,23 @@ export function SignIn({ onWarnings }: { onWarnings: (w: string[]) => void }) {
           </p>
           <label>
             {t("totp")}
-            <input name="code" inputMode="numeric" autoComplete="one-time-code" required
-              value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+            <input
+              name="code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              required
+              value={code}
+              onInput={(e) => setCode(e.currentTarget.value)}
+            />
           </label>
-          {error && <p class="error" role="alert">{error}</p>}
-          <button type="submit" disabled={busy}>{t("confirm")}</button>
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          <button type="submit" disabled={busy}>
+            {t("confirm")}
+          </button>
         </form>
       </main>
     );
@@ -179,27 +189,50 @@ export function SignIn({ onWarnings }: { onWarnings: (w: string[]) => void }) {
         <h1 id="signin-title">Beffroi · {t("title")}</h1>
         <label>
           {t("username")}
-          <input name="username" autoComplete="username" required value={username}
-            onInput={(e) => setUsername(e.currentTarget.value)} />
+          <input name="username" autoComplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
         </label>
         <label>
           {t("password")}
-          <input name="password" type="password" autoComplete="current-password" required
-            value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
         {askCode && (
           <label>
             {t("totp")}
-            <input name="code" inputMode="numeric" autoComplete="one-time-code" required autoFocus
-              value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+            <input
+              name="code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              required
+              autoFocus
+              value={code}
+              onInput={(e) => setCode(e.currentTarget.value)}
+            />
           </label>
         )}
-        {error && <p class="error" role="alert">{error}</p>}
-        <button type="submit" disabled={busy}>{t("submit")}</button>
-        <button type="button" class="link" data-testid="have-code" onClick={() => {
-          setError(null);
-          setWithCode(true);
-        }}>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {t("submit")}
+        </button>
+        <button
+          type="button"
+          class="link"
+          data-testid="have-code"
+          onClick={() => {
+            setError(null);
+            setWithCode(true);
+          }}
+        >
           {t("have_code")}
         </button>
       </form>

@@ -111,11 +111,7 @@ export function WallPage(_props: PageProps) {
             </button>
           ))}
         </div>
-        <SavedLayouts
-          grid={state.grid}
-          cameras={tiles}
-          onLoad={(l) => dispatch({ type: "load", grid: l.grid, cameras: l.cameras })}
-        />
+        <SavedLayouts grid={state.grid} cameras={tiles} onLoad={(l) => dispatch({ type: "load", grid: l.grid, cameras: l.cameras })} />
         {canPlay && (
           <button
             type="button"
@@ -146,29 +142,28 @@ export function WallPage(_props: PageProps) {
           />
         )}
         <div class={`wall-grid g${state.grid}`} data-testid="wall-grid" data-grid={state.grid}>
-          {cameras !== null && tiles.map((cameraId, index) => (
-            <WallTile
-              key={index}
-              index={index}
-              cameraId={cameraId}
-              camera={cameraId ? byId.get(cameraId) : undefined}
-              selected={state.selected === index}
-              full={state.full === index}
-              compact={state.grid >= 9}
-              onSelect={() => dispatch({ type: "select", tile: index })}
-              onDropCamera={(camera) => dispatch({ type: "assign", tile: index, camera })}
-              onDropTile={(from) => dispatch({ type: "move", from, to: index })}
-              onClear={() => dispatch({ type: "clear", tile: index })}
-              onFull={() => dispatch({ type: "full", tile: state.full === index ? null : index })}
-              engine={playback && cameraId ? playback.engine(cameraId) : undefined}
-              noFootage={cameraId !== null && (held?.has(cameraId) ?? false)}
-            />
-          ))}
+          {cameras !== null &&
+            tiles.map((cameraId, index) => (
+              <WallTile
+                key={index}
+                index={index}
+                cameraId={cameraId}
+                camera={cameraId ? byId.get(cameraId) : undefined}
+                selected={state.selected === index}
+                full={state.full === index}
+                compact={state.grid >= 9}
+                onSelect={() => dispatch({ type: "select", tile: index })}
+                onDropCamera={(camera) => dispatch({ type: "assign", tile: index, camera })}
+                onDropTile={(from) => dispatch({ type: "move", from, to: index })}
+                onClear={() => dispatch({ type: "clear", tile: index })}
+                onFull={() => dispatch({ type: "full", tile: state.full === index ? null : index })}
+                engine={playback && cameraId ? playback.engine(cameraId) : undefined}
+                noFootage={cameraId !== null && (held?.has(cameraId) ?? false)}
+              />
+            ))}
         </div>
       </div>
-      {playback && (
-        <WallPlaybackBar playback={playback} cameras={occupied} now={now} onLive={() => setPlayback(null)} />
-      )}
+      {playback && <WallPlaybackBar playback={playback} cameras={occupied} now={now} onLive={() => setPlayback(null)} />}
       {state.full !== null && (
         <p class="full-hint" role="status">
           {t("exit")}

@@ -29,9 +29,7 @@ describe("pending requests", () => {
   });
 
   it("names only administrators for an administrator's account or a supervisor's request", () => {
-    expect(pendingText({ ...request, role: "admin", communes: [] }, "admin")).toContain(
-      "un second administrateur doit l'approuver",
-    );
+    expect(pendingText({ ...request, role: "admin", communes: [] }, "admin")).toContain("un second administrateur doit l'approuver");
     expect(pendingText({ ...request, purpose: "reset" }, "supervisor")).toMatch(
       /^Réinitialisation en attente : un administrateur doit l'approuver/,
     );

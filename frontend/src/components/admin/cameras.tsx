@@ -69,9 +69,7 @@ export function CamerasTab() {
           {words("refresh")}
         </button>
         {cameras && (
-          <span class="muted-text">
-            {t("count", { n: cameras.length, bad: cameras.filter((c) => c.below_legal_minima).length, warn })}
-          </span>
+          <span class="muted-text">{t("count", { n: cameras.length, bad: cameras.filter((c) => c.below_legal_minima).length, warn })}</span>
         )}
       </div>
       <DataTable

@@ -67,7 +67,10 @@ describe("linePath", () => {
 describe("statusRuns", () => {
   it("merges consecutive samples and splits on a change or a missing minute", () => {
     const s = (m: number, status: string) => ({ t: m * MIN, status });
-    const runs = statusRuns([s(0, "recording"), s(1, "recording"), s(2, "offline"), s(3, "recording"), s(6, "recording"), s(7, "recording")], MIN);
+    const runs = statusRuns(
+      [s(0, "recording"), s(1, "recording"), s(2, "offline"), s(3, "recording"), s(6, "recording"), s(7, "recording")],
+      MIN,
+    );
     expect(runs).toEqual([
       { status: "recording", start: 0, end: 2 * MIN },
       { status: "offline", start: 2 * MIN, end: 3 * MIN },

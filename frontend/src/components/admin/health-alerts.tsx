@@ -17,7 +17,8 @@ const t = messages({
     none: "Aucune alerte.",
     camera_down: "{name} ({commune}) : {status}",
     below_minima: "{name} : sous les minima légaux de sa vue",
-    disk_short: "Le disque ne tient que {days} jour(s) au rythme actuel, moins que la plus longue conservation ({retention} j) : des images seront détruites avant leur échéance.",
+    disk_short:
+      "Le disque ne tient que {days} jour(s) au rythme actuel, moins que la plus longue conservation ({retention} j) : des images seront détruites avant leur échéance.",
     disk_floor: "Espace libre sous le seuil réservé : la conservation détruit les images les plus anciennes.",
     authorisation: "{name} : autorisation préfectorale {ref} {when} ({date})",
     expires_in: "expire dans {days} jour(s)",
@@ -31,7 +32,8 @@ const t = messages({
     none: "No alert.",
     camera_down: "{name} ({commune}): {status}",
     below_minima: "{name}: below the legal minima of its view",
-    disk_short: "The disk holds only {days} day(s) at the current rate, less than the longest retention ({retention} d): footage will be destroyed before its time.",
+    disk_short:
+      "The disk holds only {days} day(s) at the current rate, less than the longest retention ({retention} d): footage will be destroyed before its time.",
     disk_floor: "Free space under the reserved floor: retention destroys the oldest footage.",
     authorisation: "{name}: prefectoral authorisation {ref} {when} ({date})",
     expires_in: "expires in {days} day(s)",
@@ -85,7 +87,10 @@ export function storageAlerts(s: StorageReport | null): Alert[] {
   if (!s) return [];
   const out: Alert[] = [];
   if (s.covers_retention === false && s.forecast_days !== null) {
-    out.push({ level: "bad", text: t("disk_short", { days: formatNumber(s.forecast_days), retention: formatNumber(s.longest_retention_days) }) });
+    out.push({
+      level: "bad",
+      text: t("disk_short", { days: formatNumber(s.forecast_days), retention: formatNumber(s.longest_retention_days) }),
+    });
   }
   if (s.disk_free_bytes < s.floor_bytes) out.push({ level: "bad", text: t("disk_floor") });
   return out;
@@ -95,7 +100,10 @@ export function HealthAlerts(props: { cameras: Camera[]; storage: StorageReport 
   const [expiring, setExpiring] = useState<ExpiryWarning[]>([]);
   const [faults, setFaults] = useState<Incident[]>([]);
   useEffect(() => {
-    if (can("user.admin")) void api<ExpiryWarning[]>("/api/users/expiring").then(setExpiring).catch(() => undefined);
+    if (can("user.admin"))
+      void api<ExpiryWarning[]>("/api/users/expiring")
+        .then(setExpiring)
+        .catch(() => undefined);
     if (can("incident.read")) {
       void api<Incident[]>("/api/incidents", { query: { limit: 200 } })
         .then((list) => setFaults(list.filter((i) => FAULT_KINDS.has(i.kind) && i.state !== "closed")))

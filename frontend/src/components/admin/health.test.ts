@@ -50,8 +50,15 @@ describe("alerts", () => {
 
   it("warns when the disk will not hold the longest retention", () => {
     const base: StorageReport = {
-      total_bytes: 1, bytes_per_day: 1, disk_total_bytes: 100, disk_free_bytes: 50, floor_bytes: 10,
-      forecast_days: 9.5, longest_retention_days: 15, covers_retention: false, cameras: [],
+      total_bytes: 1,
+      bytes_per_day: 1,
+      disk_total_bytes: 100,
+      disk_free_bytes: 50,
+      floor_bytes: 10,
+      forecast_days: 9.5,
+      longest_retention_days: 15,
+      covers_retention: false,
+      cameras: [],
     };
     expect(storageAlerts(base)).toHaveLength(1);
     expect(storageAlerts({ ...base, covers_retention: true, forecast_days: 40 })).toEqual([]);

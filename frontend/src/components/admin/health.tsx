@@ -124,7 +124,12 @@ export function HealthTab() {
           {storage ? (
             <>
               <DiskBar storage={storage} />
-              <p>{t("used", { used: formatBytes(storage.disk_total_bytes - storage.disk_free_bytes), total: formatBytes(storage.disk_total_bytes) })}</p>
+              <p>
+                {t("used", {
+                  used: formatBytes(storage.disk_total_bytes - storage.disk_free_bytes),
+                  total: formatBytes(storage.disk_total_bytes),
+                })}
+              </p>
               <p class="muted-text">{t("free", { free: formatBytes(storage.disk_free_bytes), floor: formatBytes(storage.floor_bytes) })}</p>
             </>
           ) : (
@@ -149,7 +154,9 @@ export function HealthTab() {
           <h2>{t("rate")}</h2>
           {storage && <p>{t("per_day", { bytes: formatBytes(storage.bytes_per_day), total: formatBytes(storage.total_bytes) })}</p>}
           <h2>{t("availability")}</h2>
-          {summaries && <p>{mean === null ? t("not_measured") : t("availability_mean", { pct: formatNumber(mean, 2), n: summaries.length })}</p>}
+          {summaries && (
+            <p>{mean === null ? t("not_measured") : t("availability_mean", { pct: formatNumber(mean, 2), n: summaries.length })}</p>
+          )}
         </section>
       </div>
       <HealthAlerts cameras={cameras} storage={storage} />
@@ -209,7 +216,15 @@ function DiskBar({ storage }: { storage: StorageReport }) {
   const footage = Math.min(used, storage.total_bytes / total);
   const floor = storage.floor_bytes / total;
   return (
-    <svg viewBox="0 0 300 14" width="100%" height="14" preserveAspectRatio="none" class="diskbar" role="img" aria-label={`${Math.round(used * 100)} %`}>
+    <svg
+      viewBox="0 0 300 14"
+      width="100%"
+      height="14"
+      preserveAspectRatio="none"
+      class="diskbar"
+      role="img"
+      aria-label={`${Math.round(used * 100)} %`}
+    >
       <rect x="0" y="0" width="300" height="14" class="free" />
       <rect x="0" y="0" width={used * 300} height="14" class="used" />
       <rect x="0" y="0" width={footage * 300} height="14" class="footage" />

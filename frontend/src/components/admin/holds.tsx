@@ -179,7 +179,10 @@ export function HoldsTab() {
             ),
           },
           { head: t("reason"), cell: (h) => h.reason },
-          { head: t("requisition"), cell: (h) => (h.requisition_id ? <a href={`#/requisitions/${h.requisition_id}`}>{h.requisition_id}</a> : "—") },
+          {
+            head: t("requisition"),
+            cell: (h) => (h.requisition_id ? <a href={`#/requisitions/${h.requisition_id}`}>{h.requisition_id}</a> : "—"),
+          },
           {
             head: t("placed"),
             cell: (h) => (
@@ -201,7 +204,10 @@ function RetentionTable() {
   const cameras = useCameras(null).cameras ?? [];
   const [storage, setStorage] = useState<StorageReport | null>(null);
   useEffect(() => {
-    if (can("storage.read")) void api<StorageReport>("/api/storage").then(setStorage).catch(() => undefined);
+    if (can("storage.read"))
+      void api<StorageReport>("/api/storage")
+        .then(setStorage)
+        .catch(() => undefined);
   }, []);
   if (cameras.length === 0) return null;
   const stored = new Map((storage?.cameras ?? []).map((c) => [c.camera_id, c]));

@@ -188,7 +188,12 @@ function Verify() {
       ) : result?.ok ? (
         <span>
           <span class="badge ok">✓</span>{" "}
-          {t("intact", { entries: result.entries, first: result.first_seq ?? "—", last: result.last_seq ?? "—", checkpoints: result.checkpoints })}
+          {t("intact", {
+            entries: result.entries,
+            first: result.first_seq ?? "—",
+            last: result.last_seq ?? "—",
+            checkpoints: result.checkpoints,
+          })}
         </span>
       ) : result ? (
         <div>

@@ -56,7 +56,14 @@ export function CameraCharts(props: {
   );
   return (
     <div class="charts" data-testid="health-chart" data-camera={props.camera} data-samples={samples.length}>
-      <svg viewBox={`0 0 ${WIDTH} ${STRIP_HEIGHT}`} width={WIDTH} height={STRIP_HEIGHT} class="strip" role="img" aria-label={props.statusLabel}>
+      <svg
+        viewBox={`0 0 ${WIDTH} ${STRIP_HEIGHT}`}
+        width={WIDTH}
+        height={STRIP_HEIGHT}
+        class="strip"
+        role="img"
+        aria-label={props.statusLabel}
+      >
         <rect x="0" y="0" width={WIDTH} height={STRIP_HEIGHT} class="nodata" />
         {runs.map((run) => {
           const box = runBox(run, start, end, WIDTH);

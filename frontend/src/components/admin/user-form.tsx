@@ -18,7 +18,8 @@ const t = messages({
     create_title: "Nouvel utilisateur",
     edit_title: "Modifier {username}",
     username: "Identifiant",
-    invitation_help: "Pas de mot de passe ici : une invitation s'ouvre à la création ; l'agent choisit son mot de passe avec le code d'accès qui lui est remis.",
+    invitation_help:
+      "Pas de mot de passe ici : une invitation s'ouvre à la création ; l'agent choisit son mot de passe avec le code d'accès qui lui est remis.",
     role: "Rôle",
     full_name: "Nom et prénom",
     service: "Service",
@@ -192,7 +193,11 @@ export function UserForm(props: {
         <legend>{t("communes")}</legend>
         {props.communes.map((c) => (
           <label key={c.id} class="check">
-            <input type="checkbox" checked={d.communes.includes(c.id)} onChange={(e) => set("communes", toggle(d.communes, c.id, (e.target as HTMLInputElement).checked))} />
+            <input
+              type="checkbox"
+              checked={d.communes.includes(c.id)}
+              onChange={(e) => set("communes", toggle(d.communes, c.id, (e.target as HTMLInputElement).checked))}
+            />
             {c.name}
           </label>
         ))}
@@ -203,7 +208,11 @@ export function UserForm(props: {
           <small>{t("cameras_help")}</small>
           {patrolCameras.map((c) => (
             <label key={c.id} class="check">
-              <input type="checkbox" checked={d.cameras.includes(c.id)} onChange={(e) => set("cameras", toggle(d.cameras, c.id, (e.target as HTMLInputElement).checked))} />
+              <input
+                type="checkbox"
+                checked={d.cameras.includes(c.id)}
+                onChange={(e) => set("cameras", toggle(d.cameras, c.id, (e.target as HTMLInputElement).checked))}
+              />
               {c.name} <code>{c.id}</code>
             </label>
           ))}
@@ -211,7 +220,12 @@ export function UserForm(props: {
       )}
       <fieldset>
         <label class="check">
-          <input type="checkbox" name="is_police" checked={d.is_police} onChange={(e) => set("is_police", (e.target as HTMLInputElement).checked)} />
+          <input
+            type="checkbox"
+            name="is_police"
+            checked={d.is_police}
+            onChange={(e) => set("is_police", (e.target as HTMLInputElement).checked)}
+          />
           {t("police")}
         </label>
         <div class="grid">

@@ -234,7 +234,8 @@ function UserAdmin() {
           { head: t("training"), cell: (u) => formatDate(u.training_date) },
           {
             head: t("account"),
-            cell: (u) => (u.account_expires ? <span class={`badge ${expiryLevel(u.account_expires, now)}`}>{formatDate(u.account_expires)}</span> : "—"),
+            cell: (u) =>
+              u.account_expires ? <span class={`badge ${expiryLevel(u.account_expires, now)}`}>{formatDate(u.account_expires)}</span> : "—",
           },
           {
             head: t("state"),
@@ -260,11 +261,29 @@ function UserAdmin() {
                   {t("edit")}
                 </button>
                 {u.disabled ? (
-                  <button type="button" onClick={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: false } }), t("done_enable", { username: u.username }), load)}>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void run(
+                        () => api(path(u), { method: "PATCH", body: { disabled: false } }),
+                        t("done_enable", { username: u.username }),
+                        load,
+                      )
+                    }
+                  >
                     {t("enable")}
                   </button>
                 ) : (
-                  <ConfirmButton danger onConfirm={() => void run(() => api(path(u), { method: "PATCH", body: { disabled: true } }), t("done_disable", { username: u.username }), load)}>
+                  <ConfirmButton
+                    danger
+                    onConfirm={() =>
+                      void run(
+                        () => api(path(u), { method: "PATCH", body: { disabled: true } }),
+                        t("done_disable", { username: u.username }),
+                        load,
+                      )
+                    }
+                  >
                     {t("disable")}
                   </ConfirmButton>
                 )}
@@ -274,7 +293,12 @@ function UserAdmin() {
                   </ConfirmButton>
                 )}
                 {u.locked && (
-                  <button type="button" onClick={() => void run(() => api(`${path(u)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void run(() => api(`${path(u)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)
+                    }
+                  >
                     {t("unlock")}
                   </button>
                 )}
@@ -289,7 +313,9 @@ function UserAdmin() {
 
 function LockedUsers() {
   const { run, view, resetAccess } = useNotice();
-  const locked = useResource((signal) => api<LockedUser[]>("/api/users/locked", { signal }), [], { describe: (e) => refusal(e, policyMessage) });
+  const locked = useResource((signal) => api<LockedUser[]>("/api/users/locked", { signal }), [], {
+    describe: (e) => refusal(e, policyMessage),
+  });
   const load = locked.reload;
   return (
     <div class="users">
@@ -311,7 +337,16 @@ function LockedUsers() {
             head: t("actions"),
             cell: (u) => (
               <div class="actions">
-                <button type="button" onClick={() => void run(() => api(`/api/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" }), t("done_unlock", { username: u.username }), load)}>
+                <button
+                  type="button"
+                  onClick={() =>
+                    void run(
+                      () => api(`/api/users/${encodeURIComponent(u.username)}/unlock`, { method: "POST" }),
+                      t("done_unlock", { username: u.username }),
+                      load,
+                    )
+                  }
+                >
                   {t("unlock")}
                 </button>
                 {can("user.access") && (

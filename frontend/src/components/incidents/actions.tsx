@@ -130,7 +130,12 @@ export function IncidentActions({ inc, onChanged }: { inc: IncidentDetail; onCha
       )}
       <label>
         {t("notes")}
-        <textarea rows={3} maxLength={4000} value={draft.notes} onInput={(e) => setDraft({ ...draft, notes: (e.target as HTMLTextAreaElement).value })} />
+        <textarea
+          rows={3}
+          maxLength={4000}
+          value={draft.notes}
+          onInput={(e) => setDraft({ ...draft, notes: (e.target as HTMLTextAreaElement).value })}
+        />
       </label>
       {error && (
         <p class="error" role="alert">

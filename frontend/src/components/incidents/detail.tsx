@@ -81,7 +81,12 @@ const t = messages({
   },
 });
 
-type LinkState = { state: "ok"; expires: string } | { state: "other"; incident: number } | { state: "expired" } | { state: "invalid" } | null;
+type LinkState =
+  | { state: "ok"; expires: string }
+  | { state: "other"; incident: number }
+  | { state: "expired" }
+  | { state: "invalid" }
+  | null;
 
 function LinkBanner({ link }: { link: LinkState }) {
   if (!link) return null;
@@ -279,7 +284,8 @@ export function IncidentPage({ id, token }: { id: number; token: string | null }
           <ul data-testid="incident-notifications">
             {attempts.map((a, i) => (
               <li key={i}>
-                <span class="when">{formatTime(a.at)}</span> <strong>{a.user}</strong> · {a.channel} {a.address !== null && <span class="muted">{a.address}</span>}{" "}
+                <span class="when">{formatTime(a.at)}</span> <strong>{a.user}</strong> · {a.channel}{" "}
+                {a.address !== null && <span class="muted">{a.address}</span>}{" "}
                 {a.step !== null && <span class="muted">({t("step", { n: a.step })})</span>}{" "}
                 <span class={`badge ${a.outcome === "sent" ? "ok" : "bad"}`}>{a.outcome === "sent" ? t("sent") : t("failed")}</span>
                 {a.error && <div class="error">{a.error}</div>}

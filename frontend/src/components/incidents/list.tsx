@@ -104,7 +104,12 @@ export function IncidentList({ route }: { route: Route }) {
   }, [state, kind, commune]);
   const incidents = useResource(
     async (signal) => {
-      const query = { state: STATES.includes(state as never) ? state : undefined, kind: kind || undefined, commune: commune || undefined, limit: 200 };
+      const query = {
+        state: STATES.includes(state as never) ? state : undefined,
+        kind: kind || undefined,
+        commune: commune || undefined,
+        limit: 200,
+      };
       let list = await api<Incident[]>("/api/incidents", { query, signal });
       if (state === "open") list = list.filter((i) => i.state !== "closed");
       const added = arrivals(seen.current, list);
@@ -148,7 +153,11 @@ export function IncidentList({ route }: { route: Route }) {
       </div>
       {fresh.length > 0 && (
         <div class="arrival" role="alert" data-testid="incident-arrival">
-          <strong>{fresh.length === 1 && newest ? t("arrived", { what: `${word(newest.kind)} — ${place(newest)}` }) : t("arrived_many", { n: fresh.length })}</strong>
+          <strong>
+            {fresh.length === 1 && newest
+              ? t("arrived", { what: `${word(newest.kind)} — ${place(newest)}` })
+              : t("arrived_many", { n: fresh.length })}
+          </strong>
           {newest && (
             <a class="button primary" href={href(`incidents/${newest.id}`)}>
               {t("open_it")}

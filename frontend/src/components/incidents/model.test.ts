@@ -129,7 +129,20 @@ describe("the list", () => {
   });
 
   it("keeps looking while a clip is being made", () => {
-    const clip = { part: 0, state: "pending", requested_start: "", requested_end: "", start: null, end: null, frames: null, bytes: null, sha256: null, gaps: [], error: null, url: null };
+    const clip = {
+      part: 0,
+      state: "pending",
+      requested_start: "",
+      requested_end: "",
+      start: null,
+      end: null,
+      frames: null,
+      bytes: null,
+      sha256: null,
+      gaps: [],
+      error: null,
+      url: null,
+    };
     const media = [{ camera: "jlt-003", snapshot: null, clips: [clip], live: null }];
     expect(mediaPending(incident({ media }))).toBe(true);
     expect(mediaPending(incident({ media: [{ ...media[0], clips: [{ ...clip, state: "ready" }] }] }))).toBe(false);

@@ -89,10 +89,37 @@ const words = messages({
 });
 type Word = Parameters<typeof words>[0];
 const KNOWN = new Set<string>([
-  "new", "notified", "acknowledged", "closed", "intrusion", "fire", "panic", "holdup", "tamper",
-  "medical", "gas", "water", "heat", "technical", "alarm", "camera_offline", "below_minima",
-  "storage_low", "retention_failing", "clock_unsynced", "clock_step", "hold_unmatched", "authorisation_expiring", "false_alarm",
-  "technical_fault", "confirmed_intrusion", "other", "pending", "ready", "no_footage", "failed",
+  "new",
+  "notified",
+  "acknowledged",
+  "closed",
+  "intrusion",
+  "fire",
+  "panic",
+  "holdup",
+  "tamper",
+  "medical",
+  "gas",
+  "water",
+  "heat",
+  "technical",
+  "alarm",
+  "camera_offline",
+  "below_minima",
+  "storage_low",
+  "retention_failing",
+  "clock_unsynced",
+  "clock_step",
+  "hold_unmatched",
+  "authorisation_expiring",
+  "false_alarm",
+  "technical_fault",
+  "confirmed_intrusion",
+  "other",
+  "pending",
+  "ready",
+  "no_footage",
+  "failed",
   "destroyed",
 ]);
 
@@ -105,7 +132,14 @@ export function word(value: string | null | undefined): string {
 export const STATES = ["new", "notified", "acknowledged", "closed"] as const;
 export const DISPOSITIONS = ["false_alarm", "technical_fault", "confirmed_intrusion", "other"] as const;
 export const FAULT_KINDS = new Set([
-  "camera_offline", "below_minima", "storage_low", "retention_failing", "clock_unsynced", "clock_step", "hold_unmatched", "authorisation_expiring",
+  "camera_offline",
+  "below_minima",
+  "storage_low",
+  "retention_failing",
+  "clock_unsynced",
+  "clock_step",
+  "hold_unmatched",
+  "authorisation_expiring",
 ]);
 
 /** Nobody has it yet (bad), someone was called (warn), someone has it (info), done. */
@@ -137,7 +171,7 @@ export function timeline(inc: IncidentDetail): Step[] {
   const notified = first("notified");
   return [
     { state: "new", at: opened?.at ?? inc.opened_at, by: opened?.by ?? "system" },
-    { state: "notified", at: notified?.at ?? null, by: notified ? recipient(notified.detail) ?? notified.by : null },
+    { state: "notified", at: notified?.at ?? null, by: notified ? (recipient(notified.detail) ?? notified.by) : null },
     { state: "acknowledged", at: inc.acknowledged_at, by: inc.acknowledged_by },
     { state: "closed", at: inc.closed_at, by: inc.closed_by },
   ];

@@ -12,18 +12,7 @@
 // nothing here may try to "unmask" anything: the browser only ever gets what the server
 // chose to send.
 import { SESSION_LOST, wsUrl } from "../../lib/api";
-import {
-  backoffS,
-  type CloseReason,
-  closeReason,
-  decide,
-  emergencyTrim,
-  isHevc,
-  type Range,
-  rangesOf,
-  trimRange,
-  unstick,
-} from "./policy";
+import { backoffS, type CloseReason, closeReason, decide, emergencyTrim, isHevc, type Range, rangesOf, trimRange, unstick } from "./policy";
 import { fragmentTiming, mediaTimeToWallMs, timestampOffsetFor } from "./timeline";
 
 export interface StreamHeader {

@@ -78,7 +78,15 @@ describe("buffer trimming", () => {
     expect(trimRange([[100, 108]], 105)).toBeNull(); // 3 s played: not worth a removal
     expect(trimRange([[100, 112]], 111)).toEqual([100, 111 - KEEP_BEHIND_S]);
     // Older ranges (before a gap) go with it.
-    expect(trimRange([[10, 20], [400, 412]], 411)).toEqual([10, 409]);
+    expect(
+      trimRange(
+        [
+          [10, 20],
+          [400, 412],
+        ],
+        411,
+      ),
+    ).toEqual([10, 409]);
     expect(trimRange([], 5)).toBeNull();
   });
 

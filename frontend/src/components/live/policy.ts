@@ -103,13 +103,7 @@ export function backoffS(attempt: number): number {
   return Math.min(15, 2 ** Math.max(0, attempt));
 }
 
-export type CloseReason =
-  | "session_lost"
-  | "forbidden"
-  | "unknown_camera"
-  | "journal_failed"
-  | "unavailable"
-  | "lost";
+export type CloseReason = "session_lost" | "forbidden" | "unknown_camera" | "journal_failed" | "unavailable" | "lost";
 
 /** What a WebSocket close code means for the viewer, and whether to try again. */
 export function closeReason(code: number): { reason: CloseReason; retry: boolean } {

@@ -6,7 +6,10 @@ function box(type: string, ...parts: Uint8Array[]): Uint8Array {
   const size = 8 + parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(size);
   new DataView(out.buffer).setUint32(0, size);
-  out.set([...type].map((c) => c.charCodeAt(0)), 4);
+  out.set(
+    [...type].map((c) => c.charCodeAt(0)),
+    4,
+  );
   let o = 8;
   for (const p of parts) {
     out.set(p, o);
@@ -35,10 +38,7 @@ function fragment(opts: {
   firstSync?: boolean;
 }): Uint8Array {
   const tfhdFlags = 0x20000 | (opts.defaultDuration ? 0x8 : 0) | 0x20; // default-base-is-moof
-  const tfhd = box(
-    "tfhd",
-    u32s(tfhdFlags, 1, ...(opts.defaultDuration ? [opts.defaultDuration] : []), NON_SYNC),
-  );
+  const tfhd = box("tfhd", u32s(tfhdFlags, 1, ...(opts.defaultDuration ? [opts.defaultDuration] : []), NON_SYNC));
   const hi = Math.floor(opts.decode / 2 ** 32);
   const tfdt = box("tfdt", u32s(0x01000000, hi, opts.decode >>> 0));
   const perSample = opts.durations !== undefined;

@@ -84,12 +84,7 @@ export function MapPanel({ communes, cameras, hidden, onToggle, onShowAll, onCom
         <ul>
           {communes.map((c) => (
             <li key={c.id} data-testid="map-commune" data-commune={c.id}>
-              <input
-                type="checkbox"
-                checked={!hidden.has(c.id)}
-                onChange={() => onToggle(c.id)}
-                aria-label={c.name}
-              />
+              <input type="checkbox" checked={!hidden.has(c.id)} onChange={() => onToggle(c.id)} aria-label={c.name} />
               <button type="button" class="link map-commune-name" title={t("zoom_on", { name: c.name })} onClick={() => onCommune(c.id)}>
                 {c.name}
               </button>
@@ -116,7 +111,7 @@ export function MapPanel({ communes, cameras, hidden, onToggle, onShowAll, onCom
                 >
                   <span class="map-swatch" style={{ background: markerColour(c) }} aria-hidden="true" />
                   <span class="map-camera-name">{c.name}</span>
-                  <span class="map-camera-place">{c.location ? c.district ?? c.commune_name : t("no_position")}</span>
+                  <span class="map-camera-place">{c.location ? (c.district ?? c.commune_name) : t("no_position")}</span>
                 </button>
               </li>
             ))}

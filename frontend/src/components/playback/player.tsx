@@ -144,13 +144,7 @@ export function Player({ engine, canSnapshot, onJump, controls = true, note = nu
       </div>
       {controls && (
         <div class="playback-controls toolbar">
-          <button
-            type="button"
-            onClick={() => engine.step(-1)}
-            title={t("back")}
-            aria-label={t("back")}
-            data-testid="step-back"
-          >
+          <button type="button" onClick={() => engine.step(-1)} title={t("back")} aria-label={t("back")} data-testid="step-back">
             |◀
           </button>
           <button
@@ -162,13 +156,7 @@ export function Player({ engine, canSnapshot, onJump, controls = true, note = nu
           >
             {playing ? `❚❚ ${t("pause")}` : `▶ ${t("play")}`}
           </button>
-          <button
-            type="button"
-            onClick={() => engine.step(1)}
-            title={t("forward")}
-            aria-label={t("forward")}
-            data-testid="step-forward"
-          >
+          <button type="button" onClick={() => engine.step(1)} title={t("forward")} aria-label={t("forward")} data-testid="step-forward">
             ▶|
           </button>
           <SpeedButtons speed={engine.speed.value} onSpeed={(v) => engine.setSpeed(v)} label={t("speed")} />

@@ -39,7 +39,9 @@ const t = messages({
 });
 
 export function ExportRegister() {
-  const register = useResource((signal) => api<{ exports: RegisterEntry[] }>("/api/exports", { signal }).then((r) => [...r.exports].reverse()));
+  const register = useResource((signal) =>
+    api<{ exports: RegisterEntry[] }>("/api/exports", { signal }).then((r) => [...r.exports].reverse()),
+  );
 
   return (
     <section class="requisitions">

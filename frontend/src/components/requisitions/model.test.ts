@@ -117,7 +117,13 @@ describe("footage in words", () => {
 
   it("says what retention destroyed", () => {
     const destroyed = [
-      { start: "2026-06-10T07:40:00Z", end: "2026-06-10T07:41:00Z", seconds: 60, reason: "retention", destroyed_at: "2026-06-11T00:00:00Z" },
+      {
+        start: "2026-06-10T07:40:00Z",
+        end: "2026-06-10T07:41:00Z",
+        seconds: 60,
+        reason: "retention",
+        destroyed_at: "2026-06-11T00:00:00Z",
+      },
     ];
     const range = { start: "2026-06-10T07:41:00Z", end: "2026-06-10T07:42:00Z", seconds: 60 };
     const msgs = footageMessages({ ...item, footage: { ...item.footage, ranges: [range], destroyed } });

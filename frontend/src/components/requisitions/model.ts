@@ -91,10 +91,7 @@ export function label(value: string): string {
   return value in WORD_KEYS ? words(value as Word) : value;
 }
 const WORD_KEYS: Record<string, true> = Object.fromEntries(
-  [...STATES, ...LEGAL_BASES, "queued", "running", "done", "failed", "destroyed"].map((k) => [
-    k,
-    true,
-  ]),
+  [...STATES, ...LEGAL_BASES, "queued", "running", "done", "failed", "destroyed"].map((k) => [k, true]),
 );
 
 export function exportBadge(status: string): string {
@@ -131,10 +128,7 @@ const FUTURE_TOLERANCE_MS = 120_000;
 
 /** Check the form as the server will (schemas.py), so the agent sees every mistake at
  * once, next to its field. Returns the body to POST when there is none. */
-export function checkDraft(
-  draft: Draft,
-  nowMs: number,
-): { problems: Problems; body: Record<string, unknown> | null } {
+export function checkDraft(draft: Draft, nowMs: number): { problems: Problems; body: Record<string, unknown> | null } {
   const problems: Problems = {};
   const text = (v: string) => v.trim();
   if (!text(draft.authorityName)) problems.authorityName = "required";
@@ -220,7 +214,8 @@ export function footageMessages(item: Item): string[] {
     );
   }
   for (const d of f.destroyed) {
-    const why = d.reason === "retention" ? (fr ? "la durée de conservation" : "retention") : fr ? "la saturation du disque" : "disk pressure";
+    const why =
+      d.reason === "retention" ? (fr ? "la durée de conservation" : "retention") : fr ? "la saturation du disque" : "disk pressure";
     out.push(
       fr
         ? `Images de ${item.camera} du ${when(d.start)} au ${when(d.end)} détruites par ${why} le ${when(d.destroyed_at)}.`

@@ -128,8 +128,7 @@ export function NewRequisition({ route }: { route: Route }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const set = (field: keyof Draft) => (e: Event) =>
-    setDraft({ ...draft, [field]: (e.target as HTMLInputElement).value });
+  const set = (field: keyof Draft) => (e: Event) => setDraft({ ...draft, [field]: (e.target as HTMLInputElement).value });
   const setItem = (i: number, change: Partial<ItemDraft>) =>
     setDraft({ ...draft, items: draft.items.map((it, n) => (n === i ? { ...it, ...change } : it)) });
 
@@ -228,12 +227,22 @@ export function NewRequisition({ route }: { route: Route }) {
               </label>
               <label>
                 {t("start")}
-                <input type="datetime-local" step={1} value={item.start} onInput={(e) => setItem(i, { start: (e.target as HTMLInputElement).value })} />
+                <input
+                  type="datetime-local"
+                  step={1}
+                  value={item.start}
+                  onInput={(e) => setItem(i, { start: (e.target as HTMLInputElement).value })}
+                />
                 <Problem problems={problems} name={`items.${i}.start`} />
               </label>
               <label>
                 {t("end")}
-                <input type="datetime-local" step={1} value={item.end} onInput={(e) => setItem(i, { end: (e.target as HTMLInputElement).value })} />
+                <input
+                  type="datetime-local"
+                  step={1}
+                  value={item.end}
+                  onInput={(e) => setItem(i, { end: (e.target as HTMLInputElement).value })}
+                />
                 <Problem problems={problems} name={`items.${i}.end`} />
               </label>
               <div class="quick">

@@ -77,8 +77,7 @@ export function Register({ route }: { route: Route }) {
 
   const requisitions = useResource((signal) => api<Requisition[]>("/api/requisitions", { query: filters, signal }), [key]);
 
-  const apply = (change: Record<string, string | undefined>) =>
-    navigate("requisitions", { ...filters, ...change });
+  const apply = (change: Record<string, string | undefined>) => navigate("requisitions", { ...filters, ...change });
   const thisYear = new Date().getFullYear();
   const years = [thisYear, thisYear - 1, thisYear - 2, thisYear - 3];
 
@@ -116,10 +115,7 @@ export function Register({ route }: { route: Route }) {
         </label>
         <label>
           {t("year")}
-          <select
-            value={filters.year ?? ""}
-            onChange={(e) => apply({ year: (e.target as HTMLSelectElement).value || undefined })}
-          >
+          <select value={filters.year ?? ""} onChange={(e) => apply({ year: (e.target as HTMLSelectElement).value || undefined })}>
             <option value="">{t("all")}</option>
             {years.map((y) => (
               <option key={y} value={String(y)}>

@@ -6,20 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { formatTime, messages } from "../../lib/i18n";
 import { MINUTE, parisClock, parisDay } from "../../lib/paris";
 import type { TimelineData } from "./data";
-import {
-  clip,
-  endOf,
-  type Interval,
-  panBy,
-  spanOf,
-  ticks,
-  timeToX,
-  type View,
-  viewAround,
-  xToTime,
-  ZOOMS,
-  zoomAt,
-} from "./view";
+import { clip, endOf, type Interval, panBy, spanOf, ticks, timeToX, type View, viewAround, xToTime, ZOOMS, zoomAt } from "./view";
 
 const t = messages({
   fr: {
@@ -156,8 +143,7 @@ export function Timeline(props: TimelineProps) {
     setSelecting(null);
   };
 
-  const marked: Interval | null =
-    selecting ?? (marks.start !== null && marks.end !== null ? [marks.start, marks.end] : null);
+  const marked: Interval | null = selecting ?? (marks.start !== null && marks.end !== null ? [marks.start, marks.end] : null);
   const rect = (iv: Interval, y: number, h: number, cls: string, key: string | number, title?: string) => (
     <rect key={key} class={cls} x={x(iv[0])} y={y} width={Math.max(1, x(iv[1]) - x(iv[0]))} height={h}>
       {title && <title>{title}</title>}
@@ -200,8 +186,8 @@ export function Timeline(props: TimelineProps) {
           {t("now")}
         </button>
         <span class="timeline-legend">
-          <i class="rec" /> {t("recorded")} <i class="gap" /> {t("gap")} <i class="hold" /> {t("hold")}{" "}
-          <i class="inc" /> {t("incident")} <i class="mark" /> {t("marked")}
+          <i class="rec" /> {t("recorded")} <i class="gap" /> {t("gap")} <i class="hold" /> {t("hold")} <i class="inc" /> {t("incident")}{" "}
+          <i class="mark" /> {t("marked")}
         </span>
         {data.failed && <span class="error">{t("failed")}</span>}
       </div>

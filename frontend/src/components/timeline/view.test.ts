@@ -1,20 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { DAY, HOUR, MINUTE, parisClock, parisDay } from "../../lib/paris";
-import {
-  clip,
-  fetchWindow,
-  follow,
-  holes,
-  panBy,
-  ticks,
-  timeToX,
-  union,
-  viewAround,
-  xToTime,
-  ZOOMS,
-  zoomAt,
-} from "./view";
+import { clip, fetchWindow, follow, holes, panBy, ticks, timeToX, union, viewAround, xToTime, ZOOMS, zoomAt } from "./view";
 
 const T = Date.UTC(2026, 10, 1, 8, 0, 0); // 1 Nov 2026 08:00 UTC = 09:00 Paris
 const FAR = T + 365 * DAY; // a "now" far ahead: no clamping

@@ -115,7 +115,10 @@ export function fetchWindow(view: View): { start: number; end: number; key: stri
 /** The union of interval lists (several cameras' recorded ranges), sorted, overlapping
  * and touching intervals merged. */
 export function union(lists: readonly (readonly Interval[])[]): Interval[] {
-  const all = lists.flat().filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
+  const all = lists
+    .flat()
+    .filter(([s, e]) => e > s)
+    .sort((a, b) => a[0] - b[0]);
   const out: [number, number][] = [];
   for (const [s, e] of all) {
     const last = out[out.length - 1];

@@ -93,7 +93,10 @@ export function wallReducer(state: WallState, action: WallAction): WallState {
     case "load":
       return { grid: action.grid, tiles: withTiles(action.cameras.slice(0, action.grid)), selected: null, full: null };
     case "select":
-      return { ...state, selected: action.tile !== null && inGrid(state, action.tile) && action.tile !== state.selected ? action.tile : null };
+      return {
+        ...state,
+        selected: action.tile !== null && inGrid(state, action.tile) && action.tile !== state.selected ? action.tile : null,
+      };
     case "full":
       return { ...state, full: action.tile !== null && inGrid(state, action.tile) && state.tiles[action.tile] ? action.tile : null };
   }

@@ -99,12 +99,7 @@ export function WallPlaybackBar({ playback, cameras, now, onLive }: Props) {
         >
           {playing ? `❚❚ ${t("pause")}` : `▶ ${t("play")}`}
         </button>
-        <SpeedButtons
-          speed={playback.speed.value}
-          onSpeed={(v) => playback.setSpeed(v)}
-          label={t("speed")}
-          testid="wall-speed"
-        />
+        <SpeedButtons speed={playback.speed.value} onSpeed={(v) => playback.setSpeed(v)} label={t("speed")} testid="wall-speed" />
         <span class="wall-instant" data-testid="wall-instant" data-instant={playhead ?? ""}>
           {playhead !== null && t("instant", { at: formatTime(playhead) })}
         </span>

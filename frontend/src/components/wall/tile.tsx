@@ -132,7 +132,12 @@ export function WallTile(props: Props) {
               {camera && <span class="tile-commune">{camera.commune_name}</span>}
             </span>
             <span class="tile-badges" data-testid="tile-status">
-              {camera && badges(camera).map((b) => <span key={b.text} class={`badge ${b.kind}`}>{b.text}</span>)}
+              {camera &&
+                badges(camera).map((b) => (
+                  <span key={b.text} class={`badge ${b.kind}`}>
+                    {b.text}
+                  </span>
+                ))}
             </span>
             {can("recording.read") && (
               <a
