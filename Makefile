@@ -62,7 +62,7 @@ system-deps:
 	@./scripts/system-deps.sh
 
 test: install system-deps frontend
-	cd $(FRONT) && npm run --silent typecheck && npm test --silent
+	cd $(FRONT) && npm run --silent typecheck && npm run --silent lint && npm test --silent
 	BEFFROI_TEST_PG_URL="$$(./scripts/test-postgres.sh)" $(BIN)/pytest -q
 	$(MAKE) --no-print-directory lint
 
@@ -75,7 +75,8 @@ test-fast: install
 screenshots: install system-deps frontend
 	BEFFROI_SCREENSHOTS=1 BEFFROI_TEST_BACKENDS=sqlite $(BIN)/pytest -q tests/console
 
-lint: install
+lint: install $(FRONT_DEPS)
+	cd $(FRONT) && npm run --silent lint
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src/beffroi
