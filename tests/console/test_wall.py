@@ -4,6 +4,7 @@ layouts across a reload, full screen, and the journal of live viewing."""
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
@@ -75,6 +76,11 @@ def assert_plays(video: Locator) -> float:
 
 
 def fill_by_clicks(p: Page, cameras: list[str]) -> None:
+    """Click `cameras` into the tiles from the first: tile 0 selected (Enter on it), each
+    click fills the selected tile and selects the next (a first wall is not empty)."""
+    tile(p, 0).focus()
+    p.keyboard.press("Enter")
+    expect(tile(p, 0)).to_have_attribute("aria-current", "true")
     for camera in cameras:
         camera_item(p, camera).click()
     for i, camera in enumerate(cameras):
@@ -82,6 +88,28 @@ def fill_by_clicks(p: Page, cameras: list[str]) -> None:
 
 
 FOUR = ["jlt-001", "jlt-002", "chb-001", "sta-001"]
+
+
+def test_a_first_wall_shows_the_scopes_cameras_then_the_last_wall_comes_back(
+    console: ConsoleServer, operator_page: BrowserPage
+) -> None:
+    p = operator_page.page
+    open_wall(p, console.base)  # a new browser: nothing remembered for this operator
+    expect(p.get_by_test_id("wall-grid")).to_have_attribute("data-grid", "4")
+    items = p.get_by_test_id("camera-item")
+    expect(items).to_have_count(12)
+    first = [items.nth(i).get_attribute("data-camera") for i in range(4)]
+    for i, camera in enumerate(first):  # the side panel's first four, all recording
+        expect(tile(p, i)).to_have_attribute("data-camera", camera or "")
+    assert_plays(tile(p, 0).locator("video"))
+    # Changed, the wall is remembered: it, not a first wall, comes back.
+    p.get_by_test_id("grid-1").click()
+    tile(p, 0).get_by_role("button", name=re.compile("^Retirer")).click()
+    expect(tile(p, 0)).to_have_attribute("data-camera", "")
+    p.reload()
+    expect(p.get_by_test_id("wall-sidebar")).to_be_visible(timeout=TIMEOUT)
+    expect(p.get_by_test_id("wall-grid")).to_have_attribute("data-grid", "1")
+    expect(tile(p, 0)).to_have_attribute("data-camera", "")
 
 
 def test_four_tiles_play_live(console: ConsoleServer, operator_page: BrowserPage) -> None:

@@ -1,11 +1,12 @@
 // The video wall (#/wall): 1, 4, 9 or 16 live cameras, chosen by drag and drop or by
 // click from the side panel, by commune or district, or from a saved layout. The wall
-// as it is survives a reload (localStorage, per user).
-import { useEffect, useLayoutEffect, useMemo, useReducer, useState } from "preact/hooks";
+// as it is survives a reload and the next sign-in (localStorage, per user); a user's
+// first wall shows the first cameras of its scope instead of empty tiles.
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 
 import type { PageProps } from "../app";
 import { WallPlaybackBar } from "../components/wall/playback-bar";
-import { GRIDS, loadWall, onlyKnown, saveWall, visibleCameras, wallReducer } from "../components/wall/layout";
+import { emptyWall, firstWall, GRIDS, onlyKnown, saveWall, storedWall, visibleCameras, wallReducer } from "../components/wall/layout";
 import { SavedLayouts } from "../components/wall/saved";
 import { CameraSidebar } from "../components/wall/sidebar";
 import { WallTile } from "../components/wall/tile";
@@ -51,13 +52,27 @@ function useNow(on: boolean): number {
 
 export function WallPage(_props: PageProps) {
   const user = session.value?.username ?? "";
-  const [state, dispatch] = useReducer(wallReducer, undefined, () => loadWall(localStorage, user));
+  const [stored] = useState(() => storedWall(localStorage, user));
+  const [state, dispatch] = useReducer(wallReducer, undefined, () => stored ?? emptyWall());
   const { cameras, error } = useCameras(5000);
   const byId = useMemo(() => new Map((cameras ?? []).map((c) => [c.id, c])), [cameras]);
 
+  // Nothing remembered: the first wall is the scope's cameras, put up before the paint
+  // that shows the list (so no click lands on an empty wall about to be filled), and
+  // nothing is saved until then.
+  const awaitingFirst = useRef(stored === null);
+  useLayoutEffect(() => {
+    if (!awaitingFirst.current || cameras === null) return;
+    awaitingFirst.current = false;
+    const first = firstWall(cameras);
+    dispatch({ type: "load", grid: first.grid, cameras: first.tiles });
+  }, [cameras]);
+
   // In the commit that shows the change, not after the paint: a reload right after a
   // change (the page closed, a test) must find it saved.
-  useLayoutEffect(() => saveWall(localStorage, user, state), [user, state.grid, state.tiles]);
+  useLayoutEffect(() => {
+    if (!awaitingFirst.current) saveWall(localStorage, user, state);
+  }, [user, state.grid, state.tiles]);
 
   // Cameras the user does not (or no longer) see leave the wall once the list is known.
   const shown = cameras ? onlyKnown(state, new Set(byId.keys())) : state;

@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 
-import { emptyWall, gridFor, loadWall, onlyKnown, saveWall, visibleCameras, type WallState, wallReducer } from "./layout";
+import { testCamera } from "../../lib/test-camera";
+import {
+  emptyWall,
+  firstWall,
+  gridFor,
+  loadWall,
+  onlyKnown,
+  saveWall,
+  storedWall,
+  visibleCameras,
+  type WallState,
+  wallReducer,
+} from "./layout";
 
 function wall(grid: 1 | 4 | 9 | 16, cameras: (string | null)[]): WallState {
   return wallReducer(emptyWall(), { type: "load", grid, cameras });
@@ -100,5 +112,40 @@ describe("wall persistence", () => {
     }
     localStorage.setItem("beffroi.wall.u", JSON.stringify({ grid: 4, tiles: ["a", 3, "", null] }));
     expect(visibleCameras(loadWall(localStorage, "u"))).toEqual(["a", null, null, null]);
+  });
+});
+
+describe("a first wall", () => {
+  const cam = (id: string, commune_name: string, over = {}) => testCamera({ id, name: id, commune: commune_name, commune_name, ...over });
+
+  it("is known by nothing remembered for the user", () => {
+    localStorage.clear();
+    expect(storedWall(localStorage, "nouvel.agent")).toBeNull();
+    saveWall(localStorage, "nouvel.agent", emptyWall());
+    expect(storedWall(localStorage, "nouvel.agent")).toEqual(emptyWall()); // emptied on purpose: stays empty
+  });
+
+  it("shows the scope's cameras in the side panel's order, recording ones first, as many as four tiles hold", () => {
+    const cameras = [
+      cam("jlt-2", "Joué-lès-Tours"),
+      cam("bmi-1", "Ballan-Miré", { status: "offline" }),
+      cam("jlt-1", "Joué-lès-Tours"),
+      cam("cha-1", "Chambray-lès-Tours", { status: "disabled" }),
+      cam("bmi-2", "Ballan-Miré"),
+      cam("sav-1", "Savonnières"),
+      cam("sta-1", "Saint-Avertin", { status: "connecting" }),
+    ];
+    const s = firstWall(cameras);
+    expect(s.grid).toBe(4);
+    expect(visibleCameras(s)).toEqual(["bmi-2", "jlt-1", "jlt-2", "sav-1"]);
+    expect(s.tiles).toHaveLength(16);
+    expect(visibleCameras(firstWall(cameras, 9))).toEqual(["bmi-2", "jlt-1", "jlt-2", "sav-1", "bmi-1", "sta-1", null, null, null]);
+  });
+
+  it("fits the grid to a small scope, and is empty without a camera", () => {
+    expect(firstWall([cam("jlt-1", "Joué")]).grid).toBe(1);
+    expect(visibleCameras(firstWall([cam("jlt-1", "Joué"), cam("jlt-2", "Joué")]))).toEqual(["jlt-1", "jlt-2", null, null]);
+    expect(firstWall([])).toEqual(emptyWall());
+    expect(firstWall([cam("x", "Joué", { status: "disabled" })])).toEqual(emptyWall());
   });
 });

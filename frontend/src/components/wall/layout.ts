@@ -1,5 +1,7 @@
 // The wall's state: which camera on which tile, the grid, the selected and the full-screen
-// tile. A reducer of plain data, tested alone; the page only dispatches.
+// tile. A reducer of plain data, tested alone; the page only dispatches. A user's first
+// wall (nothing remembered) shows the cameras of its scope rather than empty tiles.
+import { type Camera, groupCameras } from "../../lib/cameras";
 
 export const GRIDS = [1, 4, 9, 16] as const;
 export type Grid = (typeof GRIDS)[number];
@@ -118,18 +120,40 @@ export function saveWall(storage: Storage, user: string, state: WallState): void
   }
 }
 
-export function loadWall(storage: Storage, user: string): WallState {
+/** The wall this user last had in this browser; null when none is remembered (a first
+ * sign-in here) or what is stored cannot be read. */
+export function storedWall(storage: Storage, user: string): WallState | null {
   let raw: unknown;
   try {
     raw = JSON.parse(storage.getItem(KEY + user) ?? "null");
   } catch {
     raw = null;
   }
-  if (!raw || typeof raw !== "object") return emptyWall();
+  if (!raw || typeof raw !== "object") return null;
   const { grid, tiles } = raw as { grid?: unknown; tiles?: unknown };
-  if (!isGrid(grid) || !Array.isArray(tiles)) return emptyWall();
+  if (!isGrid(grid) || !Array.isArray(tiles)) return null;
   const clean = tiles.map((c) => (typeof c === "string" && c.length > 0 && c.length <= 64 ? c : null));
   return { ...emptyWall(grid), tiles: withTiles(clean) };
+}
+
+/** The wall remembered for this user, else an empty one. */
+export function loadWall(storage: Storage, user: string): WallState {
+  return storedWall(storage, user) ?? emptyWall();
+}
+
+/** The grid of a first wall: four tiles, or one for a scope of one camera. */
+export const FIRST_GRID: Grid = 4;
+
+/** A first wall: the cameras of the user's scope (the list the API gives it) in the side
+ * panel's order (commune, district, name), those recording before the others, disabled
+ * ones left out; as many as the grid holds. No camera: an empty wall. */
+export function firstWall(cameras: readonly Camera[], most: Grid = FIRST_GRID): WallState {
+  const ordered = groupCameras(cameras.filter((c) => c.status !== "disabled")).flatMap((g) => g.districts.flatMap((d) => d.cameras));
+  const chosen = [...ordered.filter((c) => c.status === "recording"), ...ordered.filter((c) => c.status !== "recording")]
+    .slice(0, most)
+    .map((c) => c.id);
+  if (chosen.length === 0) return emptyWall(most);
+  return { ...emptyWall(gridFor(chosen.length)), tiles: withTiles(chosen) };
 }
 
 /** Cameras the user no longer sees (another scope, removed) leave the wall. */
