@@ -3,7 +3,7 @@ import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { lang } from "../lib/i18n";
-import { type Column, DataTable } from "./data-table";
+import { type Column, DataTable, Notice } from "./data-table";
 
 interface Row {
   id: number;
@@ -82,5 +82,26 @@ describe("DataTable", () => {
     await show(<DataTable rows={[{ id: 1, name: "Mairie" }]} columns={columns} rowKey={(r) => r.id} error="stale" labelled />);
     expect(root.querySelector("p.error")?.textContent).toBe("stale");
     expect([...root.querySelectorAll("td")].map((td) => td.getAttribute("data-label"))).toEqual(["N°", "Nom"]);
+  });
+
+  it("offers the next page only when there is one", async () => {
+    const more = vi.fn();
+    await show(<DataTable rows={[{ id: 1, name: "a" }]} columns={columns} rowKey={(r) => r.id} more={more} />);
+    await act(() => (root.querySelector("button") as HTMLButtonElement).click());
+    expect(more).toHaveBeenCalledOnce();
+    expect(root.querySelector("button")?.textContent).toBe("Plus anciens");
+    await show(<DataTable rows={[{ id: 1, name: "a" }]} columns={columns} rowKey={(r) => r.id} more={null} />);
+    expect(root.querySelector("button")).toBeNull();
+  });
+});
+
+describe("Notice", () => {
+  it("says an action's outcome: a status when done, an alert when refused", async () => {
+    await show(<Notice notice={{ ok: true, text: "Enregistré." }} />);
+    expect(root.querySelector('p.notice[role="status"]')?.textContent).toBe("Enregistré.");
+    await show(<Notice notice={{ ok: false, text: "Refusé." }} />);
+    expect(root.querySelector('p.error[role="alert"]')?.textContent).toBe("Refusé.");
+    await show(<Notice notice={null} />);
+    expect(root.innerHTML).toBe("");
   });
 });

@@ -7,8 +7,8 @@ import type { ComponentChildren, HTMLAttributes } from "preact";
 import { messages } from "../lib/i18n";
 
 const t = messages({
-  fr: { loading: "Chargement…", retry: "Réessayer", none: "Aucun élément." },
-  en: { loading: "Loading…", retry: "Try again", none: "Nothing." },
+  fr: { loading: "Chargement…", retry: "Réessayer", none: "Aucun élément.", more: "Plus anciens" },
+  en: { loading: "Loading…", retry: "Try again", none: "Nothing.", more: "Older" },
 });
 
 export interface Column<T> {
@@ -33,6 +33,16 @@ export function LoadError({ error, retry }: { error: string | null; retry?: () =
           </button>
         </>
       )}
+    </p>
+  );
+}
+
+/** The outcome of an action: a confirmation (status) or a refusal (alert). */
+export function Notice({ notice }: { notice: { ok: boolean; text: string } | null }) {
+  if (!notice) return null;
+  return (
+    <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
+      {notice.text}
     </p>
   );
 }
@@ -65,6 +75,8 @@ export interface DataTableProps<T> {
   labelled?: boolean;
   /** Shown above the table when there are rows (a count). */
   caption?: ComponentChildren;
+  /** Load the next (older) page; null or absent: there is none. */
+  more?: (() => void) | null;
 }
 
 export function DataTable<T>(props: DataTableProps<T>) {
@@ -103,6 +115,11 @@ export function DataTable<T>(props: DataTableProps<T>) {
             </tbody>
           </table>
         </>
+      )}
+      {props.more && (
+        <button type="button" onClick={props.more}>
+          {t("more")}
+        </button>
       )}
     </>
   );

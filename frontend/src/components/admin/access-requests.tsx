@@ -9,7 +9,7 @@ import type { AccessRequestOut, IssuedCodeOut } from "../../lib/access";
 import { api } from "../../lib/api";
 import { formatTime, messages } from "../../lib/i18n";
 import { useResource } from "../../lib/resource";
-import { DataTable } from "../data-table";
+import { DataTable, Notice } from "../data-table";
 import { accessError, reasonText } from "./access-model";
 import { ConfirmButton } from "./confirm-button";
 import { IssuedCode } from "./issued-code";
@@ -92,11 +92,7 @@ export function AccessRequestsTab() {
           {words("refresh")}
         </button>
       </div>
-      {notice && (
-        <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
-          {notice.text}
-        </p>
-      )}
+      <Notice notice={notice} />
       {issued && <IssuedCode issued={issued} onDismiss={() => setIssued(null)} />}
       <DataTable
         rows={requests.data}

@@ -8,7 +8,6 @@ import { formatTime, messages } from "../../lib/i18n";
 import { type Column, DataTable } from "../data-table";
 import { formatBytes } from "./model";
 import { usePaged } from "./paged";
-import { words } from "./words";
 
 const t = messages({
   fr: {
@@ -102,6 +101,7 @@ export function DestructionsTab() {
       </form>
       <DataTable
         rows={entries}
+        more={cursor !== null ? more : null}
         error={error}
         testId="destructions"
         class="compact"
@@ -110,11 +110,6 @@ export function DestructionsTab() {
         rowKey={(d) => d.id}
         columns={columns()}
       />
-      {cursor !== null && (
-        <button type="button" onClick={more}>
-          {words("more")}
-        </button>
-      )}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { api } from "../../lib/api";
 import { type Camera, loadCameras } from "../../lib/cameras";
 import { messages } from "../../lib/i18n";
 import { usePoll } from "../../lib/poll";
+import { Loading } from "../data-table";
 import { HealthAlerts } from "./health-alerts";
 import { type CameraHealth, formatBitrate, formatBytes, formatNumber, type HealthSummary, refusal, type StorageReport } from "./model";
 import { CameraCharts } from "./sparkline";
@@ -167,7 +168,7 @@ export function HealthTab() {
         </p>
       )}
       {summaries === null ? (
-        <p class="loading">{words("loading")}</p>
+        <Loading />
       ) : (
         <div class="camera-grid">
           {summaries.map((s) => {
@@ -195,7 +196,7 @@ export function HealthTab() {
                     bitrate={formatBitrate}
                   />
                 ) : (
-                  <p class="loading">{words("loading")}</p>
+                  <Loading />
                 )}
                 <div class="axis-labels">
                   <span>{t("hours_ago")}</span>

@@ -10,7 +10,7 @@ import type { Hold } from "../../lib/holds";
 import { formatTime, messages } from "../../lib/i18n";
 import { useResource } from "../../lib/resource";
 import { can } from "../../lib/session";
-import { DataTable } from "../data-table";
+import { DataTable, Notice } from "../data-table";
 import { formatBytes, formatNumber, refusal, type StorageReport } from "./model";
 import { words } from "./words";
 
@@ -146,11 +146,7 @@ export function HoldsTab() {
           {t("released")}
         </button>
       </div>
-      {notice && (
-        <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
-          {notice.text}
-        </p>
-      )}
+      <Notice notice={notice} />
       <DataTable
         rows={holds.data}
         error={holds.error}

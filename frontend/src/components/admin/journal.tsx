@@ -9,7 +9,7 @@ import { iso, parisInputToUtc } from "../../lib/paris";
 import { type Column, DataTable } from "../data-table";
 import { refusal } from "./model";
 import { usePaged } from "./paged";
-import { roleName, words } from "./words";
+import { roleName } from "./words";
 
 const t = messages({
   fr: {
@@ -146,6 +146,7 @@ export function JournalTab() {
       </form>
       <DataTable
         rows={entries}
+        more={cursor !== null ? more : null}
         error={error}
         testId="journal"
         class="compact"
@@ -154,11 +155,6 @@ export function JournalTab() {
         rowProps={() => ({ "data-testid": "journal-entry" })}
         columns={columns()}
       />
-      {cursor !== null && (
-        <button type="button" onClick={more}>
-          {words("more")}
-        </button>
-      )}
     </div>
   );
 }

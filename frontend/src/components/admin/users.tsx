@@ -13,7 +13,7 @@ import { formatTime, messages } from "../../lib/i18n";
 import { policyMessage } from "../../lib/password-policy";
 import { useResource } from "../../lib/resource";
 import { can } from "../../lib/session";
-import { DataTable } from "../data-table";
+import { DataTable, Notice } from "../data-table";
 import { accessError } from "./access-model";
 import { ConfirmButton } from "./confirm-button";
 import { AccessOutcome } from "./issued-code";
@@ -122,11 +122,7 @@ function useNotice() {
   };
   const view = (
     <>
-      {notice && (
-        <p class={notice.ok ? "notice" : "error"} role={notice.ok ? "status" : "alert"}>
-          {notice.text}
-        </p>
-      )}
+      <Notice notice={notice} />
       {outcome && <AccessOutcome outcome={outcome} onDismiss={() => setOutcome(null)} />}
     </>
   );
