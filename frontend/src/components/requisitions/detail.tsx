@@ -1,12 +1,12 @@
 // One requisition: who requires what, the footage the archive holds for each item, its
 // holds and history, closing it, and its sealed packages.
-import { useEffect, useState } from "preact/hooks";
-
 import { ApiError, api } from "../../lib/api";
 import { formatDuration, formatTime, messages } from "../../lib/i18n";
 import { errorText } from "../../lib/poll";
 import { href } from "../../lib/router";
+import { useResource } from "../../lib/resource";
 import { can } from "../../lib/session";
+import { DataTable, LoadError, Loading } from "../data-table";
 import { CloseActions } from "./actions";
 import { Exports } from "./exports";
 import { coverage, footageMessages, isClosed, type Item, label, type Requisition, stateBadge } from "./model";
@@ -37,7 +37,6 @@ const t = messages({
     history: "Historique",
     created: "création",
     added: "ajout de caméras ou de plages",
-    loading: "Chargement…",
     not_found: "Réquisition introuvable, ou hors de votre périmètre.",
   },
   en: {
@@ -65,7 +64,6 @@ const t = messages({
     history: "History",
     created: "created",
     added: "cameras or ranges added",
-    loading: "Loading…",
     not_found: "Requisition not found, or outside your scope.",
   },
 });
@@ -130,19 +128,10 @@ function historyDetail(detail: string | null): string {
 }
 
 export function RequisitionDetail({ id }: { id: number }) {
-  const [req, setReq] = useState<Requisition | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [version, setVersion] = useState(0);
-
-  useEffect(() => {
-    let live = true;
-    api<Requisition>(`/api/requisitions/${id}`)
-      .then((r) => live && setReq(r))
-      .catch((e) => live && setError(e instanceof ApiError && e.status === 404 ? t("not_found") : errorText(e)));
-    return () => {
-      live = false;
-    };
-  }, [id, version]);
+  const resource = useResource((signal) => api<Requisition>(`/api/requisitions/${id}`, { signal }), [id], {
+    describe: (e) => (e instanceof ApiError && e.status === 404 ? t("not_found") : errorText(e)),
+  });
+  const { data: req, error } = resource;
 
   if (error) {
     return (
@@ -150,14 +139,12 @@ export function RequisitionDetail({ id }: { id: number }) {
         <p>
           <a href={href("requisitions")}>{t("back")}</a>
         </p>
-        <p class="error" role="alert">
-          {error}
-        </p>
+        <LoadError error={error} retry={resource.reload} />
       </section>
     );
   }
-  if (!req) return <p class="loading">{t("loading")}</p>;
-  const reload = () => setVersion((v) => v + 1);
+  if (!req) return <Loading />;
+  const reload = () => void resource.reload();
   const a = req.authority;
 
   return (
@@ -246,30 +233,34 @@ export function RequisitionDetail({ id }: { id: number }) {
       {(req.holds ?? []).length > 0 && (
         <>
           <h2>{t("holds")}</h2>
-          <table class="list" data-testid="holds">
-            <tbody>
-              {(req.holds ?? []).map((h) => (
-                <tr key={h.id}>
-                  <td>
-                    <code>{h.camera}</code>
-                  </td>
-                  <td>
+          <DataTable
+            rows={req.holds ?? []}
+            testId="holds"
+            rowKey={(h) => h.id}
+            columns={[
+              { head: t("camera"), cell: (h) => <code>{h.camera}</code> },
+              {
+                head: t("range"),
+                cell: (h) => (
+                  <>
                     {formatTime(h.start)} → {formatTime(h.end)}
-                  </td>
-                  <td>
-                    {h.active ? (
-                      <span class="badge ok">{t("in_force")}</span>
-                    ) : (
-                      <span class="muted">
-                        {t("released", { at: formatTime(h.released_at), by: h.released_by ?? "?" })}
-                        {h.release_reason ? ` — ${h.release_reason}` : ""}
-                      </span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+              {
+                head: "",
+                cell: (h) =>
+                  h.active ? (
+                    <span class="badge ok">{t("in_force")}</span>
+                  ) : (
+                    <span class="muted">
+                      {t("released", { at: formatTime(h.released_at), by: h.released_by ?? "?" })}
+                      {h.release_reason ? ` — ${h.release_reason}` : ""}
+                    </span>
+                  ),
+              },
+            ]}
+          />
         </>
       )}
 
