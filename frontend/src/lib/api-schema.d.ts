@@ -392,10 +392,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Camera Health
+         * Camera History
          * @description The camera's status, frame rate and bitrate, one sample a minute (kept 8 days).
          */
-        get: operations["camera_health_api_cameras__camera_id__health_get"];
+        get: operations["camera_history_api_cameras__camera_id__health_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2434,25 +2434,6 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** Health */
-        Health: {
-            /**
-             * Status
-             * @description Always ok when the API answers
-             * @constant
-             */
-            status: "ok";
-            /**
-             * Version
-             * @description Beffroi version
-             */
-            version: string;
-            /**
-             * Schema Revision
-             * @description The database's schema revision
-             */
-            schema_revision: string | null;
-        };
         /** HealthSummaryOut */
         HealthSummaryOut: {
             /**
@@ -3116,6 +3097,25 @@ export interface components {
              * @description When the link stops working (UTC)
              */
             expires_at: string;
+        };
+        /** Liveness */
+        Liveness: {
+            /**
+             * Status
+             * @description Always ok when the API answers
+             * @constant
+             */
+            status: "ok";
+            /**
+             * Version
+             * @description Beffroi version
+             */
+            version: string;
+            /**
+             * Schema Revision
+             * @description The database's schema revision
+             */
+            schema_revision: string | null;
         };
         /** Location */
         Location: {
@@ -4663,7 +4663,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Liveness"];
                 };
             };
         };
@@ -5204,7 +5204,7 @@ export interface operations {
             };
         };
     };
-    camera_health_api_cameras__camera_id__health_get: {
+    camera_history_api_cameras__camera_id__health_get: {
         parameters: {
             query?: {
                 /** @description The window, hours back from now (≤ 192) */
@@ -5273,12 +5273,12 @@ export interface operations {
     recordings_api_cameras__camera_id__recordings_get: {
         parameters: {
             query: {
+                /** @description List every segment too. A timeline over days only needs ranges and gaps: 15 days of one camera are 21,600 one-minute segments. */
+                segments?: boolean;
                 /** @description ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 start: string;
                 /** @description ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 end: string;
-                /** @description List every segment too. A timeline over days only needs ranges and gaps: 15 days of one camera are 21,600 one-minute segments. */
-                segments?: boolean;
             };
             header?: never;
             path: {
@@ -5311,10 +5311,10 @@ export interface operations {
     frame_api_cameras__camera_id__frame_get: {
         parameters: {
             query: {
-                /** @description ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
-                at: string;
                 /** @description png (lossless: for saving evidence) or jpeg */
                 format?: components["schemas"]["ImageFormat"];
+                /** @description ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
+                at: string;
             };
             header?: never;
             path: {
@@ -5691,9 +5691,9 @@ export interface operations {
                 camera?: string | null;
                 /** @description Action, exact or a prefix such as `auth.*` */
                 action?: string | null;
-                /** @description From (inclusive); ISO 8601 with a time zone, e.g. 2026-11-01T08:00:00Z */
+                /** @description From (inclusive); ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 start?: string | null;
-                /** @description Until (exclusive); ISO 8601 with a time zone, e.g. 2026-11-01T08:00:00Z */
+                /** @description Until (exclusive); ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 end?: string | null;
             };
             header?: never;
@@ -5733,9 +5733,9 @@ export interface operations {
                 camera?: string | null;
                 /** @description Action, exact or a prefix such as `auth.*` */
                 action?: string | null;
-                /** @description From (inclusive); ISO 8601 with a time zone, e.g. 2026-11-01T08:00:00Z */
+                /** @description From (inclusive); ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 start?: string | null;
-                /** @description Until (exclusive); ISO 8601 with a time zone, e.g. 2026-11-01T08:00:00Z */
+                /** @description Until (exclusive); ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 end?: string | null;
             };
             header?: never;
@@ -5772,9 +5772,9 @@ export interface operations {
                 camera?: string | null;
                 /** @description One reason */
                 reason?: string | null;
-                /** @description Destroyed at or after; ISO 8601 with a time zone, e.g. 2026-11-01T08:00:00Z */
+                /** @description Destroyed at or after; ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 start?: string | null;
-                /** @description Destroyed before; ISO 8601 with a time zone, e.g. 2026-11-01T08:00:00Z */
+                /** @description Destroyed before; ISO 8601 with a time zone (Z or an offset), e.g. 2026-11-01T08:00:00Z */
                 end?: string | null;
                 /** @description Entries per page */
                 limit?: number;
