@@ -11,7 +11,10 @@ thread, stop event and wait; they now hand their round to a `Loop`, which
   tries again at the next round;
 - counts its rounds so tests wait for "one more round" instead of sleeping.
 
-The cluster (issue 16) gives each loop a leader here, in one place.
+In a cluster, a loop that must run once in the centre (retention, sampling, upkeep) is
+given a `leader` (`beffroi.cluster.leader.Leadership`): its rounds run only on the node
+that leads it, and move to another node when that one dies. Without one, every round
+runs (a single server).
 """
 
 from __future__ import annotations
@@ -20,10 +23,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from beffroi.clock import Clock
 
 log = logging.getLogger(__name__)
+
+
+class Leader(Protocol):
+    def leads(self) -> bool:
+        """Whether this node may run the loop's round now (a local, cheap read)."""
+        ...
 
 
 class Loop:
@@ -42,8 +52,11 @@ class Loop:
         clock: Clock,
         *,
         first_after_s: float = 0.0,
+        leader: Leader | None = None,
     ) -> None:
         self.name = name
+        self.leader = leader
+        self.skipped = 0  # rounds not run: another node leads
         self._round = round
         self._every = every_s if callable(every_s) else (lambda: float(every_s))
         self.clock = clock
@@ -106,7 +119,10 @@ class Loop:
             return
         while not self._stop.is_set():
             try:
-                self._round()
+                if self.leader is None or self.leader.leads():
+                    self._round()
+                else:
+                    self.skipped += 1
             except Exception:
                 # One bad round (database restart, disk error) must not end the service.
                 self.errors += 1

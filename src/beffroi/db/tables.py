@@ -5,6 +5,7 @@ from beffroi.alarms import deliveries as alarm_deliveries_tables  # noqa: F401
 from beffroi.alarms import tables as alarms_tables  # noqa: F401
 from beffroi.archive import tables as archive_tables
 from beffroi.camera_history import tables as camera_history_tables  # noqa: F401
+from beffroi.cluster import tables as cluster_tables  # noqa: F401
 from beffroi.console import tables as console_tables  # noqa: F401
 from beffroi.export import tables as export_tables  # noqa: F401
 from beffroi.incidents import tables as incidents_tables  # noqa: F401  (and alarms)
