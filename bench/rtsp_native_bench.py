@@ -1,0 +1,294 @@
+"""PyAV's RTSP demux against a reader of our own (`bench/rtsp_native.py`), same cameras.
+
+    python -m bench.rtsp_native_bench --check
+    python -m bench.rtsp_native_bench --cameras 30 --seconds 40 --repeat 2 --strace 5
+
+`--check` verifies the reader: offline, the simulator's own packetization of a clip
+(sequence numbers and RTP timestamps about to wrap, odd read sizes, a sender report and
+an RTSP reply in the stream) must come out as the clip's pictures byte for byte; live,
+one camera behind Digest auth must give 15 pictures/s, steps of 6000 ticks, no gap, a
+sender report that maps RTP time to the wall clock, and pictures that PyAV decodes to
+1280x720 frames that move.
+
+The bench serves simulated cameras (720p, 15 fps, 1.5 Mbit/s; the simulator in
+processes of its own) and runs each mode in a child process that only reads, measuring
+its CPU (getrusage) over `--seconds` after a warm-up:
+
+- `pyav-demux`: `av.open` + `container.demux`, a thread per camera (as the recorder);
+- `native-threads`: our reader, a thread per camera, blocking `recv_into`;
+- `native-selector`: our reader, every camera in one thread around `selectors`;
+- `+hash` on a native mode: SHA-256 of each picture (a stand-in for the write).
+
+With `--strace N` the child is then traced for N seconds (`strace -c -f`) for the
+system calls per picture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import multiprocessing as mp
+import random
+import resource
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+import av
+
+from beffroi.sim.bitstream import load_clip
+from beffroi.sim.rtp import PacketizedClip, rtcp_sender_report
+from beffroi.sim.runner import ShardedServer
+from beffroi.sim.specs import Credentials, make_cameras
+from bench.rtsp_native import START, Depacketizer, RtspClient, StreamReader
+
+WARMUP_S = 8.0
+OPTIONS = {"rtsp_transport": "tcp", "timeout": "10000000", "allowed_media_types": "video"}
+CAMERA = {"width": 1280, "height": 720, "fps": 15, "bitrate": 1_500_000}
+MODES = "pyav-demux,native-threads,native-selector,native-selector+hash"
+
+
+def _pyav(url: str, counts: list[int], i: int, stop: threading.Event) -> None:
+    container = av.open(url, options=OPTIONS)
+    stream = container.streams.video[0]
+    try:
+        for packet in container.demux(stream):
+            if stop.is_set():
+                break
+            if packet.size:
+                counts[i] += 1
+    finally:
+        container.close()
+
+
+def _sink(hashed: bool):
+    if hashed:
+        return lambda ts, data, key: hashlib.sha256(data).digest()
+    return lambda ts, data, key: None
+
+
+def _threads(readers: list[StreamReader]) -> list[threading.Thread]:
+    def loop(reader: StreamReader) -> None:
+        while reader.pump():
+            pass
+
+    return [threading.Thread(target=loop, args=(r,), daemon=True) for r in readers]
+
+
+def _selector(readers: list[StreamReader], stop: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        with selectors.DefaultSelector() as sel:
+            for reader in readers:
+                sel.register(reader, selectors.EVENT_READ, reader)
+            while not stop.is_set():
+                for key, _ in sel.select(0.5):
+                    if not key.data.pump():
+                        sel.unregister(key.data)
+
+    return threading.Thread(target=loop, daemon=True)
+
+
+def _child(mode: str, urls: list[str], seconds: float, conn: Any) -> None:
+    """Run one mode, report its CPU over `seconds`, then picture counts on request."""
+    base, _, extra = mode.partition("+")
+    stop = threading.Event()
+    readers: list[StreamReader] = []
+    counts = [0] * len(urls)
+    if base == "pyav-demux":
+        args = [(u, counts, i, stop) for i, u in enumerate(urls)]
+        threads = [threading.Thread(target=_pyav, args=a, daemon=True) for a in args]
+    else:
+        sink = _sink(extra == "hash")
+        blocking = base == "native-threads"
+        readers = [RtspClient(u).play(sink, blocking) for u in urls]
+        threads = _threads(readers) if blocking else [_selector(readers, stop)]
+    for t in threads:
+        t.start()
+
+    def pictures() -> list[int]:
+        return [r.depack.pictures for r in readers] if readers else list(counts)
+
+    def stats() -> tuple[int, int, int, int]:
+        d = [r.depack for r in readers]
+        return (sum(x.gaps for x in d), sum(x.dropped for x in d), sum(r.recvs for r in readers),
+                sum(x.packets for x in d))  # fmt: skip
+
+    time.sleep(WARMUP_S)
+    p0, s0 = pictures(), stats()
+    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    time.sleep(seconds)
+    r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    p1, s1 = pictures(), stats()
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    rates = [(b - a) / (t1 - t0) for a, b in zip(p0, p1, strict=True)]
+    gaps, dropped, recvs, packets = (b - a for a, b in zip(s0, s1, strict=True))
+    conn.send({"cpu": cpu / (t1 - t0) / len(urls), "fps": rates, "gaps": gaps,
+               "dropped": dropped, "recvs": recvs, "packets": packets})  # fmt: skip
+    while conn.recv() == "count":
+        conn.send(sum(pictures()))
+    stop.set()
+    for reader in readers:
+        reader.close()
+
+
+def _strace(pid: int, conn: Any, seconds: float) -> tuple[float, str]:
+    """System calls per picture of process `pid` over `seconds`, and the top five."""
+    with tempfile.NamedTemporaryFile(suffix=".strace") as out:
+        tracer = subprocess.Popen(["strace", "-c", "-f", "-p", str(pid), "-o", out.name],
+                                  stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(0.5)
+        conn.send("count")
+        before = conn.recv()
+        time.sleep(seconds)
+        conn.send("count")
+        after = conn.recv()
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(30)
+        with open(out.name) as summary:
+            rows = [line.split() for line in summary]
+    calls = {r[-1]: int(r[3]) for r in rows if len(r) >= 5 and r[3].isdigit()}
+    total = calls.pop("total", 0)
+    pics = max(after - before, 1)
+    top = sorted(calls.items(), key=lambda kv: -kv[1])[:5]
+    return total / pics, ", ".join(f"{name} {n / pics:.1f}" for name, n in top)
+
+
+def bench(args: argparse.Namespace) -> None:
+    cams = make_cameras(args.cameras, **CAMERA)
+    urls = [f"rtsp://127.0.0.1:{args.port}/cam{i}" for i in range(args.cameras)]
+    ctx = mp.get_context("spawn")
+    with ShardedServer(cams, "127.0.0.1", args.port, processes=2):
+        for run in range(1, args.repeat + 1):
+            ref = None
+            for mode in args.modes.split(","):
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_child, args=(mode, urls, args.seconds, child))
+                proc.start()
+                r = parent.recv()
+                ref = ref or r["cpu"]
+                line = (f"run {run} {mode:22s} {100 * r['cpu']:5.3f} % of a core per camera "
+                        f"({r['cpu'] / ref:4.2f}x pyav)  pictures/s per camera "
+                        f"{min(r['fps']):5.2f}-{max(r['fps']):5.2f}")  # fmt: skip
+                if mode != "pyav-demux":
+                    pics = sum(r["fps"]) * args.seconds
+                    line += (f"  gaps {r['gaps']} dropped {r['dropped']} "
+                             f"recv/picture {r['recvs'] / pics:4.2f} "
+                             f"packets/picture {r['packets'] / pics:4.1f}")  # fmt: skip
+                if args.strace:
+                    per_pic, top = _strace(proc.pid, parent, args.strace)
+                    line += f"\n      syscalls/picture {per_pic:5.1f}: {top}"
+                print(line, flush=True)
+                parent.send("stop")
+                proc.join(20)
+                if proc.is_alive():
+                    proc.kill()
+
+
+def _feed(data: bytes) -> tuple[list[tuple[int, bytes, bool]], Depacketizer]:
+    """Run `data` through a StreamReader over a socketpair, written in odd-sized chunks."""
+    a, b = socket.socketpair()
+    out: list[tuple[int, bytes, bool]] = []
+
+    class Fake:
+        sock = b
+
+        def close(self) -> None:
+            b.close()
+
+    reader = StreamReader(Fake(), Depacketizer(lambda *p: out.append(p)), (0, 1))  # type: ignore[arg-type]
+
+    def write() -> None:
+        rng, pos = random.Random(1), 0
+        while pos < len(data):
+            n = rng.choice((1, 3, 7, 1000, 1500, 40_000, 300_000))
+            a.sendall(data[pos : pos + n])
+            pos += n
+        a.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while reader.pump():
+        pass
+    writer.join()
+    reader.close()
+    return out, reader.depack
+
+
+def check() -> None:
+    cams = make_cameras(1, **CAMERA)
+    clip = PacketizedClip(load_clip(cams[0].clip))
+    seq, ts0, data = 65_000, (1 << 32) - 20 * 6000, bytearray()
+    expected = []
+    for loop in range(3):
+        for frame, unit in zip(clip.frames, clip.clip.access_units, strict=True):
+            ts = ts0 + loop * clip.duration + unit.pts
+            data += frame.render(seq, ts & 0xFFFFFFFF, 0x1234)
+            seq = (seq + frame.packet_count) & 0xFFFF
+            expected.append((ts, b"".join(START + n for n in unit.nals), unit.keyframe))
+            if len(expected) == 10:
+                data += rtcp_sender_report(0x1234, ts & 0xFFFFFFFF, 1, 1, 1e9)
+                data += b"RTSP/1.0 200 OK\r\nCSeq: 5\r\nContent-Length: 4\r\n\r\nabcd"
+    out, depack = _feed(bytes(data))
+    ok = out == expected and depack.gaps == 0 and len(depack.sender_reports) == 1
+    print(f"offline: {len(out)}/{len(expected)} pictures byte for byte, gaps {depack.gaps}, "
+          f"RTP time across the wrap {out[-1][0] - out[0][0]} ticks, seq wrapped: "
+          f"{seq < 65_000}: {'OK' if ok else 'FAILED'}")  # fmt: skip
+
+    pictures: list[tuple[int, bytes, bool, float]] = []
+    with ShardedServer(cams, "127.0.0.1", 0, processes=1,
+                       credentials=Credentials("admin", "s3cret")) as server:  # fmt: skip
+        url = server.url("cam0").replace("rtsp://", "rtsp://admin:s3cret@")
+        reader = RtspClient(url).play(lambda t, d, k: pictures.append((t, d, k, time.time())))
+        threading.Timer(6.0, reader.close).start()
+        while reader.pump():
+            pass
+    d = reader.depack
+    span = (pictures[-1][3] - pictures[0][3]) or 1
+    steps = {b[0] - a[0] for a, b in itertools.pairwise(pictures)}
+    ntp, rtp = d.sender_reports[0] if d.sender_reports else (0, 0)
+    t, _, _, arrived = pictures[-1]
+    skew = ntp / (1 << 32) - 2_208_988_800 + (t - rtp) / 90_000 - arrived
+    print(
+        f"live (Digest): {len(pictures)} pictures, {(len(pictures) - 1) / span:.2f}/s, "
+        f"RTP steps {sorted(steps)}, gaps {d.gaps}, dropped {d.dropped}, "
+        f"{len(d.sender_reports)} sender report(s), SR time - arrival {1000 * skew:+.1f} ms"
+    )
+    codec = av.CodecContext.create("h264", "r")
+    frames, moved, sizes = 0, 0, set()
+    previous = None
+    for _, data_, _, _ in pictures[:45]:
+        for frame in codec.decode(av.Packet(data_)):
+            luma = bytes(frame.planes[0])
+            frames += 1
+            moved += previous is not None and luma != previous
+            sizes.add((frame.width, frame.height))
+            previous = luma
+    print(
+        f"decode: {frames} frames from 45 pictures, sizes {sizes}, "
+        f"{moved}/{frames - 1} differ from the one before"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--cameras", type=int, default=30)
+    ap.add_argument("--seconds", type=float, default=40)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--strace", type=float, default=0, help="seconds traced per mode")
+    ap.add_argument("--port", type=int, default=18664)
+    ap.add_argument("--modes", default=MODES)
+    args = ap.parse_args()
+    check() if args.check else bench(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
