@@ -17,6 +17,7 @@ its CPU (getrusage) over `--seconds` after a warm-up:
 - `pyav-demux`: `av.open` + `container.demux`, a thread per camera (as the recorder);
 - `native-threads`: our reader, a thread per camera, blocking `recv_into`;
 - `native-selector`: our reader, every camera in one thread around `selectors`;
+- `native-batched`: the same, waking at most every 50 ms (more data per wake-up);
 - `+hash` on a native mode: SHA-256 of each picture (a stand-in for the write).
 
 With `--strace N` the child is then traced for N seconds (`strace -c -f`) for the
@@ -52,7 +53,8 @@ from bench.rtsp_native import START, Depacketizer, RtspClient, StreamReader
 WARMUP_S = 8.0
 OPTIONS = {"rtsp_transport": "tcp", "timeout": "10000000", "allowed_media_types": "video"}
 CAMERA = {"width": 1280, "height": 720, "fps": 15, "bitrate": 1_500_000}
-MODES = "pyav-demux,native-threads,native-selector,native-selector+hash"
+BATCH_TICK_S = 0.05
+MODES = "pyav-demux,native-threads,native-selector,native-batched,native-batched+hash"
 
 
 def _pyav(url: str, counts: list[int], i: int, stop: threading.Event) -> None:
@@ -82,15 +84,20 @@ def _threads(readers: list[StreamReader]) -> list[threading.Thread]:
     return [threading.Thread(target=loop, args=(r,), daemon=True) for r in readers]
 
 
-def _selector(readers: list[StreamReader], stop: threading.Event) -> threading.Thread:
+def _selector(readers: list[StreamReader], stop: threading.Event, tick: float) -> threading.Thread:
+    """One thread for every camera; with `tick`, wake-ups at least `tick` seconds apart."""
+
     def loop() -> None:
         with selectors.DefaultSelector() as sel:
             for reader in readers:
                 sel.register(reader, selectors.EVENT_READ, reader)
             while not stop.is_set():
+                woke = time.monotonic()
                 for key, _ in sel.select(0.5):
                     if not key.data.pump():
                         sel.unregister(key.data)
+                if tick and (rest := woke + tick - time.monotonic()) > 0:
+                    time.sleep(rest)
 
     return threading.Thread(target=loop, daemon=True)
 
@@ -108,7 +115,8 @@ def _child(mode: str, urls: list[str], seconds: float, conn: Any) -> None:
         sink = _sink(extra == "hash")
         blocking = base == "native-threads"
         readers = [RtspClient(u).play(sink, blocking) for u in urls]
-        threads = _threads(readers) if blocking else [_selector(readers, stop)]
+        tick = BATCH_TICK_S if base == "native-batched" else 0.0
+        threads = _threads(readers) if blocking else [_selector(readers, stop, tick)]
     for t in threads:
         t.start()
 
