@@ -18,7 +18,9 @@ its CPU (getrusage) over `--seconds` after a warm-up:
 - `native-threads`: our reader, a thread per camera, blocking `recv_into`;
 - `native-selector`: our reader, every camera in one thread around `selectors`;
 - `native-batched`: the same, waking at most every 50 ms (more data per wake-up);
-- `+hash` on a native mode: SHA-256 of each picture (a stand-in for the write).
+- `+hash` on a native mode: SHA-256 of each picture (a stand-in for the write);
+- `+mux` on a native mode: the archive's fMP4 muxer (PyAV), SHA-256 and write, one
+  file per camera (no segment roll-over, no fsync until the end).
 
 With `--strace N` the child is then traced for N seconds (`strace -c -f`) for the
 system calls per picture.
@@ -33,6 +35,7 @@ import multiprocessing as mp
 import random
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,10 +43,13 @@ import sys
 import tempfile
 import threading
 import time
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import av
 
+from beffroi.archive.writer import MUXER_OPTIONS, HashingFile
 from beffroi.sim.bitstream import load_clip
 from beffroi.sim.rtp import PacketizedClip, rtcp_sender_report
 from beffroi.sim.runner import ShardedServer
@@ -53,8 +59,12 @@ from bench.rtsp_native import START, Depacketizer, RtspClient, StreamReader
 WARMUP_S = 8.0
 OPTIONS = {"rtsp_transport": "tcp", "timeout": "10000000", "allowed_media_types": "video"}
 CAMERA = {"width": 1280, "height": 720, "fps": 15, "bitrate": 1_500_000}
+TICK = Fraction(1, 90_000)
 BATCH_TICK_S = 0.05
-MODES = "pyav-demux,native-threads,native-selector,native-batched,native-batched+hash"
+MODES = (
+    "pyav-demux,native-threads,native-selector,native-batched,"
+    "native-batched+hash,native-batched+mux"
+)
 
 
 def _pyav(url: str, counts: list[int], i: int, stop: threading.Event) -> None:
@@ -70,10 +80,40 @@ def _pyav(url: str, counts: list[int], i: int, stop: threading.Event) -> None:
         container.close()
 
 
-def _sink(hashed: bool):
-    if hashed:
+def _sink(extra: str, path: str):
+    if extra == "hash":
         return lambda ts, data, key: hashlib.sha256(data).digest()
+    if extra == "mux":
+        return _Muxer(path)
     return lambda ts, data, key: None
+
+
+class _Muxer:
+    """Pictures into the archive's fragmented MP4 muxer and hashing file (one segment)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stream: Any = None
+        self.first = 0
+
+    def __call__(self, ts: int, data: bytes, key: bool) -> None:
+        if self.stream is None:
+            if not key:
+                return
+            self.file = HashingFile(Path(self.path))
+            self.container = av.open(self.file, mode="w", format="mp4", options=MUXER_OPTIONS)
+            self.stream = self.container.add_stream("h264", rate=CAMERA["fps"])
+            self.stream.width, self.stream.height = CAMERA["width"], CAMERA["height"]
+            nals = data.split(START)  # the SPS and PPS sent before each keyframe
+            self.stream.codec_context.extradata = b"".join(START + n for n in nals[1:3])
+            self.stream.time_base = TICK
+            self.first = ts
+        packet = av.Packet(data)
+        packet.pts = packet.dts = ts - self.first
+        packet.duration, packet.time_base = 6000, TICK
+        packet.is_keyframe = key
+        packet.stream = self.stream
+        self.container.mux(packet)
 
 
 def _threads(readers: list[StreamReader]) -> list[threading.Thread]:
@@ -102,7 +142,7 @@ def _selector(readers: list[StreamReader], stop: threading.Event, tick: float) -
     return threading.Thread(target=loop, daemon=True)
 
 
-def _child(mode: str, urls: list[str], seconds: float, conn: Any) -> None:
+def _child(mode: str, urls: list[str], seconds: float, workdir: str, conn: Any) -> None:
     """Run one mode, report its CPU over `seconds`, then picture counts on request."""
     base, _, extra = mode.partition("+")
     stop = threading.Event()
@@ -112,9 +152,11 @@ def _child(mode: str, urls: list[str], seconds: float, conn: Any) -> None:
         args = [(u, counts, i, stop) for i, u in enumerate(urls)]
         threads = [threading.Thread(target=_pyav, args=a, daemon=True) for a in args]
     else:
-        sink = _sink(extra == "hash")
         blocking = base == "native-threads"
-        readers = [RtspClient(u).play(sink, blocking) for u in urls]
+        paths = [f"{workdir}/cam{i}.mp4" for i in range(len(urls))]
+        readers = [
+            RtspClient(u).play(_sink(extra, p), blocking) for u, p in zip(urls, paths, strict=True)
+        ]
         tick = BATCH_TICK_S if base == "native-batched" else 0.0
         threads = _threads(readers) if blocking else [_selector(readers, stop, tick)]
     for t in threads:
@@ -144,6 +186,10 @@ def _child(mode: str, urls: list[str], seconds: float, conn: Any) -> None:
     stop.set()
     for reader in readers:
         reader.close()
+    for reader in readers:
+        if isinstance(muxer := reader.depack.on_picture, _Muxer) and muxer.stream is not None:
+            muxer.container.close()
+            muxer.file.close_durably()
 
 
 def _strace(pid: int, conn: Any, seconds: float) -> tuple[float, str]:
@@ -177,7 +223,8 @@ def bench(args: argparse.Namespace) -> None:
             ref = None
             for mode in args.modes.split(","):
                 parent, child = ctx.Pipe()
-                proc = ctx.Process(target=_child, args=(mode, urls, args.seconds, child))
+                work = tempfile.mkdtemp(prefix="rtsp-native-")
+                proc = ctx.Process(target=_child, args=(mode, urls, args.seconds, work, child))
                 proc.start()
                 r = parent.recv()
                 ref = ref or r["cpu"]
@@ -197,6 +244,7 @@ def bench(args: argparse.Namespace) -> None:
                 proc.join(20)
                 if proc.is_alive():
                     proc.kill()
+                shutil.rmtree(work)
 
 
 def _feed(data: bytes) -> tuple[list[tuple[int, bytes, bool]], Depacketizer]:
@@ -282,6 +330,19 @@ def check() -> None:
         f"decode: {frames} frames from 45 pictures, sizes {sizes}, "
         f"{moved}/{frames - 1} differ from the one before"
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        muxer = _Muxer(f"{tmp}/cam0.mp4")
+        for t, data_, key, _ in pictures:
+            muxer(t, data_, key)
+        muxer.container.close()
+        muxer.file.close_durably()
+        with av.open(f"{tmp}/cam0.mp4") as mp4:
+            video = mp4.streams.video[0]
+            packets = [p for p in mp4.demux(video) if p.size]
+            decoded = sum(len(p.decode()) for p in packets)
+            span = float((packets[-1].pts - packets[0].pts) * video.time_base)
+    print(f"mux: {len(pictures)} pictures -> {len(packets)} MP4 samples, {decoded} decoded, "
+          f"{span:.3f} s from first to last")  # fmt: skip
 
 
 def main() -> int:
