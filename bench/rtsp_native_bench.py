@@ -17,7 +17,7 @@ its CPU (getrusage) over `--seconds` after a warm-up:
 - `pyav-demux`: `av.open` + `container.demux`, a thread per camera (as the recorder);
 - `native-threads`: our reader, a thread per camera, blocking `recv_into`;
 - `native-selector`: our reader, every camera in one thread around `selectors`;
-- `native-batched`: the same, waking at most every 50 ms (more data per wake-up);
+- `native-batched`: the same, waking at most every `--tick` (50 ms): more per wake-up;
 - `+hash` on a native mode: SHA-256 of each picture (a stand-in for the write);
 - `+mux` on a native mode: the archive's fMP4 muxer (PyAV), SHA-256 and write, one
   file per camera (no segment roll-over, no fsync until the end).
@@ -60,7 +60,6 @@ WARMUP_S = 8.0
 OPTIONS = {"rtsp_transport": "tcp", "timeout": "10000000", "allowed_media_types": "video"}
 CAMERA = {"width": 1280, "height": 720, "fps": 15, "bitrate": 1_500_000}
 TICK = Fraction(1, 90_000)
-BATCH_TICK_S = 0.05
 MODES = (
     "pyav-demux,native-threads,native-selector,native-batched,"
     "native-batched+hash,native-batched+mux"
@@ -142,8 +141,8 @@ def _selector(readers: list[StreamReader], stop: threading.Event, tick: float) -
     return threading.Thread(target=loop, daemon=True)
 
 
-def _child(mode: str, urls: list[str], seconds: float, workdir: str, conn: Any) -> None:
-    """Run one mode, report its CPU over `seconds`, then picture counts on request."""
+def _child(mode: str, urls: list[str], args: argparse.Namespace, workdir: str, conn: Any) -> None:
+    """Run one mode, report its CPU over `args.seconds`, then picture counts on request."""
     base, _, extra = mode.partition("+")
     stop = threading.Event()
     readers: list[StreamReader] = []
@@ -157,7 +156,7 @@ def _child(mode: str, urls: list[str], seconds: float, workdir: str, conn: Any) 
         readers = [
             RtspClient(u).play(_sink(extra, p), blocking) for u, p in zip(urls, paths, strict=True)
         ]
-        tick = BATCH_TICK_S if base == "native-batched" else 0.0
+        tick = args.tick if base == "native-batched" else 0.0
         threads = _threads(readers) if blocking else [_selector(readers, stop, tick)]
     for t in threads:
         t.start()
@@ -173,7 +172,7 @@ def _child(mode: str, urls: list[str], seconds: float, workdir: str, conn: Any) 
     time.sleep(WARMUP_S)
     p0, s0 = pictures(), stats()
     r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-    time.sleep(seconds)
+    time.sleep(args.seconds)
     r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     p1, s1 = pictures(), stats()
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
@@ -224,7 +223,7 @@ def bench(args: argparse.Namespace) -> None:
             for mode in args.modes.split(","):
                 parent, child = ctx.Pipe()
                 work = tempfile.mkdtemp(prefix="rtsp-native-")
-                proc = ctx.Process(target=_child, args=(mode, urls, args.seconds, work, child))
+                proc = ctx.Process(target=_child, args=(mode, urls, args, work, child))
                 proc.start()
                 r = parent.recv()
                 ref = ref or r["cpu"]
@@ -353,6 +352,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--strace", type=float, default=0, help="seconds traced per mode")
     ap.add_argument("--port", type=int, default=18664)
+    ap.add_argument("--tick", type=float, default=0.05, help="native-batched's wake-up period")
     ap.add_argument("--modes", default=MODES)
     args = ap.parse_args()
     check() if args.check else bench(args)
