@@ -148,8 +148,8 @@ def _child(mode: str, urls: list[str], args: argparse.Namespace, workdir: str, c
     readers: list[StreamReader] = []
     counts = [0] * len(urls)
     if base == "pyav-demux":
-        args = [(u, counts, i, stop) for i, u in enumerate(urls)]
-        threads = [threading.Thread(target=_pyav, args=a, daemon=True) for a in args]
+        each = [(u, counts, i, stop) for i, u in enumerate(urls)]
+        threads = [threading.Thread(target=_pyav, args=a, daemon=True) for a in each]
     else:
         blocking = base == "native-threads"
         paths = [f"{workdir}/cam{i}.mp4" for i in range(len(urls))]
