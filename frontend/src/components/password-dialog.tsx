@@ -9,6 +9,7 @@ import { passwordChangeMessage, sessionEnded } from "../lib/auth";
 import { messages } from "../lib/i18n";
 import { confirmationProblem } from "../lib/password-policy";
 import { NewPasswordFields } from "./new-password-fields";
+import { TotpField } from "./totp-field";
 
 const t = messages({
   fr: {
@@ -108,19 +109,9 @@ export function PasswordDialog({ username, onClose }: { username: string; onClos
                 onValue={setNext}
                 onConfirmation={setConfirmation}
               />
-              <label>
-                {t("totp")}
-                <input
-                  name="totp"
-                  inputMode="numeric"
-                  autoComplete="one-time-code"
-                  pattern="[0-9]{6}"
-                  maxLength={6}
-                  value={totp}
-                  onInput={(e) => setTotp(e.currentTarget.value)}
-                />
+              <TotpField label={t("totp")} name="totp" value={totp} onValue={setTotp} required={false} strict>
                 <small>{t("totp_help")}</small>
-              </label>
+              </TotpField>
             </>
           )}
           {error && (

@@ -11,6 +11,7 @@ import { type LoginResponse, refusalMessage } from "../lib/auth";
 import { messages } from "../lib/i18n";
 import { navigate, route } from "../lib/router";
 import { loadSession } from "../lib/session";
+import { TotpField } from "../components/totp-field";
 import { AccessCodeForm } from "./access-code";
 
 const t = messages({
@@ -145,17 +146,7 @@ export function SignIn({ onWarnings }: { onWarnings: (w: string[]) => void }) {
           <p>
             {t("enrol_secret")} <code data-testid="totp-secret">{enrolment.secret}</code>
           </p>
-          <label>
-            {t("totp")}
-            <input
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              required
-              value={code}
-              onInput={(e) => setCode(e.currentTarget.value)}
-            />
-          </label>
+          <TotpField label={t("totp")} value={code} onValue={setCode} />
           {error && (
             <p class="error" role="alert">
               {error}
@@ -202,20 +193,7 @@ export function SignIn({ onWarnings }: { onWarnings: (w: string[]) => void }) {
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
         </label>
-        {askCode && (
-          <label>
-            {t("totp")}
-            <input
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              required
-              autoFocus
-              value={code}
-              onInput={(e) => setCode(e.currentTarget.value)}
-            />
-          </label>
-        )}
+        {askCode && <TotpField label={t("totp")} value={code} onValue={setCode} autoFocus />}
         {error && (
           <p class="error" role="alert">
             {error}

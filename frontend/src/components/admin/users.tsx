@@ -130,21 +130,16 @@ function useNotice() {
 }
 
 function UserAdmin() {
-  const [users, setUsers] = useState<UserOut[] | null>(null);
+  const users = useResource((signal) => api<UserOut[]>("/api/users", { signal }), [], {
+    describe: (e) => refusal(e, policyMessage),
+  });
   const [cameras, setCameras] = useState<Camera[]>([]);
   const [communes, setCommunes] = useState<Commune[]>([]);
   const [editing, setEditing] = useState<UserOut | "new" | null>(null);
   const { run, view, setNotice, setOutcome, resetAccess } = useNotice();
 
-  const load = async () => {
-    try {
-      setUsers(await api<UserOut[]>("/api/users"));
-    } catch (e) {
-      setNotice({ ok: false, text: refusal(e, policyMessage) });
-    }
-  };
+  const load = users.reload;
   useEffect(() => {
-    void load();
     void (async () => {
       const cams = await loadCameras().catch(() => [] as Camera[]);
       setCameras(cams);
@@ -188,7 +183,9 @@ function UserAdmin() {
         />
       )}
       <DataTable
-        rows={users}
+        rows={users.data}
+        error={users.error}
+        retry={users.reload}
         testId="users"
         rowKey={(u) => u.username}
         rowProps={(u) => ({ "data-testid": "user-row", "data-username": u.username, class: u.disabled ? "muted" : "" })}
