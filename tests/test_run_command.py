@@ -211,6 +211,15 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
             return any(b["status"] in ("ok", "degraded") and b["cameras_recording"] for b in bodies)
 
         wait_for(called, 30, "the monitor called by the running centre")
+        # A second `beffroi run` on the same data refuses to record it a second time.
+        second = subprocess.run(
+            [sys.executable, "-m", "beffroi.cli", "run", "--site", str(site), "--data",
+             str(data), "--listen", f"127.0.0.1:{free_port()}"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert "another Beffroi runs with the data directory" in second.stderr
+        assert run.statuses()["jlt-000"] == "recording"
     finally:
         run.proc.send_signal(signal.SIGTERM)
         out, _ = run.proc.communicate(timeout=60)

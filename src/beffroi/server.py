@@ -1,9 +1,10 @@
 """`beffroi run`: the composition root.
 
-1. refuse a TLS set-up that must not serve, load the site file, open the data
+1. refuse a TLS set-up that must not serve, load the site file, open and lock the data
    directory (0700) and the key of the TOTP secrets;
-2. migrate the schema (an SQLite database is copied aside first), open the journal,
-   apply the site file, ensure the first administrator (and the demo's people);
+2. migrate the schema (an SQLite database is copied aside first), take the centre's
+   recorder lease (a second server on the same database refuses to start), open the
+   journal, apply the site file, ensure the first administrator (and the demo's people);
 3. start the centre (`beffroi.centre.Centre`: the archive's recovery, the index writer,
    the recorder, retention and every other service, in the order the archive's
    invariants need);
@@ -31,6 +32,7 @@ from beffroi.archive.layout import archive_root
 from beffroi.archive.storage import storage_report
 from beffroi.centre import Centre, journal_site
 from beffroi.clock import Clock, SystemClock
+from beffroi.cluster.sole import AnotherCentreError, claim_recorder, lock_data_dir
 from beffroi.db.engine import database_url, make_engine
 from beffroi.db.migrate import SchemaTooNewError, upgrade
 from beffroi.journal.service import Journal
@@ -89,6 +91,11 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
 
     data_dir = opts.data_dir
     private_data_dir(data_dir)
+    try:  # one recorder per data directory (beffroi.cluster.sole), before anything else
+        data_lock = lock_data_dir(data_dir)
+    except AnotherCentreError as exc:
+        print(f"beffroi: {exc}", file=sys.stderr, flush=True)
+        return 1
     try:  # the key of the TOTP secrets (beffroi.access.secrets_box), before anything starts
         totp_key = TotpKey.load(data_dir)
     except TotpKeyError as exc:
@@ -104,6 +111,11 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         return 1
     if copy is not None:
         print(f"database copied before its migration: {copy}", flush=True)
+    try:  # and one per database: nothing is applied or recorded before this
+        recorder_lease = claim_recorder(engine, clock, data_dir)
+    except AnotherCentreError as exc:
+        print(f"beffroi: {exc}", file=sys.stderr, flush=True)
+        return 1
     journal = Journal.open(engine, clock, data_dir)
     journal.configure(site)  # where checkpoints are published
     applied = apply_site(engine, site, clock)
@@ -180,6 +192,8 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
         server.should_exit = True
         api.join(10)
         centre.stop()
+        recorder_lease.stop()  # released: the next server records at once
+        data_lock.close()
     return 0
 
 
