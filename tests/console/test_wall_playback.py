@@ -120,13 +120,19 @@ def test_the_whole_wall_plays_back_one_instant_in_sync(
         )
         spread = video.evaluate(SPREAD)
         assert spread > 20, f"tile {i}: uniform frame (luminance spread {spread})"
-    spreads = []
-    for _ in range(6):
+    # A tile may stall (a fragment late under load): the others go on and the wall loads
+    # it again (sync.ts, STALL_MS). What must hold: the four come within a second of each
+    # other and stay there for 3 s (six samples), within 30 s.
+    spreads: list[float] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         instants = [t["instant"] for t in p.evaluate(TILES)]
         spreads.append(max(instants) - min(instants))
+        if len(spreads) >= 6 and max(spreads[-6:]) <= 1000:
+            break
         p.wait_for_timeout(500)
     print(f"\nwall playback: spread of the tiles' instants {[round(s) for s in spreads]} ms")
-    assert max(spreads) <= 1000, spreads
+    assert len(spreads) >= 6 and max(spreads[-6:]) <= 1000, spreads
     playhead = float(timeline.get_attribute("data-playhead") or 0)
     assert abs(playhead - p.evaluate(TILES)[0]["instant"]) < 1500
     screenshot(p, "console-mur-relecture")

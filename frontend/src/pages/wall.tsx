@@ -60,11 +60,13 @@ export function WallPage(_props: PageProps) {
   // Nothing remembered: the first wall is the scope's cameras, put up before the paint
   // that shows the list (so no click lands on an empty wall about to be filled), and
   // nothing is saved until then.
+  // A wall stored meanwhile (another tab of the same user, while this one waited for
+  // the list) wins over the first wall: it is what the operator last set up.
   const awaitingFirst = useRef(stored === null);
   useLayoutEffect(() => {
     if (!awaitingFirst.current || cameras === null) return;
     awaitingFirst.current = false;
-    const first = firstWall(cameras);
+    const first = storedWall(localStorage, user) ?? firstWall(cameras);
     dispatch({ type: "load", grid: first.grid, cameras: first.tiles });
   }, [cameras]);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { correction, extrapolate, leaderOf, RETRY_MS, SETTLE_MS, type TileState, tolerance } from "./sync";
+import { correction, extrapolate, leaderOf, RETRY_MS, SETTLE_MS, STALL_MS, type TileState, tolerance } from "./sync";
 
 const T = Date.UTC(2026, 10, 1, 8, 0, 0);
 const tile = (over: Partial<TileState> = {}): TileState => ({
@@ -78,5 +78,13 @@ describe("a following tile", () => {
     expect(correction(T, tile({ status: "paused" }), 1, true)).toBe("play");
     expect(correction(T, tile(), 1, false)).toBe("pause");
     expect(correction(T, tile({ status: "loading" }), 1, true)).toBe("none");
+  });
+
+  it("loads a tile again when it has been buffering too long, not at a brief wait", () => {
+    expect(correction(T, tile({ status: "loading", stalled: 250 }), 1, true)).toBe("none");
+    expect(correction(T, tile({ status: "loading", stalled: STALL_MS - 1 }), 1, true)).toBe("none");
+    expect(correction(T, tile({ status: "loading", stalled: STALL_MS }), 1, true)).toBe("seek");
+    // Right after a seek the tile is left alone, however long it loads.
+    expect(correction(T, tile({ status: "loading", stalled: STALL_MS, sinceSeek: SETTLE_MS - 1 }), 1, true)).toBe("none");
   });
 });

@@ -15,6 +15,9 @@ export const TOLERANCE_MS = 500;
 export const SETTLE_MS = 1500;
 /** A tile whose playlist failed (no footage in its window) retries this often. */
 export const RETRY_MS = 10_000;
+/** A tile buffering this long (a fragment that never came) is loaded again: the
+ * others go on, so it would otherwise fall further behind for good. */
+export const STALL_MS = 3000;
 
 export function tolerance(speed: number): number {
   return TOLERANCE_MS * Math.max(1, speed);
@@ -30,6 +33,8 @@ export interface TileState {
   held: boolean;
   /** Milliseconds since the tile's last seek. */
   sinceSeek: number;
+  /** Milliseconds the tile has been loading without interruption (0: it is not). */
+  stalled?: number;
 }
 
 export interface Anchor {
@@ -64,7 +69,7 @@ export function correction(clock: number, tile: TileState, speed: number, playin
   if (tile.sinceSeek < SETTLE_MS) return "none";
   if (tile.covers === false) return tile.held ? "none" : "hold";
   if (tile.covers === null || tile.held || tile.instant === null) return "seek";
-  if (tile.status === "loading") return "none";
+  if (tile.status === "loading") return (tile.stalled ?? 0) >= STALL_MS ? "seek" : "none";
   if (Math.abs(tile.instant - clock) > tolerance(speed)) return "seek";
   if (playing && tile.status !== "playing") return "play";
   if (!playing && tile.status === "playing") return "pause";

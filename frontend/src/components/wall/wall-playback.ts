@@ -18,6 +18,10 @@ export class WallPlayback {
 
   private readonly engines = new Map<string, PlaybackEngine>();
   private readonly lastSeek = new Map<string, number>();
+  /** When each tile that had played since its last seek began buffering, while it is:
+   * a stall is loaded again (sync.ts); a first load after a seek is left to finish. */
+  private readonly loadingSince = new Map<string, number>();
+  private readonly played = new Set<string>();
   private cameras: string[] = [];
   private anchor: Anchor | null = null;
   private timer: number | null = null;
@@ -90,6 +94,8 @@ export class WallPlayback {
 
   private seekOne(camera: string, at: number): void {
     this.lastSeek.set(camera, this.mono());
+    this.loadingSince.delete(camera);
+    this.played.delete(camera);
     this.engines.get(camera)?.load(at, this.playing.value);
   }
 
@@ -107,12 +113,17 @@ export class WallPlayback {
     const held = this.held.value;
     const states: TileState[] = this.cameras.map((camera) => {
       const engine = this.engine(camera);
+      const status = engine.status.value;
+      if (status === "playing") this.played.add(camera);
+      if (status !== "loading") this.loadingSince.delete(camera);
+      else if (this.played.has(camera) && !this.loadingSince.has(camera)) this.loadingSince.set(camera, now);
       return {
         instant: engine.instant.value,
         status: engine.status.value,
         covers: engine.covers(expected),
         held: held.has(camera),
         sinceSeek: now - (this.lastSeek.get(camera) ?? -Infinity),
+        stalled: now - (this.loadingSince.get(camera) ?? now),
       };
     });
     const leader = leaderOf(states, expected, this.speed.value, this.playing.value);
