@@ -5,7 +5,8 @@
 // instant is the wall's. Without one (every tile loading, or without footage there) the
 // clock runs on its own from the last known instant, at the wall's speed, once a tile
 // plays. The other tiles follow: a drift beyond the tolerance is corrected by a seek; a
-// tile whose recording has a hole at the wall's instant waits, paused, until it has.
+// tile whose recording has a hole at the wall's instant waits, paused, until it has; a
+// tile that stalls buffering after it played is loaded again (STALL_MS).
 import type { PlaybackStatus } from "../playback/engine";
 
 /** Drift corrected by a seek at 1× and below (picture time). Above 1× it widens with
