@@ -1,8 +1,9 @@
 """Pixels Chromium shows against FFmpeg's decode of the same frame of the archive.
 
-The browser side: scripts that draw the `<video>` into a same-origin canvas at the frame
-`requestVideoFrameCallback` announces, so each picture comes with the exact media time
-(`mediaTime`, the frame's presentation timestamp) of the frame drawn; the pictures come
+The browser side: scripts that, at each frame `requestVideoFrameCallback` announces, take
+the `<video>`'s current picture as a WebCodecs `VideoFrame` and draw it into a canvas, so
+each picture comes with the exact media time (the `VideoFrame`'s own `timestamp`, the
+frame's presentation timestamp) of the frame drawn; the pictures come
 back as lossless PNG.
 
 The FFmpeg side, `reference_frames`: PyAV decodes the segment files with the decoder's
@@ -46,6 +47,12 @@ TOP_BAND = 4  # the top band: the picture's first quarter (the first slice of fo
 MAPPING_TOLERANCE_MS = 20.0
 
 # Draw the next `n` frames the video presents into a canvas, each with its media time.
+# The picture is taken as a WebCodecs `VideoFrame` of the element and its time is that
+# frame's own `timestamp`: `drawImage(video)` draws the frame current when the callback
+# runs, and a callback that runs late (a busy machine) sees a newer frame than the
+# `mediaTime` it was called for (two frames ahead, measured with a 150 ms delay), a
+# mismatch of the test's own making. A late callback may see the frame it already drew:
+# that one is not counted twice.
 CAPTURE_FRAMES = """([video, n]) => new Promise((resolve, reject) => {
   const canvas = document.createElement('canvas');
   canvas.width = video.videoWidth;
@@ -53,9 +60,14 @@ CAPTURE_FRAMES = """([video, n]) => new Promise((resolve, reject) => {
   const g = canvas.getContext('2d', {willReadFrequently: true});
   const frames = [];
   window.__capturedFrames = frames;
-  const onFrame = (_now, meta) => {
-    g.drawImage(video, 0, 0);
-    frames.push({t: meta.mediaTime, img: g.getImageData(0, 0, canvas.width, canvas.height)});
+  const onFrame = () => {
+    const picture = new VideoFrame(video);
+    const t = picture.timestamp / 1e6;
+    if (!frames.length || frames[frames.length - 1].t !== t) {
+      g.drawImage(picture, 0, 0);
+      frames.push({t, img: g.getImageData(0, 0, canvas.width, canvas.height)});
+    }
+    picture.close();
     if (frames.length < n) video.requestVideoFrameCallback(onFrame);
     else resolve(frames.map((f) => f.t));
   };
@@ -103,9 +115,12 @@ SEEK_AND_DRAW = """([video, t, within]) => new Promise((resolve, reject) => {
     video.addEventListener('seeked', () => { seeked = true; done(); }, {once: true});
     video.currentTime = t;
   };
-  const onFrame = (_now, meta) => {
-    seen.push(meta.mediaTime);
-    if (meta.mediaTime > t + 1e-3 || meta.mediaTime < t - within) {
+  const onFrame = () => {
+    const picture = new VideoFrame(video);  // the picture and its own time, as CAPTURE_FRAMES
+    const mediaTime = picture.timestamp / 1e6;
+    seen.push(mediaTime);
+    if (mediaTime > t + 1e-3 || mediaTime < t - within) {
+      picture.close();
       if (!video.paused && tries < 5) {
         tries += 1;
         seek();
@@ -116,8 +131,9 @@ SEEK_AND_DRAW = """([video, t, within]) => new Promise((resolve, reject) => {
     const canvas = document.createElement('canvas');
     canvas.width = video.videoWidth;
     canvas.height = video.videoHeight;
-    canvas.getContext('2d').drawImage(video, 0, 0);
-    drawn = {mediaTime: meta.mediaTime, png: canvas.toDataURL('image/png')};
+    canvas.getContext('2d').drawImage(picture, 0, 0);
+    picture.close();
+    drawn = {mediaTime, png: canvas.toDataURL('image/png')};
     done();
   };
   video.requestVideoFrameCallback(onFrame);
