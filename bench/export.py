@@ -39,6 +39,7 @@ from beffroi.db.engine import make_engine
 from beffroi.db.migrate import upgrade
 from beffroi.export.manifest import ExportOrder
 from beffroi.export.package import build_package
+from beffroi.ingest.spec import VideoTrack
 from beffroi.journal.keys import load_or_create_key
 from beffroi.requisitions.register import Authority, RequisitionItem
 from beffroi.sim.clips import ClipSpec, ensure_clip
@@ -76,8 +77,10 @@ def record_hour(engine: Engine, root: Path, minutes: int, cache: Path) -> None:
         with av.open(str(clip)) as src:
             stream = src.streams.video[0]
             if writer is None:
-                writer = SegmentWriter(root, CAMERA, stream, infos.append, segment_ms=60_000)
-            writer.template = stream  # the previous loop's container is closed
+                writer = SegmentWriter(
+                    root, CAMERA, VideoTrack.of_stream(stream), infos.append, segment_ms=60_000
+                )
+            writer.track = VideoTrack.of_stream(stream)  # the previous loop's container is closed
             first = None
             for packet in src.demux(stream):
                 if packet.dts is None:

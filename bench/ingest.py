@@ -1,9 +1,10 @@
 """Recording cost per camera: Beffroi's recorder against `ffmpeg -c copy -f segment`.
 
-    python -m bench.ingest --cameras 170 --seconds 180
+    python -m bench.ingest --cameras 170 --seconds 180 [--readers ffmpeg,native]
 
 Both record the same simulated cameras (720p, 15 fps, 1.5 Mbit/s H.264) in the same
-run: first `beffroi run` on a generated site, then the baseline, one
+run: first `beffroi run` on a generated site (once per RTSP client of `--readers`:
+FFmpeg's through PyAV, and Beffroi's own, `reader: native`), then the baseline, one
 `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment` process per camera (what
 Frigate and ZoneMinder do). Prints CPU per stream (% of one core), memory (PSS) per
 stream, segments and frames lost, and the ratios. The simulator runs in processes of
@@ -67,7 +68,7 @@ class Result:
         )
 
 
-def site_yaml(n: int, port: int) -> str:
+def site_yaml(n: int, port: int, reader: str = "ffmpeg") -> str:
     lines = [
         "communes:",
         "  - {id: bench, name: Bench}",
@@ -78,7 +79,7 @@ def site_yaml(n: int, port: int) -> str:
     ]
     for i in range(n):
         lines.append(
-            f"  - {{id: cam-{i:03d}, name: Cam {i}, commune: bench, "
+            f"  - {{id: cam-{i:03d}, name: Cam {i}, commune: bench, reader: {reader}, "
             f"stream: 'rtsp://127.0.0.1:{port}/cam{i}', location: {{lat: 47.35, lon: 0.66}}, "
             f"authorisation: {{reference: B-{i}, expires: 2031-01-01}}}}"
         )
@@ -105,10 +106,10 @@ def measure(pids: list[int], seconds: float) -> tuple[float, float, int]:
     return cpu1 - cpu0, machine, pss_max
 
 
-def run_beffroi(n: int, port: int, seconds: float, work: Path) -> Result:
-    site = work / "site.yaml"
-    site.write_text(site_yaml(n, port))
-    data = work / "beffroi-data"
+def run_beffroi(n: int, port: int, seconds: float, work: Path, reader: str) -> Result:
+    site = work / f"site-{reader}.yaml"
+    site.write_text(site_yaml(n, port, reader))
+    data = work / f"beffroi-data-{reader}"
     env = dict(os.environ, BEFFROI_ADMIN_PASSWORD="Bench-password-2026!")
     proc = subprocess.Popen(
         [
@@ -166,8 +167,9 @@ def run_beffroi(n: int, port: int, seconds: float, work: Path) -> Result:
         {"s": t_start_ms, "e": t_end_ms},
     ).fetchone()
     return Result(
-        "beffroi", n, seconds, cpu, machine, pss, segs, full[0], round(full[1] / 1000 * 15)
-    )
+        f"beffroi-{reader}", n, seconds, cpu, machine, pss, segs, full[0],
+        round(full[1] / 1000 * 15),
+    )  # fmt: skip
 
 
 def _profile(pids: list[int], seconds: float) -> Any:
@@ -268,6 +270,7 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=18554)
     ap.add_argument("--sim-processes", type=int, default=2)
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--readers", default="ffmpeg,native", help="RTSP clients to measure")
     ap.add_argument(
         "--profile", type=float, default=0, help="seconds of py-spy (pip install py-spy)"
     )
@@ -284,17 +287,20 @@ def main() -> int:
     ):
         SIM_PIDS.extend(sim.pids)
         work = Path(tmp)
-        results = [run_beffroi(args.cameras, args.port, args.seconds, work)]
-        print(results[0].line(), flush=True)
+        results = []
+        for reader in args.readers.split(","):
+            results.append(run_beffroi(args.cameras, args.port, args.seconds, work, reader))
+            print(results[-1].line(), flush=True)
         if not args.skip_baseline:
-            results.append(run_ffmpeg(args.cameras, args.port, args.seconds, work))
-            print(results[1].line(), flush=True)
-            b, f = results
-            print(
-                f"ratio beffroi/ffmpeg: CPU {b.cpu_pct_per_stream / f.cpu_pct_per_stream:.2f}x "
-                f"(machine-wide {b.machine_pct_per_stream / f.machine_pct_per_stream:.2f}x), "
-                f"memory {b.pss_per_stream_mib / f.pss_per_stream_mib:.2f}x"
-            )
+            f = run_ffmpeg(args.cameras, args.port, args.seconds, work)
+            print(f.line(), flush=True)
+            for b in results:
+                print(
+                    f"ratio {b.name}/ffmpeg: CPU "
+                    f"{b.cpu_pct_per_stream / f.cpu_pct_per_stream:.2f}x (machine-wide "
+                    f"{b.machine_pct_per_stream / f.machine_pct_per_stream:.2f}x), "
+                    f"memory {b.pss_per_stream_mib / f.pss_per_stream_mib:.2f}x"
+                )
     return 0
 
 

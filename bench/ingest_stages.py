@@ -32,9 +32,10 @@ from typing import Any
 import av
 
 from beffroi.archive.sink import ArchiveSinks
-from beffroi.ingest.camera import CameraRecorder, wall_ms
+from beffroi.ingest.camera import CameraRecorder
 from beffroi.ingest.pictures import Pictures
-from beffroi.ingest.spec import CameraSpec
+from beffroi.ingest.sources import SourcePacket, wall_ms
+from beffroi.ingest.spec import CameraSpec, VideoTrack
 from beffroi.ingest.worker import QueueEmit
 from beffroi.sim.runner import ShardedServer
 from beffroi.sim.specs import make_cameras
@@ -73,13 +74,15 @@ def _session(url: str, stop: threading.Event, each: Callable[[Any, Any], None] |
 
 def _pictures(archive: Path | None) -> Callable[[Any, Any], Any]:
     def first(stream: Any, packet: Any) -> Callable[[Any], None]:
-        pictures = Pictures(stream)
+        track = VideoTrack.of_stream(stream)
+        pictures = Pictures(track)
         writer = None
         if archive is not None:
-            writer = ArchiveSinks(archive).open(f"cam-{id(stream)}", stream, CountingEmit())
+            writer = ArchiveSinks(archive).open(f"cam-{id(stream)}", track, CountingEmit())
 
         def each(p: Any) -> None:
-            for pkt, at_ms, source in pictures.feed(p, wall_ms(), time.monotonic_ns()):
+            item = SourcePacket(p, wall_ms(), None, whole=False)
+            for pkt, at_ms, source in pictures.feed(item, time.monotonic_ns()):
                 if writer is not None:
                     writer.write(pkt, at_ms, source)
 

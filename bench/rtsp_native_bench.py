@@ -1,14 +1,9 @@
-"""PyAV's RTSP demux against a reader of our own (`bench/rtsp_native.py`), same cameras.
+"""PyAV's RTSP demux against our own reader (`beffroi.ingest.rtsp`), same cameras.
 
-    python -m bench.rtsp_native_bench --check
     python -m bench.rtsp_native_bench --cameras 30 --seconds 40 --repeat 2 --strace 5
 
-`--check` verifies the reader: offline, the simulator's own packetization of a clip
-(sequence numbers and RTP timestamps about to wrap, odd read sizes, a sender report and
-an RTSP reply in the stream) must come out as the clip's pictures byte for byte; live,
-one camera behind Digest auth must give 15 pictures/s, steps of 6000 ticks, no gap, a
-sender report that maps RTP time to the wall clock, and pictures that PyAV decodes to
-1280x720 frames that move.
+(The reader was first measured as a prototype here; it is now the production one,
+whose correctness `tests/ingest/test_rtsp_reader.py` and the recorder's tests check.)
 
 The bench serves simulated cameras (720p, 15 fps, 1.5 Mbit/s; the simulator in
 processes of its own) and runs each mode in a child process that only reads, measuring
@@ -30,14 +25,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import multiprocessing as mp
-import random
 import resource
 import selectors
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,11 +42,11 @@ from typing import Any
 import av
 
 from beffroi.archive.writer import MUXER_OPTIONS, HashingFile
-from beffroi.sim.bitstream import load_clip
-from beffroi.sim.rtp import PacketizedClip, rtcp_sender_report
+from beffroi.ingest.rtsp.client import RtspError
+from beffroi.ingest.rtsp.rtp import START
+from beffroi.ingest.rtsp.session import RtspSession
 from beffroi.sim.runner import ShardedServer
-from beffroi.sim.specs import Credentials, make_cameras
-from bench.rtsp_native import START, Depacketizer, RtspClient, StreamReader
+from beffroi.sim.specs import make_cameras
 
 WARMUP_S = 8.0
 OPTIONS = {"rtsp_transport": "tcp", "timeout": "10000000", "allowed_media_types": "video"}
@@ -115,15 +107,42 @@ class _Muxer:
         self.container.mux(packet)
 
 
-def _threads(readers: list[StreamReader]) -> list[threading.Thread]:
-    def loop(reader: StreamReader) -> None:
+class _Reader:
+    """A production session, its pictures handed to `sink`, as the bench's modes want."""
+
+    def __init__(self, url: str, sink: Any, blocking: bool) -> None:
+        self.session = RtspSession(url, None, None, 10.0)
+        self.session.conn.sock.setblocking(blocking)
+        self.sink = sink
+        self.depack = self.session.depack
+
+    def fileno(self) -> int:
+        return self.session.conn.sock.fileno()
+
+    def pump(self) -> bool:
+        try:
+            pictures = self.session.read()
+        except BlockingIOError:
+            return True
+        except (OSError, RtspError):
+            return False
+        for p in pictures:
+            self.sink(p.rtp_ts, p.data, p.keyframe)
+        return True
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _threads(readers: list[_Reader]) -> list[threading.Thread]:
+    def loop(reader: _Reader) -> None:
         while reader.pump():
             pass
 
     return [threading.Thread(target=loop, args=(r,), daemon=True) for r in readers]
 
 
-def _selector(readers: list[StreamReader], stop: threading.Event, tick: float) -> threading.Thread:
+def _selector(readers: list[_Reader], stop: threading.Event, tick: float) -> threading.Thread:
     """One thread for every camera; with `tick`, wake-ups at least `tick` seconds apart."""
 
     def loop() -> None:
@@ -145,7 +164,7 @@ def _child(mode: str, urls: list[str], args: argparse.Namespace, workdir: str, c
     """Run one mode, report its CPU over `args.seconds`, then picture counts on request."""
     base, _, extra = mode.partition("+")
     stop = threading.Event()
-    readers: list[StreamReader] = []
+    readers: list[_Reader] = []
     counts = [0] * len(urls)
     if base == "pyav-demux":
         each = [(u, counts, i, stop) for i, u in enumerate(urls)]
@@ -153,9 +172,7 @@ def _child(mode: str, urls: list[str], args: argparse.Namespace, workdir: str, c
     else:
         blocking = base == "native-threads"
         paths = [f"{workdir}/cam{i}.mp4" for i in range(len(urls))]
-        readers = [
-            RtspClient(u).play(_sink(extra, p), blocking) for u, p in zip(urls, paths, strict=True)
-        ]
+        readers = [_Reader(u, _sink(extra, p), blocking) for u, p in zip(urls, paths, strict=True)]
         tick = args.tick if base == "native-batched" else 0.0
         threads = _threads(readers) if blocking else [_selector(readers, stop, tick)]
     for t in threads:
@@ -166,7 +183,8 @@ def _child(mode: str, urls: list[str], args: argparse.Namespace, workdir: str, c
 
     def stats() -> tuple[int, int, int, int]:
         d = [r.depack for r in readers]
-        return (sum(x.gaps for x in d), sum(x.dropped for x in d), sum(r.recvs for r in readers),
+        reads = sum(r.session.reader.reads for r in readers)
+        return (sum(x.lost for x in d), sum(x.dropped for x in d), reads,
                 sum(x.packets for x in d))  # fmt: skip
 
     time.sleep(WARMUP_S)
@@ -186,7 +204,7 @@ def _child(mode: str, urls: list[str], args: argparse.Namespace, workdir: str, c
     for reader in readers:
         reader.close()
     for reader in readers:
-        if isinstance(muxer := reader.depack.on_picture, _Muxer) and muxer.stream is not None:
+        if isinstance(muxer := reader.sink, _Muxer) and muxer.stream is not None:
             muxer.container.close()
             muxer.file.close_durably()
 
@@ -246,107 +264,8 @@ def bench(args: argparse.Namespace) -> None:
                 shutil.rmtree(work)
 
 
-def _feed(data: bytes) -> tuple[list[tuple[int, bytes, bool]], Depacketizer]:
-    """Run `data` through a StreamReader over a socketpair, written in odd-sized chunks."""
-    a, b = socket.socketpair()
-    out: list[tuple[int, bytes, bool]] = []
-
-    class Fake:
-        sock = b
-
-        def close(self) -> None:
-            b.close()
-
-    reader = StreamReader(Fake(), Depacketizer(lambda *p: out.append(p)), (0, 1))  # type: ignore[arg-type]
-
-    def write() -> None:
-        rng, pos = random.Random(1), 0
-        while pos < len(data):
-            n = rng.choice((1, 3, 7, 1000, 1500, 40_000, 300_000))
-            a.sendall(data[pos : pos + n])
-            pos += n
-        a.close()
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    while reader.pump():
-        pass
-    writer.join()
-    reader.close()
-    return out, reader.depack
-
-
-def check() -> None:
-    cams = make_cameras(1, **CAMERA)
-    clip = PacketizedClip(load_clip(cams[0].clip))
-    seq, ts0, data = 65_000, (1 << 32) - 20 * 6000, bytearray()
-    expected = []
-    for loop in range(3):
-        for frame, unit in zip(clip.frames, clip.clip.access_units, strict=True):
-            ts = ts0 + loop * clip.duration + unit.pts
-            data += frame.render(seq, ts & 0xFFFFFFFF, 0x1234)
-            seq = (seq + frame.packet_count) & 0xFFFF
-            expected.append((ts, b"".join(START + n for n in unit.nals), unit.keyframe))
-            if len(expected) == 10:
-                data += rtcp_sender_report(0x1234, ts & 0xFFFFFFFF, 1, 1, 1e9)
-                data += b"RTSP/1.0 200 OK\r\nCSeq: 5\r\nContent-Length: 4\r\n\r\nabcd"
-    out, depack = _feed(bytes(data))
-    ok = out == expected and depack.gaps == 0 and len(depack.sender_reports) == 1
-    print(f"offline: {len(out)}/{len(expected)} pictures byte for byte, gaps {depack.gaps}, "
-          f"RTP time across the wrap {out[-1][0] - out[0][0]} ticks, seq wrapped: "
-          f"{seq < 65_000}: {'OK' if ok else 'FAILED'}")  # fmt: skip
-
-    pictures: list[tuple[int, bytes, bool, float]] = []
-    with ShardedServer(cams, "127.0.0.1", 0, processes=1,
-                       credentials=Credentials("admin", "s3cret")) as server:  # fmt: skip
-        url = server.url("cam0").replace("rtsp://", "rtsp://admin:s3cret@")
-        reader = RtspClient(url).play(lambda t, d, k: pictures.append((t, d, k, time.time())))
-        threading.Timer(6.0, reader.close).start()
-        while reader.pump():
-            pass
-    d = reader.depack
-    span = (pictures[-1][3] - pictures[0][3]) or 1
-    steps = {b[0] - a[0] for a, b in itertools.pairwise(pictures)}
-    ntp, rtp = d.sender_reports[0] if d.sender_reports else (0, 0)
-    t, _, _, arrived = pictures[-1]
-    skew = ntp / (1 << 32) - 2_208_988_800 + (t - rtp) / 90_000 - arrived
-    print(
-        f"live (Digest): {len(pictures)} pictures, {(len(pictures) - 1) / span:.2f}/s, "
-        f"RTP steps {sorted(steps)}, gaps {d.gaps}, dropped {d.dropped}, "
-        f"{len(d.sender_reports)} sender report(s), SR time - arrival {1000 * skew:+.1f} ms"
-    )
-    codec = av.CodecContext.create("h264", "r")
-    frames, moved, sizes = 0, 0, set()
-    previous = None
-    for _, data_, _, _ in pictures[:45]:
-        for frame in codec.decode(av.Packet(data_)):
-            luma = bytes(frame.planes[0])
-            frames += 1
-            moved += previous is not None and luma != previous
-            sizes.add((frame.width, frame.height))
-            previous = luma
-    print(
-        f"decode: {frames} frames from 45 pictures, sizes {sizes}, "
-        f"{moved}/{frames - 1} differ from the one before"
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        muxer = _Muxer(f"{tmp}/cam0.mp4")
-        for t, data_, key, _ in pictures:
-            muxer(t, data_, key)
-        muxer.container.close()
-        muxer.file.close_durably()
-        with av.open(f"{tmp}/cam0.mp4") as mp4:
-            video = mp4.streams.video[0]
-            packets = [p for p in mp4.demux(video) if p.size]
-            decoded = sum(len(p.decode()) for p in packets)
-            span = float((packets[-1].pts - packets[0].pts) * video.time_base)
-    print(f"mux: {len(pictures)} pictures -> {len(packets)} MP4 samples, {decoded} decoded, "
-          f"{span:.3f} s from first to last")  # fmt: skip
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--check", action="store_true")
     ap.add_argument("--cameras", type=int, default=30)
     ap.add_argument("--seconds", type=float, default=40)
     ap.add_argument("--repeat", type=int, default=1)
@@ -355,7 +274,7 @@ def main() -> int:
     ap.add_argument("--tick", type=float, default=0.05, help="native-batched's wake-up period")
     ap.add_argument("--modes", default=MODES)
     args = ap.parse_args()
-    check() if args.check else bench(args)
+    bench(args)
     return 0
 
 

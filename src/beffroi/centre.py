@@ -270,6 +270,7 @@ def camera_specs(
                 username=username,
                 password=password,
                 transport=cam.transport,
+                reader=cam.reader,
                 stall_timeout_s=float(recording.stall_timeout_seconds),
                 reconnect_max_s=float(recording.reconnect_max_seconds),
             )

@@ -18,6 +18,7 @@ from beffroi.archive.writer import SegmentWriter
 from beffroi.clock import FakeClock
 from beffroi.db.engine import make_engine
 from beffroi.db.migrate import upgrade
+from beffroi.ingest.spec import VideoTrack
 from tests.archive.seed import add_cameras
 from tests.media import ClipSource, make_clip
 
@@ -77,7 +78,9 @@ def test_reconcile_indexes_finished_files_that_lost_their_row(
     closed: list[Segment] = []
     clip = ClipSource(make_clip(seconds=4.0))
     stream, packets = clip.open()
-    w = SegmentWriter(tmp_path, "cam-a", stream, closed.append, segment_ms=1000)
+    w = SegmentWriter(
+        tmp_path, "cam-a", VideoTrack.of_stream(stream), closed.append, segment_ms=1000
+    )
     for i, p in enumerate(packets):
         w.write(p, 1_793_000_000_000 + round(i * 1000 / 15))
     w.close()

@@ -15,6 +15,7 @@ from beffroi.archive.check import check_archive
 from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segments
 from beffroi.archive.writer import SegmentWriter
+from beffroi.ingest.spec import VideoTrack
 from tests.archive.seed import add_cameras
 from tests.media import ClipSource, make_clip
 
@@ -22,7 +23,7 @@ from tests.media import ClipSource, make_clip
 def _record(root: Path, camera: str, start_ms: int) -> list[Segment]:
     closed: list[Segment] = []
     stream, packets = ClipSource(make_clip(seconds=4.0)).open()
-    w = SegmentWriter(root, camera, stream, closed.append, segment_ms=1000)
+    w = SegmentWriter(root, camera, VideoTrack.of_stream(stream), closed.append, segment_ms=1000)
     for i, p in enumerate(packets):
         w.write(p, start_ms + round(i * 1000 / 15))
     w.close()

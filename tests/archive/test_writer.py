@@ -12,6 +12,7 @@ from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.salvage import probe_segment, salvage_part
 from beffroi.archive.segment import Segment
 from beffroi.archive.writer import SegmentWriter
+from beffroi.ingest.spec import VideoTrack
 from beffroi.ingest.state import LiveSegment
 from tests.media import ClipSource, decode_levels, level, make_clip
 
@@ -31,7 +32,12 @@ def record(
     lives: list[LiveSegment | None] = []
     stream, packets = clip.open()
     writer = SegmentWriter(
-        root, "cam-a", stream, closed.append, lives.append, segment_ms=segment_ms
+        root,
+        "cam-a",
+        VideoTrack.of_stream(stream),
+        closed.append,
+        lives.append,
+        segment_ms=segment_ms,
     )
     for i, packet in enumerate(packets):
         wall = T0 + round(i * FRAME_MS)
@@ -126,7 +132,9 @@ def test_footage_is_visible_fragment_by_fragment(tmp_path: Path, clip) -> None:
 
 def test_salvage_keeps_every_complete_fragment_of_a_killed_segment(tmp_path: Path, clip) -> None:
     stream, packets = clip.open()
-    writer = SegmentWriter(tmp_path, "cam-a", stream, lambda s: None, segment_ms=60_000)
+    writer = SegmentWriter(
+        tmp_path, "cam-a", VideoTrack.of_stream(stream), lambda s: None, segment_ms=60_000
+    )
     for i, packet in enumerate(packets):
         if i == 70:
             break

@@ -63,9 +63,10 @@ def record_camera(
     segment_ms: int = 5_000,
     during: Callable[[Any], None] | None = None,
     transport: str = "tcp",
+    reader: str = "ffmpeg",
 ) -> Verdict:
     """Record `url` as camera "cam0" for `seconds` of footage, then judge it."""
-    cam = spec(url, "cam0", stall_timeout_s=10.0, transport=transport)
+    cam = spec(url, "cam0", stall_timeout_s=10.0, transport=transport, reader=reader)
     with recording(engine, root, [cam], segment_ms) as rig:
         wait_for(lambda: _footage_ms(rig) > 0, 60, "the first footage")
         wait_for(lambda: _footage_ms(rig) >= seconds * 1000, seconds * 2 + 30, "the footage")

@@ -31,6 +31,12 @@ def sim(sim_cache: Path) -> Iterator:
         yield server
 
 
+@pytest.fixture(params=["ffmpeg", "native"])
+def reader(request: pytest.FixtureRequest) -> str:
+    """The RTSP client that records (`CameraSpec.reader`)."""
+    return str(request.param)
+
+
 @pytest.fixture
 def rec_engine(tmp_path: Path) -> Iterator[Engine]:
     """Recording tests run in real time: SQLite here; the index writer's own tests cover

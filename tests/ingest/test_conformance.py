@@ -20,6 +20,8 @@ from tests.peers.vlc_camera import vlc_camera
 
 pytestmark = pytest.mark.slow
 SECONDS = 20.0
+# Every TCP source is recorded by both RTSP clients: FFmpeg's and ours (`ingest/rtsp`).
+READERS = ["ffmpeg", "native"]
 
 
 def assert_faithful(v: Verdict, stamped: bool = True, bound_ms: float = 100) -> None:
@@ -54,10 +56,11 @@ GST_CASES = {
 }
 
 
+@pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("case", list(GST_CASES))
-def test_gstreamer_camera(case: str, rec_engine, tmp_path: Path) -> None:
+def test_gstreamer_camera(case: str, reader: str, rec_engine, tmp_path: Path) -> None:
     with gst_camera(**GST_CASES[case]) as url:  # type: ignore[arg-type]
-        v = record_camera(rec_engine, tmp_path / "archive", url, SECONDS)
+        v = record_camera(rec_engine, tmp_path / "archive", url, SECONDS, reader=reader)
     assert v.time_sources == {"rtcp"}, v.summary()
     if case == "send-time-reports":
         # rtpsession's default (`rtcp-sync-send-time`): its reports map RTP time to when
@@ -98,14 +101,17 @@ SIM_QUIRKS = {
 }
 
 
+@pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("quirk", list(SIM_QUIRKS))
-def test_simulated_camera_quirk(quirk: str, rec_engine, sim_cache: Path, tmp_path: Path) -> None:
+def test_simulated_camera_quirk(
+    quirk: str, reader: str, rec_engine, sim_cache: Path, tmp_path: Path
+) -> None:
     camera = CameraSpec(
         name="cam0", width=320, height=240, fps=15, bitrate=300_000, stamp_send_time=True,
         fault=SIM_QUIRKS[quirk],
     )  # fmt: skip
     with simulator(camera, sim_cache) as sim:
-        v = record_camera(rec_engine, tmp_path / "archive", sim.url("cam0"), SECONDS)
+        v = record_camera(rec_engine, tmp_path / "archive", sim.url("cam0"), SECONDS, reader=reader)
     assert_faithful(v)
     fault = SIM_QUIRKS[quirk]
     if not fault.send_sender_reports or fault.sr_offset_seconds:
@@ -114,11 +120,14 @@ def test_simulated_camera_quirk(quirk: str, rec_engine, sim_cache: Path, tmp_pat
         assert v.state.camera_clock_error_ms == pytest.approx(3_600_000, abs=1000)
 
 
-def test_a_smart_codec_with_long_gops(rec_engine, sim_cache: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", READERS)
+def test_a_smart_codec_with_long_gops(
+    reader: str, rec_engine, sim_cache: Path, tmp_path: Path
+) -> None:
     camera = CameraSpec(
         name="cam0", width=320, height=240, fps=15, bitrate=300_000, stamp_send_time=True,
         duration=20.0, gop_seconds=10.0, vfr_idle_fps=1.0, vfr_period_s=5.0,
     )  # fmt: skip
     with simulator(camera, sim_cache) as sim:
-        v = record_camera(rec_engine, tmp_path / "archive", sim.url("cam0"), SECONDS)
+        v = record_camera(rec_engine, tmp_path / "archive", sim.url("cam0"), SECONDS, reader=reader)
     assert_faithful(v)

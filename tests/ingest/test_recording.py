@@ -1,4 +1,5 @@
-"""Recording simulated RTSP cameras end to end: sessions, segments, index, faults."""
+"""Recording simulated RTSP cameras end to end: sessions, segments, index, faults; with
+each RTSP client (`reader`: FFmpeg's, and ours)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ def decoded_frames(path: Path) -> list:
         return [f.to_ndarray(format="gray") for f in c.decode(video=0)]
 
 
-def test_cameras_record_contiguous_segments_whose_frames_move(sim, rec_engine, tmp_path) -> None:
-    specs = [spec(sim.url(f"cam{i}"), f"cam{i}") for i in range(3)]
+def test_cameras_record_contiguous_segments_whose_frames_move(
+    sim, rec_engine, tmp_path, reader
+) -> None:
+    specs = [spec(sim.url(f"cam{i}"), f"cam{i}", reader=reader) for i in range(3)]
     with recording(rec_engine, tmp_path / "archive", specs) as rig:
         wait_for(lambda: all(len(rig.rows(f"cam{i}")) >= 2 for i in range(3)), 20, "segments")
         st = rig.state("cam0")
@@ -44,8 +47,10 @@ def test_cameras_record_contiguous_segments_whose_frames_move(sim, rec_engine, t
         assert frames[0].std() > 1, "a frame must not be uniform"
 
 
-def test_h265_is_recorded_by_stream_copy(sim, rec_engine, tmp_path) -> None:
-    with recording(rec_engine, tmp_path / "archive", [spec(sim.url("cam5"), "cam5")]) as rig:
+def test_h265_is_recorded_by_stream_copy(sim, rec_engine, tmp_path, reader) -> None:
+    with recording(
+        rec_engine, tmp_path / "archive", [spec(sim.url("cam5"), "cam5", reader=reader)]
+    ) as rig:
         wait_for(lambda: len(rig.rows("cam5")) >= 1, 20, "an H.265 segment")
     row = rig.rows("cam5")[0]
     assert row["codec"] == "hevc"
@@ -54,12 +59,14 @@ def test_h265_is_recorded_by_stream_copy(sim, rec_engine, tmp_path) -> None:
     assert len(decoded_frames(tmp_path / "archive" / row["path"])) == row["frames"]
 
 
-def test_each_failure_has_its_own_reason(sim, rec_engine, tmp_path) -> None:
+def test_each_failure_has_its_own_reason(sim, rec_engine, tmp_path, reader) -> None:
     specs = [
-        spec(sim.url("cam4"), "cam0", username="agent", password="wrong"),
-        spec("rtsp://127.0.0.1:9/cam0", "cam1"),  # nothing listens on the discard port
-        spec(sim.url("nosuchcam"), "cam2"),
-        spec(sim.url("cam4"), "cam3", username="agent", password="s3cret!"),
+        spec(sim.url("cam4"), "cam0", username="agent", password="wrong", reader=reader),
+        spec(
+            "rtsp://127.0.0.1:9/cam0", "cam1", reader=reader
+        ),  # nothing listens on the discard port
+        spec(sim.url("nosuchcam"), "cam2", reader=reader),
+        spec(sim.url("cam4"), "cam3", username="agent", password="s3cret!", reader=reader),
     ]
     with recording(rec_engine, tmp_path / "archive", specs) as rig:
         expected = {
@@ -75,9 +82,13 @@ def test_each_failure_has_its_own_reason(sim, rec_engine, tmp_path) -> None:
         wait_for(lambda: rig.state("cam3").status == Status.RECORDING, 15, "digest auth")
 
 
-def test_a_dropped_session_reconnects_and_the_gap_is_recorded(sim, rec_engine, tmp_path) -> None:
+def test_a_dropped_session_reconnects_and_the_gap_is_recorded(
+    sim, rec_engine, tmp_path, reader
+) -> None:
     sim.set_fault("cam0", Fault(drop_after=2.5))
-    with recording(rec_engine, tmp_path / "archive", [spec(sim.url("cam0"), "cam0")]) as rig:
+    with recording(
+        rec_engine, tmp_path / "archive", [spec(sim.url("cam0"), "cam0", reader=reader)]
+    ) as rig:
         wait_for(lambda: rig.state("cam0").reconnects >= 2, 20, "reconnections")
         wait_for(lambda: rig.state("cam0").status == Status.RECORDING, 10, "recording again")
     rows = rig.rows("cam0")
@@ -89,10 +100,13 @@ def test_a_dropped_session_reconnects_and_the_gap_is_recorded(sim, rec_engine, t
         assert b["prev_sha256"] == a["sha256"]
 
 
-def test_a_timestamp_jump_never_corrupts_the_archive(sim, rec_engine, tmp_path) -> None:
+def test_a_timestamp_jump_never_corrupts_the_archive(sim, rec_engine, tmp_path, reader) -> None:
     sim.set_fault("cam1", Fault(jump_after=1.5, jump_seconds=3600))
     sim.set_fault("cam2", Fault(jump_after=1.5, jump_seconds=-600))
-    specs = [spec(sim.url("cam1"), "cam1"), spec(sim.url("cam2"), "cam2")]
+    specs = [
+        spec(sim.url("cam1"), "cam1", reader=reader),
+        spec(sim.url("cam2"), "cam2", reader=reader),
+    ]
     with recording(rec_engine, tmp_path / "archive", specs, segment_ms=60_000) as rig:
         wait_for(
             lambda: (
@@ -111,18 +125,22 @@ def test_a_timestamp_jump_never_corrupts_the_archive(sim, rec_engine, tmp_path) 
         assert len(frames) == r["frames"]
 
 
-def test_a_stalled_camera_is_reported_and_recovers(sim, rec_engine, tmp_path) -> None:
+def test_a_stalled_camera_is_reported_and_recovers(sim, rec_engine, tmp_path, reader) -> None:
     # After FFmpeg's probe (about 2 s), which swallows read errors while it probes.
     sim.set_fault("cam3", Fault(stall_after=4.0, stall_seconds=6.0))
-    s = spec(sim.url("cam3"), "cam3", stall_timeout_s=2.0)
+    s = spec(sim.url("cam3"), "cam3", stall_timeout_s=2.0, reader=reader)
     with recording(rec_engine, tmp_path / "archive", [s]) as rig:
         wait_for(lambda: rig.state("cam3").reason == Reason.STALLED, 15, "stall reported")
         wait_for(lambda: rig.state("cam3").status == Status.RECORDING, 20, "recovery")
 
 
-def test_garbage_from_a_camera_never_corrupts_the_archive(sim, rec_engine, tmp_path) -> None:
+def test_garbage_from_a_camera_never_corrupts_the_archive(
+    sim, rec_engine, tmp_path, reader
+) -> None:
     sim.set_fault("cam0", Fault(garbage_after=1.0, garbage_frames=10))
-    with recording(rec_engine, tmp_path / "archive", [spec(sim.url("cam0"), "cam0")]) as rig:
+    with recording(
+        rec_engine, tmp_path / "archive", [spec(sim.url("cam0"), "cam0", reader=reader)]
+    ) as rig:
         wait_for(lambda: len(rig.rows("cam0")) >= 2, 20, "segments after garbage")
     for r in rig.rows("cam0"):
         path = tmp_path / "archive" / r["path"]

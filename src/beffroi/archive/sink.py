@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from beffroi.archive.salvage import salvage_camera
 from beffroi.archive.writer import SegmentWriter
-from beffroi.ingest.spec import Emit
+from beffroi.ingest.spec import Emit, VideoTrack
 
 
 @dataclass(frozen=True)
@@ -20,11 +19,11 @@ class ArchiveSinks:
         for info in salvage_camera(self.archive_root, camera_id):
             emit.segment(info)
 
-    def open(self, camera_id: str, stream: Any, emit: Emit) -> SegmentWriter:
+    def open(self, camera_id: str, track: VideoTrack, emit: Emit) -> SegmentWriter:
         return SegmentWriter(
             self.archive_root,
             camera_id,
-            stream,
+            track,
             on_closed=emit.segment,
             on_live=lambda live: emit.live(camera_id, live),
             segment_ms=self.segment_ms,

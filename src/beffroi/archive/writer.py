@@ -31,6 +31,7 @@ import av
 
 from beffroi.archive.layout import PART_SUFFIX, fsync_dir, segment_relpath
 from beffroi.archive.segment import Segment, time_source_of
+from beffroi.ingest.spec import VideoTrack
 from beffroi.ingest.state import LiveSegment
 
 MUXER_OPTIONS = {
@@ -83,7 +84,7 @@ class HashingFile:
 
 
 class _OpenSegment:
-    def __init__(self, root: Path, camera_id: str, start_ms: int, template: Any) -> None:
+    def __init__(self, root: Path, camera_id: str, start_ms: int, track: VideoTrack) -> None:
         self.start_ms = start_ms
         self.relpath = segment_relpath(camera_id, start_ms)
         self.final = root / self.relpath
@@ -91,10 +92,11 @@ class _OpenSegment:
         self.part = self.final.with_name(self.final.name + PART_SUFFIX)
         self.file = HashingFile(self.part)
         self.container = av.open(self.file, mode="w", format="mp4", options=MUXER_OPTIONS)
-        self.stream = self.container.add_stream_from_template(template)
-        if template.codec_context.name == "hevc":
+        self.stream = self.container.add_stream_from_template(track.template)
+        self.stream.time_base = track.time_base  # our reader's template is FFmpeg's probe
+        if track.codec == "hevc":
             self.stream.codec_tag = "hvc1"  # what browsers and QuickTime expect
-        self.time_base: Fraction = template.time_base
+        self.time_base: Fraction = track.time_base
         # Per-packet arithmetic in floats: Fraction costs microseconds an operation.
         self.ms_per_tick = float(self.time_base) * 1000
         self.last_out_dts = -1
@@ -118,7 +120,7 @@ class SegmentWriter:
         self,
         archive_root: Path,
         camera_id: str,
-        template_stream: Any,
+        track: VideoTrack,
         on_closed: Callable[[Segment], None],
         on_live: Callable[[LiveSegment | None], None] | None = None,
         segment_ms: int = 60_000,
@@ -126,14 +128,14 @@ class SegmentWriter:
     ) -> None:
         self.root = Path(archive_root)
         self.camera_id = camera_id
-        self.template = template_stream
+        self.track = track
         self.on_closed = on_closed
         self.on_live = on_live or (lambda _live: None)
         self.segment_ms = segment_ms
         self.gap_ms = gap_ms
-        self.codec = template_stream.codec_context.name
-        self.width = template_stream.codec_context.width
-        self.height = template_stream.codec_context.height
+        self.codec = track.codec
+        self.width = track.width
+        self.height = track.height
         self.seg: _OpenSegment | None = None
         self.last_at_ms: float | None = None
         self.nominal_duration = 0
@@ -172,7 +174,7 @@ class SegmentWriter:
         return self.nominal_duration * seg.ms_per_tick
 
     def _open(self, start_ms: int) -> _OpenSegment:
-        seg = _OpenSegment(self.root, self.camera_id, start_ms, self.template)
+        seg = _OpenSegment(self.root, self.camera_id, start_ms, self.track)
         self.seg = seg
         self.on_live(LiveSegment(seg.relpath, start_ms, start_ms))
         return seg

@@ -8,7 +8,6 @@ reconnect in lockstep.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
@@ -18,14 +17,16 @@ from typing import Any
 
 import av
 
-from beffroi.ingest.errors import classify, scrub
+from beffroi.ingest.errors import CameraRefused, classify, scrub
 from beffroi.ingest.pictures import Pictures, Placed
+from beffroi.ingest.read_loop import ReadLoop
+from beffroi.ingest.rtsp.client import RtspError
+from beffroi.ingest.sources import NativeSource, Source, SourcePacket, open_source, wall_ms
 from beffroi.ingest.spec import CameraSpec, Emit, PacketSink, SinkFactory
 from beffroi.ingest.state import CameraState, LiveSegment, Reason, Status
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_CODECS = {"h264", "hevc"}
 STATE_INTERVAL_S = 1.0
 RATE_WINDOW_S = 5.0
 
@@ -36,15 +37,17 @@ def backoff_delay(attempt: int, low: float, high: float, rng: random.Random) -> 
     return step / 2 + rng.random() * step / 2
 
 
-def wall_ms() -> int:
-    # The recorder stamps footage with the server's real clock (NTP-disciplined): the law
-    # asks for exact time, so this is deliberately not the injectable test clock.
-    return time.time_ns() // 1_000_000
-
-
 class CameraRecorder:
-    def __init__(self, spec: CameraSpec, sinks: SinkFactory, emit: Emit) -> None:
+    # The session being recorded (`_pump`).
+    _pictures: Pictures
+    _sink: PacketSink
+    _recorded: bool
+
+    def __init__(
+        self, spec: CameraSpec, sinks: SinkFactory, emit: Emit, read_loop: ReadLoop | None = None
+    ) -> None:
         self.spec = spec
+        self.read_loop = read_loop  # the worker's, for our reader's sessions
         self.sinks = sinks
         self.emit = emit
         self.state = CameraState(camera_id=spec.camera_id, since_ms=wall_ms())
@@ -112,42 +115,22 @@ class CameraRecorder:
         self._set(Status.DISABLED, Reason.DISABLED, "recorder stopped")
 
     def _session(self) -> bool:
-        """One RTSP session; True if it recorded at least one packet."""
+        """One RTSP session; True if it recorded at least one picture."""
         spec = self.spec
         try:
-            container = av.open(
-                spec.url_with_credentials(),
-                # FFmpeg's own socket timeout bounds connect and every read. PyAV's
-                # `timeout=` is deliberately not used: it is a Python interrupt callback
-                # FFmpeg calls many times a packet, each taking the GIL; measured at 30
-                # cameras a worker, it cost 40 % of the worker's CPU.
-                options={
-                    "rtsp_transport": spec.transport,
-                    "timeout": str(int(spec.stall_timeout_s * 1_000_000)),
-                    # Never sound: public-space video protection may not capture it
-                    # (CNIL), so audio tracks are not even set up; nor are metadata ones.
-                    "allowed_media_types": "video",
-                },
-            )
-        except (av.FFmpegError, OSError) as exc:
+            source = open_source(spec)
+        except (av.FFmpegError, OSError, RtspError, CameraRefused) as exc:
             self._set(Status.OFFLINE, *classify(exc))
             return False
         recorded = False
         sink: PacketSink | None = None
         try:
-            if not container.streams.video:
-                self._set(Status.OFFLINE, Reason.NO_VIDEO, "the stream has no video track")
-                return False
-            stream = container.streams.video[0]
-            codec = stream.codec_context.name
-            if codec not in SUPPORTED_CODECS:
-                self._set(Status.OFFLINE, Reason.UNSUPPORTED_CODEC, f"codec {codec}")
-                return False
-            self.state.codec = codec
-            self.state.width = stream.codec_context.width
-            self.state.height = stream.codec_context.height
-            sink = self.sinks.open(spec.camera_id, stream, self._sink_emit)
-            recorded = self._pump(container, stream, sink)
+            track = source.track
+            self.state.codec, self.state.width, self.state.height = (
+                track.codec, track.width, track.height,
+            )  # fmt: skip
+            sink = self.sinks.open(spec.camera_id, track, self._sink_emit)
+            recorded = self._pump(source, sink)
             if not self.stop_event.is_set():
                 self._set(Status.OFFLINE, Reason.STREAM_ENDED, "the camera closed the session")
         except _SinkError as exc:
@@ -155,43 +138,60 @@ class CameraRecorder:
             if sink is not None:
                 sink.abort()
                 sink = None
-        except (av.FFmpegError, OSError) as exc:
+        except (av.FFmpegError, OSError, RtspError) as exc:
             reason, detail = classify(exc)
             if reason in (Reason.STREAM_ERROR, Reason.UNREACHABLE) and self._stalled():
                 reason = Reason.STALLED
             self._set(Status.OFFLINE, reason, detail)
         finally:
-            self._close(sink, container)
+            self._close(sink, source)
         return recorded
 
-    def _pump(self, container: Any, stream: Any, sink: PacketSink) -> bool:
-        recorded = False
+    def _pump(self, source: Source, sink: PacketSink) -> bool:
+        self._pictures, self._sink, self._recorded = Pictures(source.track), sink, False
+        try:
+            if self.read_loop is not None and isinstance(source, NativeSource):
+                self.read_loop.run(source, self._take, self.stop_event.is_set)
+            else:
+                for item in source.packets():
+                    if self.stop_event.is_set():
+                        break
+                    self._take(item)
+        except _SinkError:
+            raise  # the archive takes nothing more
+        except BaseException:
+            # A stall or a broken stream: the pictures held for their timing are
+            # footage all the same (they were lost before this).
+            self._flush()
+            raise
+        return self._flush() or self._recorded
+
+    def _take(self, item: SourcePacket) -> None:
+        """One packet of the session (in the worker's read loop, for our reader)."""
         st = self.state
-        pictures = Pictures(stream)
-        clock = pictures.clock
-        for packet in container.demux(stream):
-            if self.stop_event.is_set():
-                break
-            now = wall_ms()
-            ready = pictures.feed(packet, now, time.monotonic_ns())
-            if ready:
-                self._write(sink, ready)
-                st.last_packet_ms = now
-                if not recorded:
-                    recorded = True
-                    self._set(Status.RECORDING)
-            if time.monotonic() - self._last_emit >= STATE_INTERVAL_S:
-                # Read at each state message, not kept up to date per packet.
-                st.timestamp_jumps = clock.jumps
-                st.time_source = clock.source
-                st.camera_clock_error_ms = clock.camera_clock_error_ms
-                st.segment_write_lag_ms = round(sink.last_write_lag_ms, 3)
-                self._publish(force=True)  # the interval is checked just above
-        leftover = pictures.flush()
+        if st.status != Status.RECORDING:
+            # Pictures flow: recording, even while the first ones wait for the camera's
+            # first RTCP report (`arrival.py`, up to 5 s) to be written.
+            self._set(Status.RECORDING)
+        st.last_packet_ms = item.arrival_ms
+        ready = self._pictures.feed(item, time.monotonic_ns())
+        if ready:
+            self._write(self._sink, ready)
+            self._recorded = True
+        if time.monotonic() - self._last_emit >= STATE_INTERVAL_S:
+            # Read at each state message, not kept up to date per packet.
+            clock = self._pictures.clock
+            st.timestamp_jumps = clock.jumps
+            st.time_source = clock.source
+            st.camera_clock_error_ms = clock.camera_clock_error_ms
+            st.segment_write_lag_ms = round(self._sink.last_write_lag_ms, 3)
+            self._publish(force=True)  # the interval is checked just above
+
+    def _flush(self) -> bool:
+        leftover = self._pictures.flush()
         if leftover:
-            self._write(sink, leftover)
-            recorded = True
-        return recorded
+            self._write(self._sink, leftover)
+        return bool(leftover)
 
     def _write(self, sink: PacketSink, pictures: list[Placed]) -> None:
         mono = time.monotonic()
@@ -209,15 +209,14 @@ class CameraRecorder:
         last = self.state.last_packet_ms
         return last is not None and wall_ms() - last >= self.spec.stall_timeout_s * 900
 
-    def _close(self, sink: PacketSink | None, container: Any) -> None:
+    def _close(self, sink: PacketSink | None, source: Source) -> None:
         if sink is not None:
             try:
                 sink.close()
             except (av.FFmpegError, OSError) as exc:
                 log.error("%s: closing segment failed: %s", self.spec.camera_id, exc)
                 sink.abort()
-        with contextlib.suppress(av.FFmpegError, OSError):
-            container.close()
+        source.close()
 
 
 class _SinkEmit:

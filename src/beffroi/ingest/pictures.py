@@ -1,54 +1,45 @@
-"""From demuxed packets to whole pictures placed in time: what the archive records.
+"""From a reader's packets to whole pictures placed in time: what the archive records.
 
 packets ─► AccessUnits (whole pictures) ─► ProbeBacklog (the probe's burst) ─► FrameClock
 (filming time, RTCP or arrival) ─► (packet, filmed ms, time source) for the writer.
+Our own reader's packets are whole pictures already (`sources.py`): they skip the join.
 """
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from beffroi.ingest.access_units import AccessUnit, AccessUnits
 from beffroi.ingest.arrival import ProbeBacklog
 from beffroi.ingest.frame_clock import FrameClock, Observation
-
-_PRFT_WALLCLOCK = struct.Struct("<q")  # AVProducerReferenceTime.wallclock, µs since 1970
+from beffroi.ingest.sources import SourcePacket
+from beffroi.ingest.spec import VideoTrack
 
 Placed = tuple[Any, float, str]  # (packet, ms its decode instant was filmed, time source)
 
 
-def producer_time_us(packet: Any) -> int | None:
-    """The camera's NTP time of this packet from its last RTCP sender report, if any."""
-    if not packet.has_sidedata("prft"):
-        return None
-    return int(_PRFT_WALLCLOCK.unpack_from(bytes(packet.get_sidedata("prft")))[0])
-
-
 class Pictures:
-    def __init__(self, stream: Any) -> None:
-        self.ms_per_tick = float(stream.time_base) * 1000
-        rate = stream.average_rate or stream.guessed_rate
-        nominal = 1000 / float(rate) if rate and 1 <= float(rate) <= 120 else 1000 / 15
-        self.units = AccessUnits(stream.codec_context.name)
+    def __init__(self, track: VideoTrack) -> None:
+        self.ms_per_tick = float(track.time_base) * 1000
+        rate = track.rate
+        nominal = 1000 / rate if rate and 1 <= rate <= 120 else 1000 / 15
+        self.units = AccessUnits(track.codec)
         self.backlog = ProbeBacklog()
         self.clock = FrameClock(nominal_ms=nominal)
-        self._previous: int | None = None  # when the previous packet came out
-        self._timed = False  # a packet carried the camera's time already
 
-    def feed(self, packet: Any, now_ms: int, mono_ns: int) -> list[Placed]:
-        # FFmpeg's parser hands a picture over when the next one begins: the packet
-        # before this one came out when this one's first bytes arrived. Its PRFT is its
-        # own (measured against the simulator's send-time stamps: within 2 ms).
-        arrival = self._previous if self._previous is not None else now_ms
-        self._previous = now_ms
-        prft = producer_time_us(packet)
-        if prft is not None and not self._timed:
-            # The session's first PRFT is one picture late, every time (measured against
-            # GStreamer's capture stamps: +100 ms at 10 fps, later ones within 1 ms).
-            self._timed, prft = True, None
+    def feed(self, item: SourcePacket, mono_ns: int) -> list[Placed]:
+        if item.whole:
+            packet = item.packet
+            units = [
+                AccessUnit(
+                    packet, packet.pts, packet.dts, packet.is_keyframe, item.arrival_ms,
+                    item.camera_us,
+                )
+            ]  # fmt: skip
+        else:
+            units = self.units.feed(item.packet, item.arrival_ms, item.camera_us)
         out: list[Placed] = []
-        for unit in self.units.feed(packet, arrival, prft):
+        for unit in units:
             timed = unit.prft_us is not None
             ready = self.backlog.feed(unit, self._dts_ms(unit), unit.arrival_ms, mono_ns, timed)
             out.extend(self._place(ready))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -16,6 +17,7 @@ class CameraSpec:
     username: str | None = None
     password: str | None = None
     transport: str = "tcp"  # RTP inside the RTSP connection ("tcp") or over "udp"
+    reader: str = "ffmpeg"  # "ffmpeg" (PyAV's demuxer) or "native" (ingest/rtsp, TCP only)
     stall_timeout_s: float = 10.0
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 60.0
@@ -32,6 +34,26 @@ class CameraSpec:
 
 def _port(port: int | None) -> str:
     return f":{port}" if port else ""
+
+
+@dataclass(frozen=True)
+class VideoTrack:
+    """What a segment writer needs of a camera's video: the codec, the picture size, the
+    time base of the packets, and a PyAV stream to copy the codec parameters from (FFmpeg's
+    demuxed stream; for our own reader, FFmpeg's probe of the session's first keyframe)."""
+
+    codec: str  # FFmpeg's name: "h264" or "hevc"
+    width: int
+    height: int
+    time_base: Fraction  # of the packets' timestamps
+    template: Any  # a PyAV stream
+    rate: float | None = None  # pictures a second, as announced (FFmpeg's probe)
+
+    @classmethod
+    def of_stream(cls, stream: Any) -> VideoTrack:
+        ctx = stream.codec_context
+        rate = stream.average_rate or stream.guessed_rate
+        return cls(ctx.name, ctx.width, ctx.height, stream.time_base, stream, rate and float(rate))
 
 
 class PacketSink(Protocol):
@@ -53,7 +75,7 @@ class SinkFactory(Protocol):
     def recover(self, camera_id: str, emit: Emit) -> None:
         """Finish what a previous session of this camera left (crash salvage)."""
 
-    def open(self, camera_id: str, stream: Any, emit: Emit) -> PacketSink: ...
+    def open(self, camera_id: str, track: VideoTrack, emit: Emit) -> PacketSink: ...
 
 
 class Emit(Protocol):

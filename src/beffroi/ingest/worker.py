@@ -1,4 +1,6 @@
 """A worker records a shard of cameras, one thread each, and reports to the supervisor.
+The sessions of our own reader are read by one thread for the whole shard
+(`read_loop.py`); each camera's thread connects and reconnects.
 
 Shards exist because one Python process with 170 camera threads fell behind (measured,
 DESIGN.md); a few dozen cameras per process keep each process well under a core.
@@ -14,6 +16,7 @@ import threading
 from typing import Any, Protocol
 
 from beffroi.ingest.camera import CameraRecorder
+from beffroi.ingest.read_loop import ReadLoop
 from beffroi.ingest.spec import CameraSpec, SinkFactory
 from beffroi.ingest.state import CameraState, LiveSegment
 
@@ -62,9 +65,10 @@ def run_shard(
     ("remove", camera_id) cameras without touching the others of the shard."""
     emit = QueueEmit(events)
     running: dict[str, tuple[CameraRecorder, threading.Thread]] = {}
+    read_loop = ReadLoop()  # our reader's sessions, all read by one thread
 
     def add(spec: CameraSpec) -> None:
-        recorder = CameraRecorder(spec, sinks, emit)
+        recorder = CameraRecorder(spec, sinks, emit, read_loop)
         thread = threading.Thread(target=recorder.run, name=f"cam-{spec.camera_id}", daemon=True)
         running[spec.camera_id] = (recorder, thread)
         thread.start()

@@ -88,6 +88,7 @@ def camera_values(camera: Camera) -> dict[str, Any]:
         "fov_range_m": camera.field_of_view.range_m if camera.field_of_view else None,
         "stream_url": split.url,
         "transport": camera.transport,
+        "reader": camera.reader,
         "username": split.username or camera.username,
         "password_env": camera.password_env,
         "retention_s": camera.retention_s,

@@ -27,6 +27,7 @@ class CameraRow:
     fov_range_m: float | None
     stream_url: str
     transport: str  # tcp | udp
+    reader: str  # ffmpeg | native
     username: str | None
     password_env: str | None
     retention_s: int
@@ -64,6 +65,7 @@ def _row(r: Any) -> CameraRow:
         fov_range_m=r.fov_range_m,
         stream_url=r.stream_url,
         transport=r.transport,
+        reader=r.reader,
         username=r.username,
         password_env=r.password_env,
         retention_s=r.retention_s,

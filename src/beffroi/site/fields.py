@@ -18,6 +18,7 @@ ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 INSEE_PATTERN = r"^(?:\d{5}|2[AB]\d{3})$"
 
 View = Literal["close-up", "general", "traffic"]
+Reader = Literal["ffmpeg", "native"]  # which RTSP client reads the camera (ingest/sources.py)
 Transport = Literal["tcp", "udp"]  # how RTP reaches the recorder: interleaved in RTSP, or UDP
 
 # Arrêté du 3 août 2007, art. 2: (width, height, frames per second) a camera must reach.

@@ -29,6 +29,7 @@ from beffroi.site.alarm_models import (
 from beffroi.site.fields import (
     FieldOfView,
     Location,
+    Reader,
     Slug,
     Text,
     Transport,
@@ -115,6 +116,13 @@ class Camera(_Strict):
         "nothing else (VLC's server answers 461 to tcp). Over udp a lost packet damages "
         "a picture; keep it to the local network.",
     )
+    reader: Reader = Field(
+        default="ffmpeg",
+        description="Which RTSP client records the camera: ffmpeg (FFmpeg's, through "
+        "PyAV: every camera, both transports) or native (Beffroi's own, a third of "
+        "FFmpeg's CPU per stream: rtsp:// over tcp, H.264 and H.265; a camera that "
+        "needs more is refused with a clear status).",
+    )
     username: Text | None = Field(
         default=None, description="User name for the stream, if not in the address."
     )
@@ -153,6 +161,17 @@ class Camera(_Strict):
     def legal_minima(self) -> tuple[int, int, int]:
         """(width, height, fps) this camera must reach by law."""
         return legal_minima(self.view)
+
+    @model_validator(mode="after")
+    def _reader_fits(self) -> Camera:
+        if self.reader == "native" and (
+            self.transport != "tcp" or not self.stream.lower().startswith("rtsp://")
+        ):
+            raise ValueError(
+                "reader: native reads rtsp:// streams over tcp only; "
+                "use reader: ffmpeg for this camera"
+            )
+        return self
 
 
 class Convention(_Strict):

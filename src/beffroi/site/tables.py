@@ -78,6 +78,13 @@ cameras = Table(
         server_default="tcp",
         comment="tcp | udp: RTP inside the RTSP connection, or over UDP",
     ),
+    Column(
+        "reader",
+        String(8),
+        nullable=False,
+        server_default="ffmpeg",
+        comment="ffmpeg | native: the RTSP client that records the camera",
+    ),
     Column("username", String(200), nullable=True),
     Column("password_env", String(200), nullable=True),
     Column("retention_s", Integer, nullable=False),
