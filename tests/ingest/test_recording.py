@@ -4,6 +4,7 @@ each RTSP client (`reader`: FFmpeg's, and ours)."""
 from __future__ import annotations
 
 import itertools
+import threading
 from pathlib import Path
 
 import av
@@ -147,3 +148,18 @@ def test_garbage_from_a_camera_never_corrupts_the_archive(
         assert path.stat().st_size == r["bytes"]
         with av.open(str(path)) as c:
             assert sum(1 for p in c.demux(video=0) if p.dts is not None) == r["frames"]
+
+
+def test_one_thread_reads_every_native_session_of_a_worker(sim, rec_engine, tmp_path) -> None:
+    specs = [spec(sim.url(f"cam{i}"), f"cam{i}", reader="native") for i in range(3)]
+    with recording(rec_engine, tmp_path / "archive", specs) as rig:
+        wait_for(lambda: all(len(rig.rows(f"cam{i}")) >= 2 for i in range(3)), 20, "segments")
+        loops = [t for t in threading.enumerate() if t.name == "read-loop"]
+        assert len(loops) == 1, "the shard's sessions share one reading thread"
+        for i in range(3):
+            assert rig.state(f"cam{i}").status == Status.RECORDING
+    for i in range(3):
+        rows = rig.rows(f"cam{i}")
+        frames = decoded_frames(tmp_path / "archive" / rows[0]["path"])
+        assert len(frames) == rows[0]["frames"] >= 20
+        assert (frames[0] != frames[-1]).any(), "frames must move"
