@@ -1,7 +1,7 @@
 """The console's live view measured in the browser: camera → screen latency, and the
 server's CPU per live viewer with a 16-camera wall.
 
-    .venv/bin/python -m bench.console_live [--cameras 16] [--seconds 40]
+    .venv/bin/python -m bench.console_live [--cameras 16] [--seconds 40] [--reader native]
 
 Everything real: simulated RTSP cameras (720p, 15 fps, 1.5 Mbit/s H.264, a keyframe a
 second) that stamp each frame with the time it leaves the camera (an SEI message,
@@ -53,13 +53,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_site(path: Path, cameras: int, sim_port: int) -> None:
+def write_site(path: Path, cameras: int, sim_port: int, reader: str = "ffmpeg") -> None:
     lines = ["communes:", "  - {id: joue-les-tours, name: Joué-lès-Tours}", "cameras:"]
     for i in range(cameras):
         lines.append(
             f"  - {{id: jlt-{i + 1:03d}, name: 'Caméra {i + 1}', commune: joue-les-tours,"
             f" district: Centre, stream: 'rtsp://127.0.0.1:{sim_port}/cam{i}', retention: 1d,"
-            f" location: {{lat: 47.35, lon: 0.66}}}}"
+            f" location: {{lat: 47.35, lon: 0.66}}, reader: {reader}}}"
         )
     path.write_text("\n".join(lines) + "\n")
 
@@ -115,17 +115,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cameras", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--reader", default="ffmpeg", help="the cameras' RTSP client")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="beffroi-console-bench-"))
     sim_port, port = _free_port(), _free_port()
     site = tmp / "site.yaml"
-    write_site(site, args.cameras, sim_port)
+    write_site(site, args.cameras, sim_port, args.reader)
     sims = make_cameras(args.cameras, stamp_send_time=True, width=1280, height=720, fps=15,
                         bitrate=1_500_000)  # fmt: skip
     env = dict(os.environ, BEFFROI_ADMIN_PASSWORD=ADMIN_PASSWORD)
     env.pop("BEFFROI_DATABASE_URL", None)
-    results: dict[str, object] = {"cameras": args.cameras, "seconds": args.seconds}
+    results: dict[str, object] = {
+        "cameras": args.cameras, "seconds": args.seconds, "reader": args.reader,
+    }  # fmt: skip
     with ShardedServer(sims, "127.0.0.1", sim_port, processes=1):
         log = (tmp / "server.log").open("w")
         proc = subprocess.Popen(
