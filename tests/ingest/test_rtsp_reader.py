@@ -162,10 +162,12 @@ def test_decode_times_of_b_frames() -> None:
     # Decoding order of I P B B P B B …, as x264 sends two B-frames (one picture deep).
     order = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8]
     pts = [p * tick for p in order]
-    times = DecodeTimes(1, jump_ticks=90_000)
+    times = DecodeTimes(1, jump_ticks=90_000, period_ticks=tick)
     dts = [times.next(p) for p in pts]
     assert _valid(pts, dts) and times.raised == 0
-    assert dts[1:] == [p * tick for p in range(9)]  # each the picture before in display order
+    # Each the picture before in display order; the first a picture before its own: one
+    # composition offset for every keyframe, the session's first included (FFmpeg's too).
+    assert dts == [p * tick for p in range(-1, 9)]
 
     # An SPS that says nothing (or too little): the depth grows, and stays right after.
     times = DecodeTimes(0, jump_ticks=90_000)

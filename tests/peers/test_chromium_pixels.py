@@ -137,12 +137,18 @@ def serving(ctx: AppContext) -> Iterator[str]:
         sock.close()
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+# Each case recorded by FFmpeg's RTSP client, and B-frames by ours too (`reader:
+# native`), whose decode times for B-frames are derived (`ingest/rtsp/pictures.py`).
+SITES = [*CASES, "b-frames+native"]
+
+
+@pytest.fixture(scope="module", params=SITES)
 def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
     ensure_console_built()
-    tmp = tmp_path_factory.mktemp(f"pixels-{request.param}")
+    case, _, reader = request.param.partition("+")
+    tmp = tmp_path_factory.mktemp(f"pixels-{case}-{reader or 'ffmpeg'}")
     root = tmp / "data" / "archive"
     root.mkdir(parents=True)
     engine = make_engine(f"sqlite:///{tmp / 'beffroi.sqlite3'}")
@@ -154,9 +160,12 @@ def site(
     session = open_session(engine, operator, clock, kind="cookie").token
     try:
         with (
-            gst_camera(**CAMERA, **CASES[request.param]) as url,
+            gst_camera(**CAMERA, **CASES[case]) as url,
             recording(
-                engine, root, [spec(url, CAMERA_ID, stall_timeout_s=10.0)], SEGMENT_MS
+                engine,
+                root,
+                [spec(url, CAMERA_ID, stall_timeout_s=10.0, reader=reader or "ffmpeg")],
+                SEGMENT_MS,
             ) as rig,
         ):
             ctx = AppContext(

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import av
 
 from beffroi.ingest.errors import CameraRefused
-from beffroi.ingest.rtsp.pictures import DecodeTimes, ParameterSets
+from beffroi.ingest.rtsp.pictures import DecodeTimes, ParameterSets, picture_period
 from beffroi.ingest.rtsp.rtp import Picture
 from beffroi.ingest.rtsp.sdp import SdpError
 from beffroi.ingest.rtsp.session import EndOfStream, RtspSession, StreamStalled
@@ -154,7 +154,10 @@ class NativeSource:
         self.track = VideoTrack(
             media.codec, info.width, info.height, Fraction(1, media.clock_rate), template
         )
-        self.decode_times = DecodeTimes(info.reorder_frames or 0, jump_ticks=media.clock_rate)
+        reorder = info.reorder_frames or 0
+        self.decode_times = DecodeTimes(
+            reorder, jump_ticks=media.clock_rate, period_ticks=self._period(reorder)
+        )
 
     def _first_keyframe(self) -> bytes:
         """Read up to the first keyframe (the pictures kept); it, parameter sets first."""
@@ -169,6 +172,17 @@ class NativeSource:
                         return picture.data
                     return self.parameter_sets.annex_b + picture.data
         raise CameraRefused(Reason.STREAM_ERROR, "no keyframe with its parameters")
+
+    def _period(self, reorder: int) -> int:
+        """A picture's duration in ticks, from the first pictures after the keyframe
+        (more are read when B-frames need it: N + 1 pictures, at the session's start)."""
+        first = next(i for i, p in enumerate(self.pending) if p.keyframe)
+        while reorder and len(self.pending) - first <= reorder + 1:
+            if len(self.pending) > PRIME_PICTURES:
+                break
+            self.pending += self.session.read()
+        period = picture_period([p.rtp_ts for p in self.pending[first:]])
+        return period or self.session.media.clock_rate // 15
 
     def packets(self) -> Iterator[SourcePacket]:
         """Read on this thread (a recorder without a worker's read loop)."""

@@ -9,12 +9,14 @@
   and not after its presentation. With a reorder depth of N pictures, the decoder can
   output the (i − N)-th picture in presentation order once it holds the i-th in decoding
   order: that picture's presentation time is a valid decode time for picture i. The
-  first N pictures get times a nominal period apart before the first one.
+  first N pictures get decode times a picture period apart before the first one's (the
+  period from the session's first pictures, which `sources.py` reads before starting).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 
 from beffroi.ingest.rtsp.parameter_sets import (
@@ -32,6 +34,13 @@ HEVC_KINDS = {32: "vps", 33: "sps", 34: "pps"}
 ORDER = ("vps", "sps", "pps")
 MAX_REORDER = 16  # the most any H.264/H.265 level allows
 WINDOW = 64  # presentation times kept: more than any reorder depth
+
+
+def picture_period(pts: list[int]) -> int | None:
+    """The smallest step between presentation times (one picture), if any."""
+    ordered = sorted(set(pts))
+    steps = [b - a for a, b in itertools.pairwise(ordered)]
+    return min(steps) if steps else None
 
 
 def nal_units(annex_b: bytes) -> list[bytes]:
@@ -92,8 +101,9 @@ class ParameterSets:
 
 
 class DecodeTimes:
-    def __init__(self, reorder: int, jump_ticks: int) -> None:
+    def __init__(self, reorder: int, jump_ticks: int, period_ticks: int = 1) -> None:
         self.reorder = min(reorder, MAX_REORDER)
+        self.period = max(1, period_ticks)  # between pictures: the first ones' decode step
         self.jump_ticks = jump_ticks  # a step larger than this is the camera's clock jumping
         self.seen: list[int] = []  # presentation times, sorted: the largest WINDOW
         self.count = 0  # pictures since the start, or since the last jump
@@ -119,7 +129,10 @@ class DecodeTimes:
             self.first = pts
         index, self.count = self.count, self.count + 1
         if index < self.reorder:
-            dts = self.first - (self.reorder - index)  # a tick apart, before the first
+            # A picture period apart before the first, as FFmpeg's reader times them: the
+            # steady state's offsets from the first picture on (the live view relies on
+            # one composition offset for every keyframe of a stream).
+            dts = self.first - (self.reorder - index) * self.period
         else:
             dts = seen[-1 - self.reorder]
         if dts > pts and self.reorder < MAX_REORDER:
