@@ -71,7 +71,8 @@ class ReadLoop:
         with selectors.DefaultSelector() as selector:
             while True:
                 woke = time.monotonic()
-                self._admit(selector, playing)
+                if not self._admit(selector, playing):
+                    return
                 events = selector.select(self.period_s) if playing else []
                 self.wakeups += 1
                 for key, _ in events:
@@ -87,13 +88,19 @@ class ReadLoop:
                 if rest > 0:
                     time.sleep(rest)
 
-    def _admit(self, selector: selectors.BaseSelector, playing: set[_Playing]) -> None:
+    def _admit(self, selector: selectors.BaseSelector, playing: set[_Playing]) -> bool:
+        """Take the sessions handed over since the last round; False when there is
+        nothing left to read: the thread ends (the next session starts another)."""
         with self._lock:
             arriving, self._arriving = self._arriving, []
+            if not arriving and not playing:
+                self._thread = None
+                return False
         for p in arriving:
             playing.add(p)
             selector.register(p.source.session.conn.sock, selectors.EVENT_READ, p)
             self._take(p, p.source.pending_packets(), selector, playing)
+        return True
 
     def _read(self, p: _Playing, selector: selectors.BaseSelector, playing: set[_Playing]) -> None:
         try:

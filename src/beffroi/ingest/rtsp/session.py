@@ -105,8 +105,11 @@ class RtspSession:
             raise EndOfStream("the camera closed the session")
         now = time.monotonic()
         if now >= self._next_keepalive:
-            self._next_keepalive = now + self.keepalive_s
-            self.conn.send(self.keepalive, self.conn.url)
+            try:
+                self.conn.send(self.keepalive, self.conn.url)
+                self._next_keepalive = now + self.keepalive_s
+            except BlockingIOError:  # the read loop's socket, its send buffer full
+                self._next_keepalive = now + 1.0
         ready = self.depack.ready
         if not ready:
             return []
