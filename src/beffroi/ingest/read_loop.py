@@ -24,11 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from beffroi.ingest.rtsp.session import EndOfStream, StreamStalled
-from beffroi.ingest.sources import NativeSource, SourcePacket
+from beffroi.ingest.sources import READ_PERIOD_S, NativeSource, SourcePacket
 
 log = logging.getLogger(__name__)
 
-PERIOD_S = 0.05  # wake-ups at least this far apart: a picture waits 25 ms on average
 
 Take = Callable[[SourcePacket], None]
 
@@ -45,7 +44,7 @@ class _Playing:
 
 
 class ReadLoop:
-    def __init__(self, period_s: float = PERIOD_S) -> None:
+    def __init__(self, period_s: float = READ_PERIOD_S) -> None:
         self.period_s = period_s
         self._lock = threading.Lock()
         self._arriving: list[_Playing] = []

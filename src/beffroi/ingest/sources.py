@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_CODECS = {"h264", "hevc"}
 _PRFT_WALLCLOCK = struct.Struct("<q")  # AVProducerReferenceTime.wallclock, µs since 1970
-# Our reader wakes at most this often: a wake-up per picture costs as much as the
-# parsing (measured, `bench/rtsp_native_bench.py`); pictures wait this long at most.
+# Our reader wakes at most this often (the worker's read loop, or a recorder alone): a
+# wake-up per picture costs as much as the parsing (measured, `bench/rtsp_native_bench.py`);
+# a picture waits 25 ms on average before its write.
 READ_PERIOD_S = 0.05
 PRIME_PICTURES = 600  # pictures read, at most, for the first keyframe (40 s at 15 fps)
 

@@ -119,9 +119,9 @@ class Camera(_Strict):
     reader: Reader = Field(
         default="ffmpeg",
         description="Which RTSP client records the camera: ffmpeg (FFmpeg's, through "
-        "PyAV: every camera, both transports) or native (Beffroi's own, a third of "
-        "FFmpeg's CPU per stream: rtsp:// over tcp, H.264 and H.265; a camera that "
-        "needs more is refused with a clear status).",
+        "PyAV: every camera, both transports) or native (Beffroi's own: rtsp:// over "
+        "tcp, H.264 and H.265; recording a camera costs about 0.6 times the CPU of "
+        "ffmpeg; a camera it cannot read shows offline with the reason).",
     )
     username: Text | None = Field(
         default=None, description="User name for the stream, if not in the address."

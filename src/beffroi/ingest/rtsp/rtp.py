@@ -97,8 +97,8 @@ class Depacketizer:
         delta = (ts - self.ts32) & 0xFFFFFFFF
         return self.ts64 + (delta - (1 << 32) if delta >= 1 << 31 else delta)
 
-    def _nal(self, first: int, kind: int) -> None:
-        """A NAL unit of type `kind` starts (its first byte `first`): note what it says."""
+    def _nal(self, kind: int) -> None:
+        """A NAL unit of type `kind` starts: note what it says of the picture."""
         if self.hevc:
             self.key = self.key or kind in HEVC_IRAP
             self.sps = self.sps or kind == HEVC_SPS
@@ -116,7 +116,7 @@ class Depacketizer:
             if fu & 0x80:
                 au += START
                 au.append((buf[s] & 0xE0) | (fu & 0x1F))
-                self._nal(au[-1], fu & 0x1F)
+                self._nal(fu & 0x1F)
                 self.in_fu = True
             elif not self.in_fu:
                 self.broken = True  # the start of this NAL unit was lost
@@ -127,7 +127,7 @@ class Depacketizer:
         elif 0 < kind < 24:
             au += START
             au += mv[s:end]
-            self._nal(buf[s], kind)
+            self._nal(kind)
             if kind == H264_SEI and s + 1 < end and buf[s + 1] == 6:
                 self.key = True  # a recovery point: decoding may start here (FFmpeg agrees)
         elif kind == H264_STAP_A:
@@ -150,7 +150,7 @@ class Depacketizer:
                 au += START
                 au.append((buf[s] & 0x81) | ((fu & 0x3F) << 1))
                 au.append(buf[s + 1])
-                self._nal(au[-2], fu & 0x3F)
+                self._nal(fu & 0x3F)
                 self.in_fu = True
             elif not self.in_fu:
                 self.broken = True
@@ -163,7 +163,7 @@ class Depacketizer:
         elif kind < 48:
             au += START
             au += mv[s:end]
-            self._nal(buf[s], kind)
+            self._nal(kind)
         else:  # PACI (50) and reserved types
             self.unsupported += 1
             self.broken = True
@@ -179,7 +179,7 @@ class Depacketizer:
             self.au += START
             self.au += mv[s : s + size]
             kind = (buf[s] >> 1) & 0x3F if self.hevc else buf[s] & 0x1F
-            self._nal(buf[s], kind)
+            self._nal(kind)
             s += size
 
     def _emit(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from beffroi.ingest.rtsp.client import Connection, Reply, RtspError, RtspStatusError
@@ -128,11 +127,6 @@ class RtspSession:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.conn.close()
-
-
-def read_pictures(session: RtspSession) -> Iterator[list[Picture]]:
-    while True:
-        yield session.read()
 
 
 def _control_url(base: str, media: VideoMedia) -> str:
