@@ -187,9 +187,18 @@ def test_run_records_serves_and_stops_cleanly(cameras, tmp_path: Path, env) -> N
             return bool(body["ranges"]) and body["segments"][-1]["in_progress"]
 
         wait_for(visible, 10, "footage of the segment being written")
-        time.sleep(2)  # "at" has whole seconds: let a fragment cover it
-        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
-        snap = run.get("/api/cameras/jlt-001/snapshot", at=at)
+        # A whole second after every camera sent pictures (a keyframe a second): each
+        # camera's footage covers it once its pictures are written, which may wait for
+        # the camera's first RTCP report (up to 5 s), so the snapshot is polled for.
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) + 2))
+        snaps: list[httpx.Response] = []
+
+        def snapshot() -> bool:
+            snaps.append(run.get("/api/cameras/jlt-001/snapshot", at=at))
+            return snaps[-1].status_code != 404
+
+        wait_for(snapshot, 20, f"jlt-001's footage at {at}")
+        snap = snaps[-1]
         assert snap.status_code == 200 and snap.content[:2] == b"\xff\xd8", snap.text
         assert run.get("/api/cameras/jlt-999").status_code == 404
         wait_for(lambda: any((data / "archive").rglob("*.mp4")), 30, "a finished segment")
