@@ -37,6 +37,7 @@ from beffroi.db.engine import database_url, make_engine
 from beffroi.db.migrate import SchemaTooNewError, upgrade
 from beffroi.journal.service import Journal
 from beffroi.live.hub import LiveHub
+from beffroi.malloc import tune_allocator
 from beffroi.site.apply import apply_site
 from beffroi.site.loader import SiteError, load_site, today_from
 from beffroi.systemd import Notifier
@@ -74,6 +75,7 @@ def serve(opts: Options, clock: Clock | None = None) -> int:
     from beffroi.access.users import ensure_admin
     from beffroi.demo_oncall import DEMO_SUPERVISOR, ensure_demo_oncall
 
+    tune_allocator()  # before the recorder, the API and their threads start
     clock = clock or SystemClock()
     try:
         tls = _tls(opts)  # refused before anything starts

@@ -32,9 +32,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, func, select
 
 from beffroi.archive.chain import destruction_anchor
+from beffroi.archive.index import read_segments
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.seals import SealedRow, Seals, check_camera, check_register
-from beffroi.archive.segment import Segment, read_segments
+from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segment_garbage, segments
 
 MAX_PROBLEMS = 1000

@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -22,11 +23,22 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from beffroi.archive.chain import chain_tip
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.salvage import probe_segment
-from beffroi.archive.segment import Segment
+from beffroi.archive.segment import FIELDS, Segment
 from beffroi.archive.tables import segment_garbage, segments
 from beffroi.clock import Clock, from_ms, utc_ms
 
 log = logging.getLogger(__name__)
+
+_COLUMNS = tuple(segments.c[f.name] for f in FIELDS)
+
+
+def read_segments(conn: Connection, *where: Any, yield_per: int | None = None) -> Iterable[Segment]:
+    """Indexed rows matching `where`, by start then id, as `Segment`s."""
+    stmt = select(*_COLUMNS).where(*where).order_by(segments.c.start_ms, segments.c.id)
+    if yield_per is not None:
+        conn = conn.execution_options(yield_per=yield_per)
+    # Positional: named access on SQLAlchemy rows costs more than building the record.
+    return (Segment(*row) for row in conn.execute(stmt))
 
 
 def index_segment(conn: Connection, info: Segment, now_ms: int) -> bool:

@@ -1,8 +1,10 @@
 """One segment: a finished file of one camera's footage, and its row in `segments`.
 
 `Segment` is the one record type of a segment row. The writer and salvage describe a
-new segment with it (not yet indexed: `id` 0, no chain link); `read_segments` loads
-indexed rows as the same type for export, incident media, check and the tools. Two
+new segment with it (not yet indexed: `id` 0, no chain link); `archive.index.read_segments`
+loads indexed rows as the same type for export, incident media, check and the tools.
+This module imports no database code: recording workers load it, and SQLAlchemy alone
+costs a worker 17 MiB (`docs/design/ingest.md`). Two
 narrower views exist on purpose: retention scans the whole archive and reads only
 `SegmentSpan` (`archive.retention`, five columns of millions of rows), and the
 timeline's `Span` (`playback.timeline`) is a stretch of footage that may be the segment
@@ -11,13 +13,8 @@ still being written, which has no row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
-
-from sqlalchemy import Connection, select
-
-from beffroi.archive.tables import segments
 
 # Columns the index assigns when it inserts the row, not the writer.
 _INDEX_ASSIGNED = frozenset({"id", "prev_sha256", "indexed_ms", "clock_step_ms"})
@@ -50,20 +47,10 @@ class Segment:
 
     def as_row(self) -> dict[str, Any]:
         """The columns the writer knows, for inserting the row."""
-        return {f.name: getattr(self, f.name) for f in _FIELDS if f.name not in _INDEX_ASSIGNED}
+        return {f.name: getattr(self, f.name) for f in FIELDS if f.name not in _INDEX_ASSIGNED}
 
 
-_FIELDS = fields(Segment)
-_COLUMNS = tuple(segments.c[f.name] for f in _FIELDS)
-
-
-def read_segments(conn: Connection, *where: Any, yield_per: int | None = None) -> Iterable[Segment]:
-    """Indexed rows matching `where`, by start then id, as `Segment`s."""
-    stmt = select(*_COLUMNS).where(*where).order_by(segments.c.start_ms, segments.c.id)
-    if yield_per is not None:
-        conn = conn.execution_options(yield_per=yield_per)
-    # Positional: named access on SQLAlchemy rows costs more than building the record.
-    return (Segment(*row) for row in conn.execute(stmt))
+FIELDS = fields(Segment)
 
 
 def time_source_of(sources: set[str]) -> str | None:

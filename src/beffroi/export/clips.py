@@ -46,7 +46,8 @@ from beffroi.archive.fmp4 import (
     sidx,
     sidx_size,
 )
-from beffroi.archive.segment import Segment, read_segments
+from beffroi.archive.index import read_segments
+from beffroi.archive.segment import Segment
 from beffroi.archive.tables import segments
 from beffroi.playback.timeline import MERGE_TOLERANCE_MS, Span, find_gaps, merge_ranges, query_spans
 

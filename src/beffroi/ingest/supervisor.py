@@ -19,6 +19,7 @@ from typing import Any
 from beffroi.ingest.spec import CameraSpec, SinkFactory
 from beffroi.ingest.state import CameraState, Reason, Status
 from beffroi.ingest.worker import run_shard, worker_process_main
+from beffroi.malloc import Trimmer
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,9 @@ class Supervisor:
 
     def _watch(self) -> None:
         """Restart a worker that died (killed, crashed): its cameras salvage and go on."""
+        trim = Trimmer()  # the whole process's heap: the API's and the recorder's
         while not self._closing.wait(1.0):
+            trim()
             for sh in self.shards:
                 if not sh.process.is_alive() and not self._closing.is_set():
                     sh.restarts += 1

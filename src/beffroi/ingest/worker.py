@@ -19,6 +19,7 @@ from beffroi.ingest.camera import CameraRecorder
 from beffroi.ingest.read_loop import ReadLoop
 from beffroi.ingest.spec import CameraSpec, SinkFactory
 from beffroi.ingest.state import CameraState, LiveSegment
+from beffroi.malloc import Trimmer, tune_allocator
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,9 @@ def run_shard(
     for spec in specs:
         add(spec)
     parent = os.getppid()
+    trim = Trimmer()
     while not stop.is_set() and not _terminated.is_set():
+        trim()
         if watch_parent and os.getppid() != parent:
             log.error("supervisor died: stopping")  # orphans must not record alone
             break
@@ -120,6 +123,7 @@ def worker_process_main(
     # Ctrl-C reaches the whole process group: the supervisor decides when workers stop,
     # so segments are closed in order. SIGTERM (systemd stops the whole control group)
     # means the same graceful stop.
+    tune_allocator()  # before the camera threads exist
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: _terminated.set())
     logging.basicConfig(
