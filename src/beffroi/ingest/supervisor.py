@@ -205,6 +205,18 @@ class Supervisor:
             if deadline is None and self._stopping.is_set():
                 return
 
+    def _update(self, new: CameraState) -> None:
+        if new.camera_id in self._retired:
+            return
+        old = self._states.get(new.camera_id)
+        # `new.live` is the worker's: a state message carries the live segment's
+        # progress (`ingest.camera._SinkEmit`).
+        if new.status != Status.RECORDING:
+            new.live = None
+        if old is not None:
+            new.segments_written = old.segments_written
+        self._states[new.camera_id] = new
+
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
         if kind == "segment":
@@ -213,19 +225,10 @@ class Supervisor:
                 if st is not None:
                     st.segments_written += 1
             self.on_segment(event[1])
-        elif kind == "state":
-            new: CameraState = event[1]
+        elif kind == "states":  # a worker's batch (`worker.QueueEmit`)
             with self._lock:
-                if new.camera_id in self._retired:
-                    return
-                old = self._states.get(new.camera_id)
-                # `new.live` is the worker's: a state message carries the live
-                # segment's progress (`ingest.camera._SinkEmit`).
-                if new.status != Status.RECORDING:
-                    new.live = None
-                if old is not None:
-                    new.segments_written = old.segments_written
-                self._states[new.camera_id] = new
+                for new in event[1]:
+                    self._update(new)
         elif kind == "live":
             with self._lock:
                 st = self._states.get(event[1])
