@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from beffroi.clock import FakeClock, utc_ms
-from beffroi.ingest.state import CameraState, LiveSegment, Status
+from beffroi.ingest.state import CameraState, FinishedSegment, LiveSegment, Status
 from beffroi.web.context import AppContext
 from tests.playback.segments import (
     index_of_level,
@@ -73,6 +74,44 @@ def test_ranges_merge_gaps_and_live_segment(
     ).json()
     assert lean["segments"] == []
     assert (lean["ranges"], lean["gaps"]) == (body["ranges"], body["gaps"])
+
+
+def test_a_segment_just_finished_stays_in_sight_until_its_row_is_written(
+    client: TestClient,
+    agent: dict[str, str],
+    ctx: AppContext,
+    recorder: FakeRecorder,
+    clock: FakeClock,
+) -> None:
+    # The recorder rolled over: the finished file is on disk, handed to the index writer,
+    # whose batch is not written yet (or the database is away); the next one is live.
+    now = utc_ms(clock.now())
+    t = now - 30_000
+    done = write_segment(ctx.archive_root, "jlt-001", t)
+    live = write_segment(ctx.archive_root, "jlt-001", t + 4_000, part=True)
+    data = done.path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    recorder.states["jlt-001"] = CameraState(
+        camera_id="jlt-001",
+        status=Status.RECORDING,
+        live=LiveSegment(live.relpath, live.start_ms, live.start_ms + 3_000),
+        finished=FinishedSegment(done.relpath, done.start_ms, done.end_ms, len(data), sha),
+    )
+    window = {"start": _iso(t - 1_000), "end": _iso(now)}
+    body = client.get(URL, params=window, headers=agent).json()
+    assert [(x["start"], x["end"]) for x in body["ranges"]] == [(_iso(t), _iso(t + 7_000))]
+    assert [(s["id"], s["sha256"], s["in_progress"]) for s in body["segments"]] == [
+        (None, sha, False),
+        (None, None, True),
+    ]
+    at = {"at": _iso(t + 1_234)}
+    snap = client.get("/api/cameras/jlt-001/snapshot", params=at, headers=agent)
+    assert snap.status_code == 200, snap.text
+    assert abs(_snapshot_index(snap.content) - 18) <= 1
+    # Its row written: shown once, from the index.
+    row = index_segment(ctx.engine, done, now)
+    body = client.get(URL, params=window, headers=agent).json()
+    assert [s["id"] for s in body["segments"]] == [row, None]
 
 
 def test_window_accepts_offsets(client: TestClient, agent: dict[str, str]) -> None:

@@ -3929,7 +3929,7 @@ export interface components {
         SegmentOut: {
             /**
              * Id
-             * @description Index row id; null for the segment being written
+             * @description Index row id; null for the segment being written, and for one just finished whose row is not written yet
              */
             id: number | null;
             /**

@@ -45,6 +45,20 @@ class LiveSegment:
     flushed_end_ms: int  # media before this instant is on disk, in complete fragments
 
 
+@dataclass(frozen=True)
+class FinishedSegment:
+    """The segment a camera finished last, as the supervisor handed it to the index. Its
+    row comes a moment later (the index writer batches, and waits out a database
+    outage): until then the API shows it from here, so that footage never drops out of
+    sight when a segment rolls over (`playback.timeline.footage_spans`)."""
+
+    path: str  # relative to the archive root
+    start_ms: int
+    end_ms: int
+    bytes: int
+    sha256: str
+
+
 @dataclass
 class CameraState:
     camera_id: str
@@ -65,6 +79,7 @@ class CameraState:
     segments_written: int = 0
     segment_write_lag_ms: float | None = None  # fragment end → bytes on disk
     live: LiveSegment | None = None
+    finished: FinishedSegment | None = None  # kept by the supervisor, not the worker
     extra: dict[str, float] = field(default_factory=dict)
 
 

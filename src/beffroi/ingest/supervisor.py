@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from beffroi.ingest.spec import CameraSpec, SinkFactory
-from beffroi.ingest.state import CameraState, Reason, Status
+from beffroi.ingest.state import CameraState, FinishedSegment, Reason, Status
 from beffroi.ingest.worker import run_shard, worker_process_main
 from beffroi.malloc import Trimmer
 
@@ -214,17 +214,21 @@ class Supervisor:
         if new.status != Status.RECORDING:
             new.live = None
         if old is not None:
-            new.segments_written = old.segments_written
+            new.segments_written, new.finished = old.segments_written, old.finished
         self._states[new.camera_id] = new
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
         if kind == "segment":
+            info = event[1]
             with self._lock:
-                st = self._states.get(event[1].camera_id)
+                st = self._states.get(info.camera_id)
                 if st is not None:
                     st.segments_written += 1
-            self.on_segment(event[1])
+                    st.finished = FinishedSegment(
+                        info.path, info.start_ms, info.end_ms, info.bytes, info.sha256
+                    )
+            self.on_segment(info)
         elif kind == "states":  # a worker's batch (`worker.QueueEmit`)
             with self._lock:
                 for new in event[1]:

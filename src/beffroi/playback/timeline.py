@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from beffroi.archive.layout import PART_SUFFIX
 from beffroi.archive.tables import segments
-from beffroi.ingest.state import LiveSegment
+from beffroi.ingest.state import CameraState, LiveSegment
 
 # Segments whose ends are this close are one continuous recording (a new segment starts
 # on a keyframe, so consecutive segments may be a frame apart, never exactly adjacent).
@@ -217,6 +217,54 @@ def query_spans(conn: Connection, camera_id: str, start_ms: int, end_ms: int) ->
         spans = spans_from_rows([last_before]) + spans
         spans.sort(key=lambda x: (x.start_ms, x.end_ms))
     return spans
+
+
+def recorder_spans(
+    state: CameraState | None, archive_root: Path | None = None
+) -> tuple[Span | None, Span | None]:
+    """What the recorder says it wrote: (the segment it finished last, the segment
+    being written), from one reading of the camera's state."""
+    if state is None:
+        return None, None
+    done = state.finished
+    finished = None
+    if done is not None:
+        finished = Span(
+            start_ms=done.start_ms,
+            end_ms=done.end_ms,
+            bytes=done.bytes,
+            sha256=done.sha256,
+            path=done.path,
+        )
+    return finished, live_span(state.live, archive_root)
+
+
+def footage_spans(
+    conn: Connection,
+    camera_id: str,
+    start_ms: int,
+    end_ms: int,
+    state: CameraState | None,
+    archive_root: Path | None = None,
+) -> tuple[list[Span], Span | None]:
+    """The finished segments overlapping the window, sorted, and the segment being
+    written: the index's rows, and the segment the recorder finished whose row is not
+    written yet (the index writer batches). `state` must be read before the rows: a
+    segment that rolls over in between is then in one or the other, never in neither."""
+    just_done, live = recorder_spans(state, archive_root)
+    finished = query_spans(conn, camera_id, start_ms, end_ms)
+    paths = {s.path for s in finished}
+    if (
+        just_done is not None
+        and just_done.path not in paths
+        and just_done.start_ms < end_ms
+        and just_done.end_ms > start_ms
+    ):
+        finished = sorted([*finished, just_done], key=lambda x: (x.start_ms, x.end_ms))
+        paths.add(just_done.path)
+    if live is not None and live.path in paths:
+        live = None  # it finished since the state was read
+    return finished, live
 
 
 def span_at(spans: Sequence[Span], at_ms: int) -> Span | None:

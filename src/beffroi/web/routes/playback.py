@@ -41,14 +41,14 @@ from beffroi.playback.stream import (
 )
 from beffroi.playback.timeline import (
     Span,
-    query_spans,
+    recorder_spans,
     spans_from_rows,
 )
 from beffroi.web.camera_info import footage_camera_row, visible_camera_row
 from beffroi.web.context import AppContext
 from beffroi.web.deps import GUARD_ATTR, Ctx, _bearer, _cookie, authenticate, require
 from beffroi.web.footage import FootageWindow, instant_of, window, window_of
-from beffroi.web.routes.recordings import live_of
+from beffroi.web.routes.recordings import window_footage
 
 router = APIRouter(prefix="/api/cameras", tags=["playback"])
 
@@ -123,10 +123,8 @@ def no_recording(camera_id: str, start_ms: int, end_ms: int) -> HTTPException:
 
 
 def window_spans(ctx: AppContext, camera_id: str, start_ms: int, end_ms: int) -> list[Span]:
-    with ctx.engine.connect() as conn:
-        spans = query_spans(conn, camera_id, start_ms, end_ms)
-    live = live_of(ctx, camera_id)
-    return spans + ([live] if live is not None else [])
+    finished, live = window_footage(ctx, camera_id, start_ms, end_ms)
+    return finished + ([live] if live is not None else [])
 
 
 def plan_or_404(
@@ -207,9 +205,12 @@ def segment_span(ctx: AppContext, camera_id: str, segment: str) -> Span:
         if rows:
             return spans_from_rows(rows)[0]
     elif segment.startswith("live-"):
-        live = live_of(ctx, camera_id)
-        if live is not None and segment == f"live-{live.start_ms}":
-            return live
+        # The segment being written, or the same one just finished (a player asks for
+        # it by the name it had when the plan was made).
+        state = ctx.recorder.camera_states().get(camera_id)
+        for span in recorder_spans(state, ctx.archive_root)[::-1]:
+            if span is not None and segment == f"live-{span.start_ms}":
+                return span
     raise missing
 
 

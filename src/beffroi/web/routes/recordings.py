@@ -24,8 +24,7 @@ from beffroi.playback.snapshot import (
 from beffroi.playback.timeline import (
     Span,
     build_timeline,
-    live_span,
-    query_spans,
+    footage_spans,
     resolve_live_path,
     span_at,
 )
@@ -55,7 +54,10 @@ class Gap(BaseModel):
 
 
 class SegmentOut(BaseModel):
-    id: int | None = Field(description="Index row id; null for the segment being written")
+    id: int | None = Field(
+        description="Index row id; null for the segment being written, and for one just "
+        "finished whose row is not written yet"
+    )
     start: datetime = Field(description="Time of the first frame (UTC)")
     end: datetime = Field(
         description="Time after the last frame; for the segment being written, the end "
@@ -80,9 +82,14 @@ class Recordings(BaseModel):
     )
 
 
-def live_of(ctx: AppContext, camera_id: str) -> Span | None:
+def window_footage(
+    ctx: AppContext, camera_id: str, start_ms: int, end_ms: int
+) -> tuple[list[Span], Span | None]:
+    """The finished segments of the window, sorted, and the segment being written
+    (`playback.timeline.footage_spans`: the recorder read first, then the index)."""
     state = ctx.recorder.camera_states().get(camera_id)
-    return live_span(state.live if state else None, ctx.archive_root)
+    with ctx.engine.connect() as conn:
+        return footage_spans(conn, camera_id, start_ms, end_ms, state, ctx.archive_root)
 
 
 @router.get("/{camera_id}/recordings", response_model=Recordings)
@@ -99,8 +106,7 @@ def recordings(
     ] = True,
 ) -> Recordings:
     camera_id, start_ms, end_ms = footage.camera_id, footage.start_ms, footage.end_ms
-    with ctx.engine.connect() as conn:
-        finished = query_spans(conn, camera_id, start_ms, end_ms)
+    finished, live = window_footage(ctx, camera_id, start_ms, end_ms)
     journal_action(
         request,
         footage.principal,
@@ -110,9 +116,7 @@ def recordings(
         start_ms=start_ms,
         end_ms=end_ms,
     )
-    timeline = build_timeline(
-        finished, live_of(ctx, camera_id), start_ms, end_ms, utc_ms(ctx.clock.now())
-    )
+    timeline = build_timeline(finished, live, start_ms, end_ms, utc_ms(ctx.clock.now()))
     return Recordings(
         camera=camera_id,
         start=from_ms(start_ms),
@@ -143,14 +147,11 @@ class ImageFormat(StrEnum):
 def recorded_frame(ctx: AppContext, at: FootageWindow) -> FrameAt:
     """The last frame recorded at or before the instant `at`; 404 if none."""
     camera_id, at_ms = at.camera_id, at.start_ms
-    with ctx.engine.connect() as conn:
-        finished = query_spans(conn, camera_id, at_ms, at_ms + 1)
+    finished, live = window_footage(ctx, camera_id, at_ms, at_ms + 1)
     span = span_at(finished, at_ms)
     path = ctx.archive_root / span.path if span is not None and span.path else None
-    if span is None:
-        live = live_of(ctx, camera_id)
-        if live is not None and live.path and span_at([live], at_ms) is not None:
-            span, path = live, resolve_live_path(ctx.archive_root, live.path)
+    if span is None and live is not None and live.path and span_at([live], at_ms):
+        span, path = live, resolve_live_path(ctx.archive_root, live.path)
     missing = HTTPException(
         status.HTTP_404_NOT_FOUND,
         detail=f"no recording of {camera_id} at {from_ms(at_ms).isoformat()}",
