@@ -16,7 +16,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from beffroi.clock import FakeClock, utc_ms
-from beffroi.ingest.state import CameraState, LiveSegment
+from beffroi.ingest.state import CameraState, FinishedSegment, LiveSegment
 from beffroi.journal.tables import journal_entries
 from beffroi.playback.snapshot import locate_frame_at
 from beffroi.web.context import AppContext
@@ -257,3 +257,31 @@ def test_segment_being_written_plays_to_its_last_complete_fragment(
     with av.open(io.BytesIO(mp4.content)) as c:
         count = sum(1 for _ in c.decode(video=0))
     assert count == 2 * 15 + 3 * 15
+
+
+def test_a_live_media_url_still_answers_once_its_segment_finished(
+    client: TestClient, ctx: AppContext, recorder: FakeRecorder, archive: Archive
+) -> None:
+    seg = write_segment(ctx.archive_root, CAMERA, T0 + 24_000, seconds=4, part=True)
+    final = seg.relpath.removesuffix(".part")  # the recorder names the file it will be
+    recorder.states[CAMERA] = CameraState(
+        camera_id=CAMERA, live=LiveSegment(final, seg.start_ms, seg.start_ms + 4_000)
+    )
+    headers = token_for(ctx, "agent")
+    params = {"start": iso(T0 + 24_000), "end": iso(T0 + 40_000)}
+    r = client.get(f"/api/cameras/{CAMERA}/playback.m3u8", params=params, headers=headers)
+    parts = [x for x in r.text.splitlines() if x.startswith(f"playback/live-{seg.start_ms}/")]
+    assert parts, r.text
+    # The segment finishes (renamed, handed to the index, whose row is not written yet)
+    # while a player still holds the playlist made before.
+    seg.path.rename(ctx.archive_root / final)
+    data = (ctx.archive_root / final).read_bytes()
+    recorder.states[CAMERA] = CameraState(
+        camera_id=CAMERA,
+        finished=FinishedSegment(final, seg.start_ms, seg.end_ms, len(data), "0" * 64),
+    )
+    got = client.get(f"/api/cameras/{CAMERA}/{parts[-1]}", headers=headers)
+    assert got.status_code == 200 and got.content[4:8] == b"moof"
+    recorder.states[CAMERA] = CameraState(camera_id=CAMERA)  # its row written, long ago
+    gone = client.get(f"/api/cameras/{CAMERA}/{parts[-1]}", headers=headers)
+    assert gone.status_code == 404
