@@ -25,6 +25,10 @@ def test_cameras_record_contiguous_segments_whose_frames_move(
     specs = [spec(sim.url(f"cam{i}"), f"cam{i}", reader=reader) for i in range(3)]
     with recording(rec_engine, tmp_path / "archive", specs) as rig:
         wait_for(lambda: all(len(rig.rows(f"cam{i}")) >= 2 for i in range(3)), 20, "segments")
+        # Rates ride on the periodic state, which a worker sends in batches (every 0.5 s):
+        # the first pictures held for the camera's first RTCP report may make two
+        # segments at once, before it.
+        wait_for(lambda: rig.state("cam0").fps is not None, 5, "cam0's measured rates")
         st = rig.state("cam0")
         assert st.status == Status.RECORDING and st.reason is None
         assert st.codec == "h264" and (st.width, st.height) == (320, 240)
