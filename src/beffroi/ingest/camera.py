@@ -221,9 +221,10 @@ class CameraRecorder:
 
 class _SinkEmit:
     """What the segment writer reports through. A fragment's progress (about four a
-    second) rides on the next state message, once a second, instead of a message of its
-    own to the supervisor; a new or closed segment is told at once, since live view
-    follows the recorder from file to file."""
+    second) rides on the next state message, once a second (sent in the worker's next
+    batch, `worker.QueueEmit`), instead of a message of its own to the supervisor; a new
+    or closed segment is told at once, since live view follows the recorder from file to
+    file."""
 
     def __init__(self, recorder: CameraRecorder) -> None:
         self.recorder = recorder
